@@ -1,0 +1,63 @@
+# Everything a developer or CI runs. `make run` and `make test` install what they need themselves.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+SAM := $(SAM_VENV)/bin/sam
+export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: run test lint typecheck unit integration e2e pytest validate build bench clean deploy
+
+$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+# SAM CLI pins its own boto3/click versions, so it lives in a virtual environment of its own.
+$(SAM_VENV)/.installed: requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install -q -r requirements-sam.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python -m local.run
+
+test: lint typecheck pytest validate build
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+pytest: $(VENV)/.installed
+	$(BIN)/pytest -q tests
+
+unit: $(VENV)/.installed
+	$(BIN)/pytest -q tests/unit
+
+integration: $(VENV)/.installed
+	$(BIN)/pytest -q tests/integration
+
+e2e: $(VENV)/.installed
+	$(BIN)/pytest -q tests/e2e
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+
+build: $(SAM_VENV)/.installed
+	$(SAM) build --cached --parallel
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench.run
+
+deploy: build
+	$(SAM) deploy --guided
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

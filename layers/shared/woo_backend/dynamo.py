@@ -1,0 +1,46 @@
+"""DynamoDB access shared by the stores: one client per container, item (de)serialisation.
+
+The endpoint comes from the SDK's own ``AWS_ENDPOINT_URL_DYNAMODB`` (the local runtime points it
+at the embedded moto server), so there is no custom endpoint code.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"mode": "standard", "max_attempts": 3},
+    max_pool_connections=50,
+)
+
+
+@functools.cache
+def dynamodb_client() -> DynamoDBClient:
+    return boto3.client("dynamodb", config=CLIENT_CONFIG)
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def to_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Expression attribute values."""
+    return {k: _serializer.serialize(v) for k, v in values.items()}

@@ -1,0 +1,138 @@
+"""The base of every upstream client: httpx with explicit timeouts, bounded retries, typed parsing.
+
+Retries are written here rather than taken from a retry library because the decision depends on
+request safety (a connection that never opened is always safe to retry, a POST that may have been
+received is not unless the caller says so) and on the status, which is ten lines of code.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from woo_backend.errors import (
+    UpstreamInvalidResponse,
+    UpstreamNotFound,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from woo_backend.observability import logger, mask_text
+
+T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=2.0, read=5.0, write=5.0, pool=2.0)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class RetryPolicy:
+    def __init__(self, attempts: int = 3, base_delay: float = 0.1, max_delay: float = 2.0) -> None:
+        self.attempts = attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+
+    def delay(self, attempt: int) -> float:
+        # Exponential backoff with full jitter.
+        return random.uniform(0, min(self.max_delay, self.base_delay * (2**attempt)))
+
+
+class UpstreamClient:
+    """One upstream service. Thread-safe; counts its round trips (for the bench)."""
+
+    name = "upstream"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: httpx.Auth | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self.round_trips = 0
+        self._count_lock = threading.Lock()
+        self._http = httpx.Client(
+            base_url=base_url,
+            auth=auth,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": "woo-backend/1.0", "Accept": "application/json"},
+            event_hooks={"request": [self._count]},
+        )
+
+    def _count(self, _: httpx.Request) -> None:
+        with self._count_lock:
+            self.round_trips += 1
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        repeatable: bool | None = None,
+    ) -> httpx.Response:
+        """Send with retries; map failures to the upstream exceptions.
+
+        ``repeatable`` says a request is safe to send again although its method is not (for example an
+        update that sets an absolute value); by default only GET/HEAD/OPTIONS/PUT/DELETE are repeated.
+        """
+        safe = method.upper() in SAFE_METHODS if repeatable is None else repeatable
+        last_problem = "no attempt"
+        for attempt in range(self.retry.attempts):
+            if attempt:
+                time.sleep(self.retry.delay(attempt))
+            try:
+                response = self._http.request(method, path, params=params, json=json, headers=headers)
+            except httpx.ConnectError as exc:  # never reached the server: always safe to repeat
+                last_problem = f"connection failed ({type(exc).__name__})"
+                continue
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                last_problem = f"no answer ({type(exc).__name__})"
+                if safe:
+                    continue
+                break
+            if response.status_code >= 500:
+                last_problem = f"answered {response.status_code}"
+                if safe:
+                    continue
+                break
+            return self._check(response)
+        logger.warning(
+            "upstream unavailable",
+            extra={"upstream": self.name, "method": method, "path": mask_text(path), "problem": last_problem},
+        )
+        raise UpstreamUnavailable(self.name, last_problem)
+
+    def _check(self, response: httpx.Response) -> httpx.Response:
+        status = response.status_code
+        if status == 404:
+            raise UpstreamNotFound(self.name, "not found", status=status)
+        if status >= 400:
+            raise UpstreamRejected(self.name, f"request refused ({status})", status=status)
+        return response
+
+    def parse(self, response: httpx.Response, model: type[ModelT]) -> ModelT:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise UpstreamInvalidResponse(self.name, f"unexpected answer: {exc.error_count()} field error(s)") from exc
+
+    def parse_as(self, response: httpx.Response, adapter: TypeAdapter[T]) -> T:
+        try:
+            return adapter.validate_json(response.content)
+        except ValidationError as exc:
+            raise UpstreamInvalidResponse(self.name, f"unexpected answer: {exc.error_count()} field error(s)") from exc

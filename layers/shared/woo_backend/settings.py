@@ -1,0 +1,120 @@
+"""Configuration, read and validated once per container (at cold start).
+
+Plain values come from environment variables. Secrets come from the environment locally; in AWS the
+template sets ``<NAME>_PARAM`` to an SSM parameter name instead, read once with Powertools parameters
+(decrypted, cached). A missing value fails the cold start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from woo_backend.observability import register_secret
+
+SECRET_CACHE_SECONDS = 300
+
+
+class ConfigurationError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+def env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if default is not None:
+        return default
+    raise ConfigurationError(f"environment variable {name} is not set")
+
+
+def secret(name: str, *, required: bool = True) -> SecretStr | None:
+    """The secret ``name`` from the environment, or from the SSM parameter named by ``<name>_PARAM``."""
+    value = os.environ.get(name, "")
+    if not value:
+        parameter_name = os.environ.get(f"{name}_PARAM", "")
+        if parameter_name:
+            # Imported here: only AWS containers pay for the SSM client.
+            from aws_lambda_powertools.utilities import parameters
+
+            value = str(parameters.get_parameter(parameter_name, decrypt=True, max_age=SECRET_CACHE_SECONDS))
+    if not value:
+        if not required:
+            return None
+        raise ConfigurationError(f"secret {name} is not set (set {name}, or {name}_PARAM to an SSM parameter name)")
+    register_secret(value)
+    return SecretStr(value)
+
+
+def _positive_decimal(name: str, default: str) -> Decimal:
+    raw = env(name, default)
+    try:
+        value = Decimal(raw)
+    except ArithmeticError as exc:
+        raise ConfigurationError(f"environment variable {name} is not a number: {raw!r}") from exc
+    if not value.is_finite() or value <= 0:
+        raise ConfigurationError(f"environment variable {name} must be positive, got {raw!r}")
+    return value
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class WooCommerceSettings(_Settings):
+    url: str
+    consumer_key: SecretStr
+    consumer_secret: SecretStr
+
+    @classmethod
+    def from_env(cls) -> WooCommerceSettings:
+        return cls(
+            url=env("WOOCOMMERCE_URL").rstrip("/"),
+            consumer_key=secret("WOOCOMMERCE_CONSUMER_KEY"),
+            consumer_secret=secret("WOOCOMMERCE_CONSUMER_SECRET"),
+        )
+
+
+class WebhookSettings(_Settings):
+    secret: SecretStr
+
+    @classmethod
+    def from_env(cls) -> WebhookSettings:
+        return cls(secret=secret("WOOCOMMERCE_WEBHOOK_SECRET"))
+
+
+class TopomerSettings(_Settings):
+    url: str
+    client_id: SecretStr
+    client_secret: SecretStr
+
+    @classmethod
+    def from_env(cls) -> TopomerSettings:
+        return cls(
+            url=env("TOPOMER_URL").rstrip("/"),
+            client_id=secret("TOPOMER_CLIENT_ID"),
+            client_secret=secret("TOPOMER_CLIENT_SECRET"),
+        )
+
+
+class CreditsSettings(_Settings):
+    table: str
+    meta_key: str
+    api_keys: tuple[SecretStr, ...]
+
+    @classmethod
+    def from_env(cls) -> CreditsSettings:
+        raw_keys = secret("CREDITS_API_KEYS", required=False)
+        keys = tuple(
+            SecretStr(k.strip()) for k in (raw_keys.get_secret_value() if raw_keys else "").split(",") if k.strip()
+        )
+        for key in keys:
+            register_secret(key.get_secret_value())
+        return cls(table=env("CREDITS_TABLE"), meta_key=env("CREDITS_META_KEY", "_credits"), api_keys=keys)
+
+
+def decimal_setting(name: str, default: str) -> Decimal:
+    """A positive decimal setting (durations, limits)."""
+    return _positive_decimal(name, default)

@@ -1,0 +1,167 @@
+"""A small stand-in for API Gateway HTTP API (payload v2) in front of the in-process functions.
+
+SAM CLI's local API service needs Docker to run functions; its Flask app could take a custom
+runner, but that is private API. This adapter is small and tested against the event shape instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from werkzeug.wrappers import Request, Response
+
+from local.template import Route, Schedule
+
+Invoke = Callable[[str, dict[str, Any]], Any]
+
+TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
+
+
+def http_api_event(request: Request, route: Route, path_params: dict[str, str]) -> dict[str, Any]:
+    raw_body = request.get_data(cache=True)
+    content_type = request.headers.get("Content-Type", "")
+    is_text = not raw_body or content_type.startswith(TEXT_TYPES) or not content_type
+    body: str | None
+    if not raw_body:
+        body, encoded = None, False
+    elif is_text:
+        try:
+            body, encoded = raw_body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            body, encoded = base64.b64encode(raw_body).decode(), True
+    else:
+        body, encoded = base64.b64encode(raw_body).decode(), True
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for key, value in request.headers.items():
+        lowered = key.lower()
+        if lowered == "cookie":
+            cookies.extend(c.strip() for c in value.split(";") if c.strip())
+            continue
+        headers[lowered] = f"{headers[lowered]},{value}" if lowered in headers else value
+    raw_query = request.query_string.decode("latin-1")
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(raw_query, keep_blank_values=True):
+        query[key] = f"{query[key]},{value}" if key in query else value
+    now = datetime.now(UTC)
+    request_id = str(uuid.uuid4())
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": request.path,
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": request.host,
+            "domainPrefix": request.host.split(".")[0],
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.headers.get("User-Agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": encoded,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    if path_params:
+        event["pathParameters"] = path_params
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+def lambda_response(result: Any) -> Response:
+    """Turn a handler's answer into HTTP the way API Gateway's payload v2 does."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        # A bare value: API Gateway infers 200 with the JSON of it.
+        return Response(json.dumps(result), status=200, content_type="application/json")
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    response = Response(data, status=int(result["statusCode"]))
+    response.headers.remove("Content-Type")
+    for key, value in (result.get("headers") or {}).items():
+        response.headers[key] = str(value)
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        for value in values:
+            response.headers.add(key, str(value))
+    for cookie in result.get("cookies") or []:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+class LocalHttpApi:
+    """WSGI app: routes from the template, ``/health``, ``/_local/schedules/{LogicalId}``."""
+
+    def __init__(self, routes: Iterable[Route], schedules: Iterable[Schedule], invoke: Invoke) -> None:
+        self.routes = list(routes)
+        self.schedules = {s.function: s for s in schedules} | {s.name: s for s in schedules}
+        self.invoke = invoke
+        self.ready = threading.Event()
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            if route.method not in (method, "ANY"):
+                continue
+            found = route.pattern.match(path)
+            if found:
+                return route, found.groupdict()
+        return None
+
+    def run_schedule(self, name: str) -> Any:
+        schedule = self.schedules[name]
+        scheduled_time = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        payload = (schedule.input or "{}").replace("<aws.scheduler.scheduled-time>", scheduled_time)
+        return self.invoke(schedule.function, json.loads(payload))
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        if request.path == "/health" and request.method == "GET":
+            return _json(200 if self.ready.is_set() else 503, {"status": "ok" if self.ready.is_set() else "starting"})
+        if request.path.startswith("/_local/schedules/") and request.method == "POST":
+            name = request.path.removeprefix("/_local/schedules/")
+            if name not in self.schedules:
+                return _json(404, {"message": f"no schedule {name}"})
+            started = time.monotonic()
+            result = self.run_schedule(name)
+            return _json(200, {"schedule": name, "result": result, "seconds": round(time.monotonic() - started, 3)})
+        found = self.match(request.method, request.path)
+        if found is None:
+            # What API Gateway answers for a route it does not have.
+            return _json(404, {"message": "Not Found"})
+        route, params = found
+        try:
+            result = self.invoke(route.function, http_api_event(request, route, params))
+        except Exception:  # a crashed function: API Gateway answers 500 without details
+            import traceback
+
+            traceback.print_exc()
+            return _json(500, {"message": "Internal Server Error"})
+        return lambda_response(result)

@@ -1,0 +1,220 @@
+"""``make run``: the whole system on this machine, on embedded defaults.
+
+Starts (unless pointed elsewhere by the environment) an embedded DynamoDB (moto server) with the
+template's tables, the Topomer and WooCommerce simulators, then the HTTP API on ``127.0.0.1:$PORT``
+serving exactly the template's routes through the real handlers. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from local import template
+from local.apigw import LocalHttpApi
+from local.lambdas import FunctionPool
+from local.simulators import topomer as topomer_sim
+from local.simulators import woocommerce as woo_sim
+
+LOCAL_DEFAULTS = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+    "WOOCOMMERCE_CONSUMER_KEY": woo_sim.CONSUMER_KEY,
+    "WOOCOMMERCE_CONSUMER_SECRET": woo_sim.CONSUMER_SECRET,
+    "WOOCOMMERCE_WEBHOOK_SECRET": woo_sim.WEBHOOK_SECRET,
+    "TOPOMER_CLIENT_ID": topomer_sim.CLIENT_ID,
+    "TOPOMER_CLIENT_SECRET": topomer_sim.CLIENT_SECRET,
+    "ACCOUNT_SIGNING_SECRET": "local-account-signing-secret",
+    "ADMIN_API_KEY": "local-admin-api-key",
+}
+# Variables the developer may set to override what the local runtime passes to the functions.
+PASSED_THROUGH = (
+    "WOOCOMMERCE_URL",
+    "WOOCOMMERCE_CONSUMER_KEY",
+    "WOOCOMMERCE_CONSUMER_SECRET",
+    "WOOCOMMERCE_WEBHOOK_SECRET",
+    "TOPOMER_URL",
+    "TOPOMER_CLIENT_ID",
+    "TOPOMER_CLIENT_SECRET",
+    "ACCOUNT_SIGNING_SECRET",
+    "ADMIN_API_KEY",
+    "CREDITS_API_KEYS",
+    "CREDITS_META_KEY",
+    "PROMO_TTL_HOURS",
+    "HOLD_TTL_MINUTES",
+    "POWERTOOLS_LOG_LEVEL",
+    "MAIL_RATE_LIMIT_PER_HOUR",
+    "MERCHANT_EMAIL",
+    "MAIL_SENDER",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LocalSystem:
+    port: int
+    servers: list[Any] = field(default_factory=list)
+    config: dict[str, str] = field(default_factory=dict)
+    api: LocalHttpApi | None = None
+    pools: dict[str, FunctionPool] = field(default_factory=dict)
+    stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        for key, value in LOCAL_DEFAULTS.items():
+            os.environ.setdefault(key, value)
+        self._start_dynamodb()
+        self._start_simulators()
+        environment = {key: os.environ[key] for key in PASSED_THROUGH if os.environ.get(key)}
+        max_concurrency = int(os.environ.get("LOCAL_MAX_CONCURRENCY", "8"))
+        for fn in template.functions().values():
+            fn_env = {k: v for k, v in fn.environment.items() if not k.endswith("_PARAM")}
+            self.pools[fn.logical_id] = FunctionPool(fn, {**fn_env, **environment}, max_concurrency)
+        self.api = LocalHttpApi(template.routes(), template.schedules(), self.invoke)
+        server = make_server("127.0.0.1", self.port, self.api, threaded=True)
+        self.servers.append(server)
+        threading.Thread(target=server.serve_forever, name="http-api", daemon=True).start()
+        for pool in self.pools.values():
+            pool.warm()  # a cold start that fails (missing setting) fails here, loudly
+        if os.environ.get("LOCAL_SCHEDULES", "on") != "off":
+            self._start_schedules()
+        self.api.ready.set()
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        return self.pools[function].invoke(event)
+
+    def _start_dynamodb(self) -> None:
+        endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
+        if not endpoint:
+            from moto.server import ThreadedMotoServer
+
+            port = free_port()
+            moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+            moto.start()
+            self.servers.append(moto)
+            endpoint = f"http://127.0.0.1:{port}"
+            # The embedded server also stands in for SES (send_mail).
+            os.environ.setdefault("AWS_ENDPOINT_URL_SES", endpoint)
+            ses = boto3.client("ses", endpoint_url=endpoint)
+            ses.verify_email_identity(EmailAddress=os.environ.get("MAIL_SENDER", "no-reply@example.com"))
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+        self.config["DynamoDB"] = endpoint
+        created = template.create_tables(boto3.client("dynamodb", endpoint_url=endpoint))
+        self.config["Tables created"] = ", ".join(created) or "(all existed)"
+
+    def _start_simulators(self) -> None:
+        if not os.environ.get("TOPOMER_URL"):
+            server = topomer_sim.TopomerSimulator(
+                os.environ["TOPOMER_CLIENT_ID"], os.environ["TOPOMER_CLIENT_SECRET"]
+            ).serve()
+            self.servers.append(server)
+            os.environ["TOPOMER_URL"] = f"http://127.0.0.1:{server.server_port}"
+            self.config["Seeded Topomer token"] = topomer_sim.SEED_TOKEN
+            self.config["Seeded shopper"] = f"{topomer_sim.SEED_SHOPPER_ID} / {topomer_sim.SEED_SHOPPER_TOKEN}"
+        if not os.environ.get("WOOCOMMERCE_URL"):
+            sim = woo_sim.WooCommerceSimulator(
+                os.environ["WOOCOMMERCE_CONSUMER_KEY"], os.environ["WOOCOMMERCE_CONSUMER_SECRET"]
+            )
+            server = sim.serve()
+            self.servers.append(server)
+            os.environ["WOOCOMMERCE_URL"] = f"http://127.0.0.1:{server.server_port}"
+            base = f"http://127.0.0.1:{self.port}"
+            for path in ("/credits/webhooks/order", "/balance/webhooks/order"):
+                sim.webhooks.append(
+                    {
+                        "topic": "order.updated",
+                        "delivery_url": base + path,
+                        "secret": os.environ["WOOCOMMERCE_WEBHOOK_SECRET"],
+                    }
+                )
+            self.config["Seeded order keys"] = ", ".join(o["order_key"] for o in sim.orders.values())
+        self.config["Topomer"] = os.environ["TOPOMER_URL"]
+        self.config["WooCommerce"] = os.environ["WOOCOMMERCE_URL"]
+
+    def _start_schedules(self) -> None:
+        assert self.api is not None
+        for schedule in template.schedules():
+            interval = schedule.interval_seconds
+            if interval is None:
+                continue
+
+            def loop(name: str = schedule.name, every: float = interval) -> None:
+                while not self.stop_event.wait(every):
+                    try:
+                        assert self.api is not None
+                        self.api.run_schedule(name)
+                    except Exception as exc:  # a failed run is retried by the next one, as in AWS
+                        print(f"schedule {name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+            threading.Thread(target=loop, name=f"schedule-{schedule.name}", daemon=True).start()
+
+    def describe(self) -> str:
+        lines = [f"woo-backend local runtime on http://127.0.0.1:{self.port}", "", "Routes:"]
+        for route in template.routes():
+            lines.append(f"  {route.method:6} {route.path:48} -> {route.function}")
+        lines.append("  GET    /health")
+        for schedule in template.schedules():
+            lines.append(f"  POST   /_local/schedules/{schedule.function:30} ({schedule.expression})")
+        lines += ["", "Configuration:"]
+        lines += [f"  {key}: {value}" for key, value in self.config.items()]
+        return "\n".join(lines)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for server in reversed(self.servers):
+            if isinstance(server, BaseWSGIServer):
+                server.shutdown()
+            else:
+                server.stop()
+
+
+def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    system = LocalSystem(port=int(os.environ.get("PORT", "3000")))
+    started = time.monotonic()
+    system.start()
+    print(system.describe(), flush=True)
+    if os.environ.get("LOCAL_CONFIG_FILE"):
+        # For tests and tools: where everything listens, as JSON.
+        with open(os.environ["LOCAL_CONFIG_FILE"], "w") as fh:
+            json.dump(
+                {
+                    "api": f"http://127.0.0.1:{system.port}",
+                    "topomer": os.environ["TOPOMER_URL"],
+                    "woocommerce": os.environ["WOOCOMMERCE_URL"],
+                    "dynamodb": os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
+                    "ses": os.environ.get("AWS_ENDPOINT_URL_SES", ""),
+                },
+                fh,
+            )
+    print(f"\nReady in {time.monotonic() - started:.1f}s. Ctrl-C stops everything.", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        system.stop()
+
+
+if __name__ == "__main__":
+    main()

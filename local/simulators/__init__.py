@@ -1,0 +1,1 @@
+"""HTTP simulators of the upstream services, seeded, with failure switches for fault tests."""

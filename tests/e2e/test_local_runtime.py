@@ -1,0 +1,49 @@
+"""The local runtime itself: health, routes from the template, unknown routes, schedules, simulators."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from local import template
+from tests.e2e.conftest import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+
+def test_health_answers_once_up(stack: LocalStack) -> None:
+    response = httpx.get(f"{stack.api}/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_unknown_route_is_api_gateway_404(stack: LocalStack) -> None:
+    response = httpx.get(f"{stack.api}/no/such/route")
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not Found"}
+
+
+def test_every_template_route_reaches_its_function(stack: LocalStack) -> None:
+    # A route that reached a function answers in the function's JSON shape, never API Gateway's 404.
+    for route in template.routes():
+        path = route.path.replace("{", "x").replace("}", "")
+        response = httpx.request(
+            route.method, f"{stack.api}{path}", content=b"{}", headers={"Content-Type": "application/json"}
+        )
+        assert response.json() != {"message": "Not Found"}, route.route_key
+        assert response.status_code < 500, (route.route_key, response.text)
+
+
+def test_every_schedule_runs_on_demand(stack: LocalStack) -> None:
+    for schedule in template.schedules():
+        result = stack.run_schedule(schedule.function)
+        assert result["schedule"] == schedule.function
+
+
+def test_unknown_schedule_is_404(stack: LocalStack) -> None:
+    assert httpx.post(f"{stack.api}/_local/schedules/Nope").status_code == 404
+
+
+def test_simulators_require_credentials(stack: LocalStack) -> None:
+    assert httpx.get(f"{stack.woocommerce}/wp-json/wc/v3/orders").status_code == 401
+    assert httpx.get(f"{stack.topomer}/api/interval-prix").status_code == 401
