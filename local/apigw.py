@@ -10,6 +10,7 @@ import base64
 import json
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -150,7 +151,11 @@ class LocalHttpApi:
             if name not in self.schedules:
                 return _json(404, {"message": f"no schedule {name}"})
             started = time.monotonic()
-            result = self.run_schedule(name)
+            try:
+                result = self.run_schedule(name)
+            except Exception as exc:  # the run failed: say so, as the Lambda console would
+                traceback.print_exc()
+                return _json(500, {"schedule": name, "errorType": type(exc).__name__, "errorMessage": str(exc)})
             return _json(200, {"schedule": name, "result": result, "seconds": round(time.monotonic() - started, 3)})
         found = self.match(request.method, request.path)
         if found is None:
@@ -160,8 +165,6 @@ class LocalHttpApi:
         try:
             result = self.invoke(route.function, http_api_event(request, route, params))
         except Exception:  # a crashed function: API Gateway answers 500 without details
-            import traceback
-
             traceback.print_exc()
             return _json(500, {"message": "Internal Server Error"})
         return lambda_response(result)

@@ -72,7 +72,7 @@ def free_port() -> int:
 @dataclass
 class LocalSystem:
     port: int
-    servers: list[Any] = field(default_factory=list)
+    servers: list[BaseWSGIServer] = field(default_factory=list)
     config: dict[str, str] = field(default_factory=dict)
     api: LocalHttpApi | None = None
     pools: dict[str, FunctionPool] = field(default_factory=dict)
@@ -104,13 +104,11 @@ class LocalSystem:
     def _start_dynamodb(self) -> None:
         endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
         if not endpoint:
-            from moto.server import ThreadedMotoServer
+            from local.embedded_aws import serve_embedded_aws
 
-            port = free_port()
-            moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-            moto.start()
+            moto = serve_embedded_aws()
             self.servers.append(moto)
-            endpoint = f"http://127.0.0.1:{port}"
+            endpoint = f"http://127.0.0.1:{moto.server_port}"
             # The embedded server also stands in for SES (send_mail).
             os.environ.setdefault("AWS_ENDPOINT_URL_SES", endpoint)
             ses = boto3.client("ses", endpoint_url=endpoint)
@@ -180,10 +178,7 @@ class LocalSystem:
     def stop(self) -> None:
         self.stop_event.set()
         for server in reversed(self.servers):
-            if isinstance(server, BaseWSGIServer):
-                server.shutdown()
-            else:
-                server.stop()
+            server.shutdown()
 
 
 def main() -> None:

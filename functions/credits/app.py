@@ -1,8 +1,206 @@
-"""balance function: HTTP routes (filled in by its issue)."""
+"""Credits function: the native credits API, the Dotix-compatible API and the order webhook."""
 
 from __future__ import annotations
 
-from woo_backend.api import create_resolver, http_entrypoint
+import json
+from typing import Annotated, Any
+from urllib.parse import parse_qs
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from pydantic import BaseModel, StrictInt, StrictStr, ValidationError
+
+from woo_backend.api import create_resolver, error_response, http_entrypoint, json_response, raw_body
+from woo_backend.auth import require_api_key
+from woo_backend.domain.credits import ConsumeResult, CreditAccount, parse_amount
+from woo_backend.errors import DomainError, InvalidRequest
+from woo_backend.observability import logger, mask_key
+from woo_backend.services.credits import CreditsService
+from woo_backend.settings import CreditsSettings, WebhookSettings, WooCommerceSettings
+from woo_backend.store.credits import CreditsStore
+from woo_backend.woocommerce import Order, WooCommerceClient, is_webhook_ping, verify_webhook_signature
+
+settings = CreditsSettings.from_env()
+webhook_settings = WebhookSettings.from_env()
+service = CreditsService(
+    CreditsStore(settings.table),
+    WooCommerceClient(WooCommerceSettings.from_env()),
+    meta_key=settings.meta_key,
+)
 app = create_resolver()
+
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
+]
+
+
+class ConsumeRequest(BaseModel):
+    amount: StrictInt | StrictStr
+
+
+def _authorize() -> None:
+    require_api_key(app.current_event.headers, settings.api_keys)
+
+
+def _account_body(account: CreditAccount) -> dict[str, Any]:
+    return {
+        "order_key": account.order_key,
+        "order_id": account.order_id,
+        "status": account.status,
+        "granted": account.granted,
+        "consumed": account.consumed,
+        "balance": account.balance,
+    }
+
+
+def _consume_body(result: ConsumeResult) -> dict[str, Any]:
+    return {
+        "order_id": result.order_id,
+        "consumed": result.consumed,
+        "balance": result.balance,
+        "transaction_id": result.transaction_id,
+    }
+
+
+# ------------------------------------------------------------------ native API
+@app.get("/credits/v1/orders/<order_key>")
+def get_order(order_key: str) -> Response[str]:
+    _authorize()
+    logger.append_keys(order=mask_key(order_key))
+    return json_response(200, _account_body(service.account(order_key)))
+
+
+@app.post("/credits/v1/orders/<order_key>/consume")
+def consume(order_key: str, request: ConsumeRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
+    _authorize()
+    logger.append_keys(order=mask_key(order_key))
+    amount = parse_amount(request.amount[0] if isinstance(request.amount, list) else request.amount)
+    result = service.consume(order_key, amount, idempotency_key)
+    return json_response(200, _consume_body(result))
+
+
+@app.get("/credits/v1/orders/<order_key>/transactions")
+def transactions(
+    order_key: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Response[str]:
+    _authorize()
+    logger.append_keys(order=mask_key(order_key))
+    entries, next_cursor = service.transactions(order_key, limit, cursor)
+    items = [
+        {
+            "transaction_id": e.transaction_id,
+            "type": e.type,
+            "amount": e.amount,
+            "balance_after": e.balance_after,
+            "time": e.created_at,
+            "idempotency_key": e.idempotency_key,
+        }
+        for e in entries
+    ]
+    return json_response(200, {"items": items, "next_cursor": next_cursor})
+
+
+# ------------------------------------------------------------------ Dotix-compatible API
+# Dotix answers {"_res": "err", "_msg": tag}; its tags map from our error codes.
+DOTIX_ERRORS = {
+    "unknown_order": (404, "wrong_hash"),
+    "order_not_completed": (409, "wrong_status"),
+    "invalid_amount": (400, "lack_of_param"),
+    "insufficient_credits": (409, "lack_of_bal"),
+}
+DOTIX_READABLE_STATUSES = frozenset({"processing", "completed"})
+
+
+def _dotix_error(tag: str, status: int) -> Response[str]:
+    return json_response(status, {"_res": "err", "_msg": tag})
+
+
+def _dotix_call(action: Any) -> Response[str]:
+    try:
+        return json_response(200, action())
+    except DomainError as exc:
+        if exc.code in DOTIX_ERRORS:
+            status, tag = DOTIX_ERRORS[exc.code]
+            return _dotix_error(tag, status)
+        status = 401 if exc.code == "invalid_api_key" else 409 if exc.code == "idempotency_key_reused" else 503
+        return _dotix_error(exc.code, status if exc.code != "idempotency_key_reused" else 422)
+
+
+def _dotix_num() -> Any:
+    """``num`` from a form or JSON body, as Dotix's ``$_POST['num']`` (or the query string)."""
+    content_type = app.current_event.headers.get("content-type", "")
+    body = raw_body(app)
+    if "application/json" in content_type:
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            data = {}
+        return data.get("num") if isinstance(data, dict) else None
+    if body:
+        try:
+            values = parse_qs(body.decode(), keep_blank_values=True)
+        except UnicodeDecodeError:
+            values = {}
+        if values.get("num"):
+            return values["num"][0]
+    return (app.current_event.query_string_parameters or {}).get("num")
+
+
+@app.get("/dotix/v1/order/<order_key>")
+def dotix_balance(order_key: str) -> Response[str]:
+    logger.append_keys(order=mask_key(order_key))
+
+    def read() -> dict[str, Any]:
+        _authorize()
+        account = service.account(order_key)
+        if account.status not in DOTIX_READABLE_STATUSES:
+            raise DomainError("not paid", code="order_not_completed")
+        return {"_res": "ok", "order_id": account.order_id, "status": account.status, "balance": str(account.balance)}
+
+    return _dotix_call(read)
+
+
+@app.post("/dotix/v1/order/<order_key>")
+def dotix_consume(order_key: str, idempotency_key: IdempotencyKey = None) -> Response[str]:
+    logger.append_keys(order=mask_key(order_key))
+
+    def take() -> dict[str, Any]:
+        _authorize()
+        num = _dotix_num()
+        if num is None or num == "":
+            raise InvalidRequest("num is required", code="invalid_amount")
+        result = service.consume(order_key, parse_amount(num), idempotency_key)
+        return {
+            "_res": "ok",
+            "order_id": result.order_id,
+            "consumed": str(result.consumed),
+            "balance": str(result.balance),
+        }
+
+    return _dotix_call(take)
+
+
+# ------------------------------------------------------------------ webhook
+@app.post("/credits/webhooks/order")
+def order_webhook() -> Response[str]:
+    body = raw_body(app)
+    headers = app.current_event.headers
+    if is_webhook_ping(headers, body):
+        return json_response(200, {"result": "pong"})
+    secret = webhook_settings.secret.get_secret_value()
+    if not verify_webhook_signature(body, headers.get("x-wc-webhook-signature"), secret):
+        return error_response(401, "invalid_signature", "X-WC-Webhook-Signature does not match the body")
+    topic = headers.get("x-wc-webhook-topic", "")
+    if topic and topic not in ("order.created", "order.updated"):
+        return json_response(200, {"result": "ignored", "topic": topic})
+    try:
+        order = Order.model_validate_json(body)
+    except ValidationError:
+        return error_response(400, "invalid_payload", "the body is not a WooCommerce order")
+    logger.append_keys(order_id=order.id)
+    return json_response(200, {"result": service.apply_order(order)})
+
+
 lambda_handler = http_entrypoint(app)

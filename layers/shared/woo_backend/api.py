@@ -6,6 +6,7 @@ Errors: ``{"error": {"code": "...", "message": "..."}}`` with 400 validation, 40
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from http import HTTPStatus
@@ -13,7 +14,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -73,11 +77,13 @@ def create_resolver(
             logger.warning("upstream failure", extra={"code": exc.code, "detail": exc.message})
         return error_response(status, exc.code, exc.message)
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
+        return error_response(415, "unsupported_content_type", "send application/json")
+
     @app.exception_handler(RequestValidationError)
     def _validation_error(exc: RequestValidationError) -> Response[str]:
         errors = list(exc.errors())
-        if any(e.get("type") == "unsupported_content_type" for e in errors):
-            return error_response(415, "unsupported_content_type", "send application/json")
         if any(e.get("type") == "json_invalid" for e in errors):
             return error_response(400, "malformed_json", "the request body is not valid JSON")
         return error_response(400, "validation_error", describe_validation_errors(errors))
@@ -95,6 +101,13 @@ def create_resolver(
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
 
     return app
+
+
+def raw_body(app: APIGatewayHttpResolver) -> bytes:
+    """The request body exactly as sent (signatures are computed over these bytes)."""
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode()
 
 
 def http_entrypoint(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:

@@ -7,6 +7,7 @@ at the embedded moto server), so there is no custom endpoint code.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,14 @@ def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def names(*expressions: str) -> dict[str, str]:
+    """``ExpressionAttributeNames`` for every ``#name`` in the expressions.
+
+    Every attribute is written as ``#name`` so that none can collide with DynamoDB's reserved words.
+    """
+    return {f"#{name}": name for expression in expressions for name in re.findall(r"#(\w+)", expression)}
 
 
 def to_values(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,170 @@
+"""Store-credit rules: what an order grants, when, and what a consume may take. No AWS, no HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from woo_backend.errors import Conflict, DomainError, ErrorKind, InvalidRequest, NotFound
+
+# Gateways that set an order to "processing" before the money arrives (Dotix: Bank Wire, Cheque, COD).
+UNPAID_GATEWAYS = frozenset({"bacs", "cheque", "cod"})
+COMPLETED = "completed"
+REVOKING_STATUSES = frozenset({"refunded", "cancelled"})
+MAX_AMOUNT = 1_000_000_000  # a consume above this is a client mistake, not a big purchase
+
+ConsumeAmount = int | Literal["max"]
+
+
+class UnknownOrder(NotFound):
+    code = "unknown_order"
+
+
+class OrderNotCompleted(Conflict):
+    code = "order_not_completed"
+
+
+class InsufficientCredits(Conflict):
+    code = "insufficient_credits"
+
+
+class IdempotencyKeyReused(DomainError):
+    kind = ErrorKind.SEMANTIC
+    code = "idempotency_key_reused"
+
+
+class InvalidAmount(InvalidRequest):
+    code = "invalid_amount"
+
+
+class OrderAction(str, Enum):
+    GRANT = "grant"
+    REVOKE = "revoke"
+    TRACK = "track"
+
+
+class CreditAccount(BaseModel):
+    """The credits of one order: what was granted, consumed and revoked, and what is left."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_key: str
+    order_id: int
+    status: str
+    granted: int = 0
+    consumed: int = 0
+    revoked: int = 0
+    balance: int = 0
+    version: int = 0
+    granted_at: str | None = None
+    closed_at: str | None = None
+
+
+class LedgerEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    transaction_id: str
+    type: Literal["grant", "consume", "revoke"]
+    amount: int  # signed: grants positive, consumes and revokes negative
+    balance_after: int
+    created_at: str
+    idempotency_key: str | None = None
+
+
+class ConsumeResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    order_id: int
+    consumed: int
+    balance: int
+    transaction_id: str
+
+
+# ------------------------------------------------------------------ amounts
+def parse_amount(raw: Any) -> ConsumeAmount:
+    """A positive whole number (int or digit string) or the string ``max``; anything else is refused."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.lower() == "max":
+            return "max"
+        if not text.isdigit() or not text.isascii():
+            raise InvalidAmount('amount must be a positive whole number or "max"')
+        value = int(text)
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
+        raise InvalidAmount('amount must be a positive whole number or "max"')
+    if value <= 0:
+        raise InvalidAmount("amount must be at least 1")
+    if value > MAX_AMOUNT:
+        raise InvalidAmount(f"amount must be at most {MAX_AMOUNT}")
+    return value
+
+
+def request_fingerprint(amount: ConsumeAmount) -> str:
+    """What an idempotency key is bound to: the normalised request."""
+    return hashlib.sha256(json.dumps({"amount": amount}).encode()).hexdigest()
+
+
+def plan_consume(account: CreditAccount | None, amount: ConsumeAmount, order_key: str = "") -> int:
+    """How many credits a consume takes from ``account``, or the reason it cannot."""
+    if account is None:
+        raise UnknownOrder("no order has this key")
+    if account.status != COMPLETED:
+        raise OrderNotCompleted(f"the order is {account.status}; credits are usable once it is completed")
+    wanted = account.balance if amount == "max" else amount
+    if wanted > account.balance:
+        raise InsufficientCredits(f"{wanted} credits asked, {account.balance} left")
+    return wanted
+
+
+# ------------------------------------------------------------------ orders
+def parse_credits_meta(value: Any) -> int:
+    """The credits per unit carried by a product's meta: a whole, non-negative number; anything else is 0."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return 0
+
+
+def credits_for_order(line_items: list[tuple[int, int]], credits_per_product: Mapping[int, int]) -> int:
+    """Sum of credits x quantity over ``(product_id, quantity)`` pairs."""
+    return sum(credits_per_product.get(product_id, 0) * max(quantity, 0) for product_id, quantity in line_items)
+
+
+def is_credits_only(line_items: list[tuple[int, int]], credits_per_product: Mapping[int, int]) -> bool:
+    return bool(line_items) and all(credits_per_product.get(product_id, 0) > 0 for product_id, _ in line_items)
+
+
+def should_autocomplete(
+    status: str, payment_method: str, line_items: list[tuple[int, int]], credits_per_product: Mapping[int, int]
+) -> bool:
+    """Dotix: a paid order of credits only goes straight to completed (processing means paid except for
+    gateways that set processing before the money arrives)."""
+    return (
+        status == "processing"
+        and payment_method not in UNPAID_GATEWAYS
+        and is_credits_only(line_items, credits_per_product)
+    )
+
+
+def order_action(status: str) -> OrderAction:
+    if status == COMPLETED:
+        return OrderAction.GRANT
+    if status in REVOKING_STATUSES:
+        return OrderAction.REVOKE
+    return OrderAction.TRACK
+
+
+def ledger_sort_key(moment: datetime, unique: str) -> str:
+    """Ledger entries sort by time (microseconds), then by a unique suffix."""
+    return f"{moment.strftime('%Y%m%dT%H%M%S%f')}#{unique}"
