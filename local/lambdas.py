@@ -68,7 +68,8 @@ class Container:
                 del sys.modules[name]
             name = f"_lambda_{self.function.logical_id}_{index}"
             spec = importlib.util.spec_from_file_location(name, self.function.module_path)
-            assert spec and spec.loader
+            assert spec is not None
+            assert spec.loader is not None
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             spec.loader.exec_module(module)

@@ -97,7 +97,8 @@ class Function:
 @cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     with path.open() as fh:
-        return yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        loaded: dict[str, Any] = yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        return loaded
 
 
 def _resources(kind: str) -> dict[str, dict[str, Any]]:

@@ -162,7 +162,7 @@ class Simulator:
             if fault == "malformed":
                 return Response("{not json", status=200, content_type="application/json")
         with self.lock:
-            response = endpoint(request, **args)
+            response: Response = endpoint(request, **args)
         if not control and fault == "drop":
             return json_response({"message": "simulated failure after the change"}, status=502)
         return response

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,9 @@ class LocalStack:
         return LOCAL_DEFAULTS[name]
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    workdir = tmp_path_factory.mktemp("stack")
+@contextmanager
+def start_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[LocalStack]:
+    """Run ``python -m local.run`` on free ports until the block ends."""
     config_file = workdir / "config.json"
     log_file = workdir / "run.log"
     env = {
@@ -62,8 +63,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         "LOCAL_SCHEDULES": "off",  # tests run schedules on demand
         "LOCAL_CONFIG_FILE": str(config_file),
         "LOCAL_MAX_CONCURRENCY": "8",
-        "HOLD_TTL_MINUTES": os.environ.get("HOLD_TTL_MINUTES", "60"),
         "PYTHONPATH": f"{ROOT / 'layers' / 'shared'}{os.pathsep}{ROOT}",
+        **(extra_env or {}),
     }
     for key in ("TOPOMER_URL", "WOOCOMMERCE_URL", "DYNAMODB_ENDPOINT_URL"):
         env.pop(key, None)
@@ -77,6 +78,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"local runtime did not start:\n{log_file.read_text()[-3000:]}")
                 time.sleep(0.1)
+            time.sleep(0.05)  # the file is written in one call; let it land
             config = json.loads(config_file.read_text())
             yield LocalStack(log=log_file, **config)
         finally:
@@ -85,3 +87,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with start_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running

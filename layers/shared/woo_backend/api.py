@@ -119,4 +119,4 @@ def http_entrypoint(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], La
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 
-    return handler
+    return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped

@@ -6,10 +6,10 @@ statuses, so domain code never speaks HTTP.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     INVALID = "invalid"  # 400
     UNAUTHORIZED = "unauthorized"  # 401
     PAYMENT_REQUIRED = "payment_required"  # 402

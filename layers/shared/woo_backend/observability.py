@@ -63,8 +63,8 @@ def mask(value: Any, key: str = "") -> Any:
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):
-    def serialize(self, log: dict[str, Any]) -> str:
-        return super().serialize(mask(log))
+    def serialize(self, log: Any) -> str:
+        return super().serialize(mask(dict(log)))
 
 
 # A request that records no business metric is normal, not worth a warning per invocation.

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -43,7 +43,7 @@ class InvalidAmount(InvalidRequest):
     code = "invalid_amount"
 
 
-class OrderAction(str, Enum):
+class OrderAction(StrEnum):
     GRANT = "grant"
     REVOKE = "revoke"
     TRACK = "track"

@@ -37,7 +37,9 @@ from woo_backend.observability import logger, mask_key, metrics
 from woo_backend.store.credits import CreditsStore, Replayed, StaleAccount
 from woo_backend.woocommerce import Order, Product
 
-MAX_CONSUME_ATTEMPTS = 30
+MAX_CONSUME_ATTEMPTS = 40
+CONTENTION_BACKOFF_BASE = 0.002
+CONTENTION_BACKOFF_CAP = 0.1
 STATE_CACHE_SIZE = 4096
 PRODUCT_CACHE_SECONDS = 60.0
 SYNC_OVERLAP = timedelta(minutes=5)
@@ -145,8 +147,8 @@ class CreditsService:
             except StaleAccount as stale:
                 state, fresh = stale.current, True
                 self._remember(state, order_key)
-                if attempt:
-                    time.sleep(random.uniform(0, 0.002 * attempt))
+                # Full-jitter backoff spreads the contenders out so each retry is likely to win.
+                time.sleep(random.uniform(0, min(CONTENTION_BACKOFF_CAP, CONTENTION_BACKOFF_BASE * 2**attempt)))
                 continue
             self._remember(
                 state.model_copy(

@@ -46,6 +46,8 @@ REVOKE_UPDATE = (
 )
 REVOKE_CONDITION = "#version = :v AND attribute_not_exists(#closed_at)"
 TRACK_CONDITION = "attribute_not_exists(#modified) OR #modified <= :m"  # never back to an older status
+# A refunded or cancelled account stays closed, whatever a late delivery of an older state says.
+TRACK_OPEN_CONDITION = f"({TRACK_CONDITION}) AND attribute_not_exists(#closed_at)"
 
 
 class InvalidCursor(InvalidRequest):
@@ -293,7 +295,7 @@ class CreditsStore:
         """Grant ``credits`` once per order; ``False`` when it was granted (or closed) before."""
         try:
             self.client.transact_write_items(
-                TransactItems=[  # type: ignore[list-item]
+                TransactItems=[
                     {
                         "Update": {
                             "TableName": self.table,
@@ -315,7 +317,7 @@ class CreditsStore:
                             ),
                         }
                     },
-                    self._ledger_put(order_key, transaction_id, "grant", credits, credits, now),
+                    self._ledger_put(order_key, transaction_id, "grant", credits, credits, now),  # type: ignore[list-item]
                 ]
             )
         except ClientError as error:
@@ -372,16 +374,18 @@ class CreditsStore:
             "#version = if_not_exists(#version, :zero)"
         )
         values: dict[str, Any] = {":key": order_key, ":id": order_id, ":s": status, ":m": modified, ":zero": 0}
+        condition = TRACK_OPEN_CONDITION
         if close:
             expression += ", #closed_at = if_not_exists(#closed_at, :now)"
             values[":now"] = _iso(now)
+            condition = TRACK_CONDITION
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=to_item({"pk": _pk(order_key), "sk": STATE}),
                 UpdateExpression=expression,
-                ConditionExpression=TRACK_CONDITION,
-                ExpressionAttributeNames=names(expression, TRACK_CONDITION),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names(expression, condition),
                 ExpressionAttributeValues=to_values(values),
             )
         except ClientError as error:
