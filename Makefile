@@ -34,6 +34,8 @@ lint: $(VENV)/.installed
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
+	# Every function folder has its own app.py, so each is checked on its own.
+	for fn in functions/*/; do $(BIN)/mypy $$fn*.py || exit 1; done
 
 pytest: $(VENV)/.installed
 	$(BIN)/pytest -q tests

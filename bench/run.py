@@ -6,6 +6,7 @@ Every module in ``MODULES`` exposes ``rows() -> list[Row]``; a missing module is
 from __future__ import annotations
 
 import importlib
+import logging
 import statistics
 import sys
 import time
@@ -38,6 +39,7 @@ def ratio(value: float, baseline: float) -> str:
 
 
 def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     rows: list[Row] = []
     for name in MODULES:
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from woo_backend.services.credits import CreditsService
 from woo_backend.store.credits import CreditsStore, InvalidCursor, Replayed, StaleAccount
 from woo_backend.woocommerce import Order, Product
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -95,12 +95,13 @@ def test_ledger_pages_and_rejects_forged_cursors(store: CreditsStore) -> None:
     account = granted(store, 10)
     for i in range(3):
         account = store.get_account("wc_order_a") or account
-        store.consume(account, 1, f"tx_{i}", datetime(2026, 11, 22, 12, i + 1, tzinfo=timezone.utc))
+        store.consume(account, 1, f"tx_{i}", datetime(2026, 11, 22, 12, i + 1, tzinfo=UTC))
     page, cursor = store.ledger("wc_order_a", 2, None)
     assert [e.balance_after for e in page] == [7, 8]
     assert cursor is not None
     rest, end = store.ledger("wc_order_a", 2, cursor)
     assert [e.balance_after for e in rest] == [9, 10]
+    assert end is None or store.ledger("wc_order_a", 2, end)[0] == []
     for forged in ("abc", "eyJzayI6ICJTVEFURSJ9", "eyJ4IjogMX0"):
         with pytest.raises(InvalidCursor):
             store.ledger("wc_order_a", 2, forged)

@@ -6,6 +6,7 @@ whatever ends up in them (exception messages, extra keys), so a formatter does i
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import warnings
@@ -71,5 +72,7 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(logger_formatter=MaskingFormatter())
-metrics = Metrics()
+# The template sets the namespace; the default keeps a missing variable from failing a request after
+# its money has moved (Powertools raises on add_metric without one).
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "WooBackend")
 tracer = Tracer()
