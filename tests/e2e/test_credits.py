@@ -447,3 +447,35 @@ def test_api_keys_when_configured_guard_every_read_and_consume(keyed_stack: Loca
         headers={"X-Api-Key": "app-key-one-123456"},
     )
     assert spent.json()["balance"] == 90
+
+
+# ------------------------------------------------------------------ upstream failures
+def test_woocommerce_down_during_a_webhook_is_503_and_the_sync_completes_it(stack: LocalStack) -> None:
+    order = new_order(stack, [(CREDITS_100, 1)], payment_method="stripe")
+    paid = set_status(stack, order["id"], "processing", deliver=False)["order"]
+    httpx.post(
+        f"{stack.woocommerce}/_sim/faults",
+        json={"rules": [{"method": "PUT", "path": f"/wp-json/wc/v3/orders/{order['id']}", "mode": "500", "times": 3}]},
+    )
+    try:
+        response = signed_post(stack, json.dumps(paid).encode())
+    finally:
+        httpx.delete(f"{stack.woocommerce}/_sim/faults")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "upstream_unavailable"
+    assert account(stack, order["order_key"]).status_code == 404
+    stack.run_schedule("CreditsSyncFunction")
+    assert account(stack, order["order_key"]).json()["balance"] == 100
+    assert stack.woo_state()["orders"][str(order["id"])]["status"] == "completed"
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"id": "x"}', b'{"status": "completed"}'])
+def test_signed_but_malformed_webhook_bodies_are_400(stack: LocalStack, body: bytes) -> None:
+    response = signed_post(stack, body)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_payload")
+
+
+def test_other_topics_are_acknowledged_and_ignored(stack: LocalStack) -> None:
+    response = signed_post(stack, b'{"id": 1}', topic="product.updated")
+    assert response.status_code == 200
+    assert response.json()["result"] == "ignored"
