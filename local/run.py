@@ -189,7 +189,8 @@ def main() -> None:
     print(system.describe(), flush=True)
     if os.environ.get("LOCAL_CONFIG_FILE"):
         # For tests and tools: where everything listens, as JSON.
-        with open(os.environ["LOCAL_CONFIG_FILE"], "w") as fh:
+        target = os.environ["LOCAL_CONFIG_FILE"]
+        with open(target + ".tmp", "w") as fh:
             json.dump(
                 {
                     "api": f"http://127.0.0.1:{system.port}",
@@ -197,18 +198,22 @@ def main() -> None:
                     "woocommerce": os.environ["WOOCOMMERCE_URL"],
                     "dynamodb": os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
                     "ses": os.environ.get("AWS_ENDPOINT_URL_SES", ""),
+                    "pid": os.getpid(),
                 },
                 fh,
             )
+        os.replace(target + ".tmp", target)  # readers never see half a file
     print(f"\nReady in {time.monotonic() - started:.1f}s. Ctrl-C stops everything.", flush=True)
     done = threading.Event()
+    # Handled explicitly: a shell starting us in the background may have set SIGINT to "ignore".
+    signal.signal(signal.SIGINT, lambda *_: done.set())
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
-        done.wait()
-    except KeyboardInterrupt:
-        pass
+        while not done.wait(1.0):
+            pass
     finally:
         system.stop()
+        print("Stopped.", flush=True)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ class LocalStack:
     woocommerce: str
     dynamodb: str
     ses: str
+    pid: int
     log: Path
 
     @property
@@ -78,7 +79,6 @@ def start_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> Itera
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"local runtime did not start:\n{log_file.read_text()[-3000:]}")
                 time.sleep(0.1)
-            time.sleep(0.05)  # the file is written in one call; let it land
             config = json.loads(config_file.read_text())
             yield LocalStack(log=log_file, **config)
         finally:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+from pathlib import Path
+
 import httpx
 import pytest
 
 from local import template
-from tests.e2e.conftest import LocalStack
+from tests.e2e.conftest import LocalStack, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -47,3 +52,17 @@ def test_unknown_schedule_is_404(stack: LocalStack) -> None:
 def test_simulators_require_credentials(stack: LocalStack) -> None:
     assert httpx.get(f"{stack.woocommerce}/wp-json/wc/v3/orders").status_code == 401
     assert httpx.get(f"{stack.topomer}/api/interval-prix").status_code == 401
+
+
+def test_interrupt_stops_everything_it_started(tmp_path: Path) -> None:
+    with start_stack(tmp_path) as own:
+        urls = [f"{own.api}/health", f"{own.woocommerce}/_sim/state", f"{own.topomer}/_sim/state"]
+        assert all(httpx.get(url).status_code == 200 for url in urls)
+        os.kill(own.pid, signal.SIGINT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "Stopped." not in own.log.read_text():
+            time.sleep(0.1)
+        assert "Stopped." in own.log.read_text()
+        for url in urls:
+            with pytest.raises(httpx.ConnectError):
+                httpx.get(url, timeout=2)
