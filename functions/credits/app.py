@@ -12,7 +12,7 @@ from pydantic import BaseModel, StrictInt, StrictStr, ValidationError
 
 from woo_backend.api import create_resolver, error_response, http_entrypoint, json_response, raw_body
 from woo_backend.auth import require_api_key
-from woo_backend.domain.credits import ConsumeResult, CreditAccount, parse_amount
+from woo_backend.domain.credits import CreditAccount, parse_amount
 from woo_backend.errors import DomainError, InvalidRequest
 from woo_backend.observability import logger, mask_key
 from woo_backend.services.credits import CreditsService
@@ -42,24 +42,11 @@ def _authorize() -> None:
     require_api_key(app.current_event.headers, settings.api_keys)
 
 
+ACCOUNT_FIELDS = {"order_key", "order_id", "status", "granted", "consumed", "balance"}
+
+
 def _account_body(account: CreditAccount) -> dict[str, Any]:
-    return {
-        "order_key": account.order_key,
-        "order_id": account.order_id,
-        "status": account.status,
-        "granted": account.granted,
-        "consumed": account.consumed,
-        "balance": account.balance,
-    }
-
-
-def _consume_body(result: ConsumeResult) -> dict[str, Any]:
-    return {
-        "order_id": result.order_id,
-        "consumed": result.consumed,
-        "balance": result.balance,
-        "transaction_id": result.transaction_id,
-    }
+    return account.model_dump(include=ACCOUNT_FIELDS)
 
 
 # ------------------------------------------------------------------ native API
@@ -76,7 +63,7 @@ def consume(order_key: str, request: ConsumeRequest, idempotency_key: Idempotenc
     logger.append_keys(order=mask_key(order_key))
     amount = parse_amount(request.amount[0] if isinstance(request.amount, list) else request.amount)
     result = service.consume(order_key, amount, idempotency_key)
-    return json_response(200, _consume_body(result))
+    return json_response(200, result.model_dump())
 
 
 @app.get("/credits/v1/orders/<order_key>/transactions")

@@ -107,6 +107,13 @@ def _condition_failed(reason: dict[str, Any]) -> bool:
     return reason.get("Code") == "ConditionalCheckFailed"
 
 
+def _raise_if_stale(reasons: list[dict[str, Any]]) -> None:
+    """The state update (always the first item) was refused: hand back the state as it is now."""
+    if reasons and _condition_failed(reasons[0]):
+        item = reasons[0].get("Item")
+        raise StaleAccount(_account(item) if item else None) from None
+
+
 class CreditsStore:
     def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
         self.table = table
@@ -185,25 +192,18 @@ class CreditsStore:
             order_id=expected.order_id, consumed=amount, balance=balance_after, transaction_id=transaction_id
         )
         items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": to_item({"pk": _pk(expected.order_key), "sk": STATE}),
-                    "UpdateExpression": CONSUME_UPDATE,
-                    "ConditionExpression": CONSUME_CONDITION,
-                    "ExpressionAttributeNames": names(CONSUME_UPDATE, CONSUME_CONDITION),
-                    "ExpressionAttributeValues": to_values(
-                        {
-                            ":after": balance_after,
-                            ":n": amount,
-                            ":v": expected.version,
-                            ":next": expected.version + 1,
-                            ":completed": COMPLETED,
-                        }
-                    ),
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
+            self._state_update(
+                expected.order_key,
+                CONSUME_UPDATE,
+                CONSUME_CONDITION,
+                {
+                    ":after": balance_after,
+                    ":n": amount,
+                    ":v": expected.version,
+                    ":next": expected.version + 1,
+                    ":completed": COMPLETED,
+                },
+            ),
             self._ledger_put(
                 expected.order_key, transaction_id, "consume", -amount, balance_after, now, idempotency_key
             ),
@@ -241,9 +241,7 @@ class CreditsStore:
                 )
                 if replayed is not None:
                     raise replayed from None
-            if _condition_failed(reasons[0]):
-                item = reasons[0].get("Item")
-                raise StaleAccount(_account(item) if item else None) from None
+            _raise_if_stale(reasons)
             raise
         return result
 
@@ -258,6 +256,20 @@ class CreditsStore:
     def _replayed(item: dict[str, Any]) -> Replayed:
         values = from_item(item)
         return Replayed(str(values["fingerprint"]), ConsumeResult.model_validate_json(str(values["result"])))
+
+    def _state_update(self, order_key: str, update: str, condition: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The transaction item that moves an account's state; a refusal returns the state as it is."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_item({"pk": _pk(order_key), "sk": STATE}),
+                "UpdateExpression": update,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names(update, condition),
+                "ExpressionAttributeValues": to_values(values),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
 
     def _ledger_put(
         self,
@@ -296,27 +308,21 @@ class CreditsStore:
         try:
             self.client.transact_write_items(
                 TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": to_item({"pk": _pk(order_key), "sk": STATE}),
-                            "UpdateExpression": GRANT_UPDATE,
-                            "ConditionExpression": GRANT_CONDITION,
-                            "ExpressionAttributeNames": names(GRANT_UPDATE, GRANT_CONDITION),
-                            "ExpressionAttributeValues": to_values(
-                                {
-                                    ":key": order_key,
-                                    ":id": order_id,
-                                    ":completed": COMPLETED,
-                                    ":g": credits,
-                                    ":zero": 0,
-                                    ":one": 1,
-                                    ":now": _iso(now),
-                                    ":m": modified,
-                                }
-                            ),
-                        }
-                    },
+                    self._state_update(  # type: ignore[list-item]
+                        order_key,
+                        GRANT_UPDATE,
+                        GRANT_CONDITION,
+                        {
+                            ":key": order_key,
+                            ":id": order_id,
+                            ":completed": COMPLETED,
+                            ":g": credits,
+                            ":zero": 0,
+                            ":one": 1,
+                            ":now": _iso(now),
+                            ":m": modified,
+                        },
+                    ),
                     self._ledger_put(order_key, transaction_id, "grant", credits, credits, now),  # type: ignore[list-item]
                 ]
             )
@@ -330,37 +336,27 @@ class CreditsStore:
     def revoke(self, expected: CreditAccount, status: str, modified: str, transaction_id: str, now: datetime) -> None:
         """Revoke what is left of a granted account and close it; raises ``StaleAccount`` if it moved."""
         items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": to_item({"pk": _pk(expected.order_key), "sk": STATE}),
-                    "UpdateExpression": REVOKE_UPDATE,
-                    "ConditionExpression": REVOKE_CONDITION,
-                    "ExpressionAttributeNames": names(REVOKE_UPDATE, REVOKE_CONDITION),
-                    "ExpressionAttributeValues": to_values(
-                        {
-                            ":zero": 0,
-                            ":b": expected.balance,
-                            ":s": status,
-                            ":now": _iso(now),
-                            ":next": expected.version + 1,
-                            ":v": expected.version,
-                            ":m": modified,
-                        }
-                    ),
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            }
+            self._state_update(
+                expected.order_key,
+                REVOKE_UPDATE,
+                REVOKE_CONDITION,
+                {
+                    ":zero": 0,
+                    ":b": expected.balance,
+                    ":s": status,
+                    ":now": _iso(now),
+                    ":next": expected.version + 1,
+                    ":v": expected.version,
+                    ":m": modified,
+                },
+            )
         ]
         if expected.balance > 0:
             items.append(self._ledger_put(expected.order_key, transaction_id, "revoke", -expected.balance, 0, now))
         try:
             self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except ClientError as error:
-            reasons = _cancellation_reasons(error)
-            if reasons and _condition_failed(reasons[0]):
-                item = reasons[0].get("Item")
-                raise StaleAccount(_account(item) if item else None) from None
+            _raise_if_stale(_cancellation_reasons(error))
             raise
 
     def track_status(
