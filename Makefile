@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint typecheck unit integration e2e pytest validate build bench clean deploy
+.PHONY: run test lint typecheck unit integration e2e pytest validate build bench clean deploy openapi
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ validate: $(SAM_VENV)/.installed
 
 build: $(SAM_VENV)/.installed
 	$(SAM) build --cached --parallel
+
+openapi: $(VENV)/.installed
+	$(BIN)/python -m local.openapi
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run
