@@ -40,6 +40,8 @@ LOCAL_DEFAULTS = {
     "TOPOMER_CLIENT_SECRET": topomer_sim.CLIENT_SECRET,
     "ACCOUNT_SIGNING_SECRET": "local-account-signing-secret",
     "ADMIN_API_KEY": "local-admin-api-key",
+    # Locally every sync run retries every pending capture step (in AWS: 60 s, doubling).
+    "CAPTURE_RETRY_BASE_SECONDS": "0",
 }
 # Variables the developer may set to override what the local runtime passes to the functions.
 PASSED_THROUGH = (
@@ -56,6 +58,8 @@ PASSED_THROUGH = (
     "CREDITS_META_KEY",
     "PROMO_TTL_HOURS",
     "HOLD_TTL_MINUTES",
+    "CAPTURE_RETRY_BASE_SECONDS",
+    "CAPTURE_MAX_ATTEMPTS",
     "POWERTOOLS_LOG_LEVEL",
     "MAIL_RATE_LIMIT_PER_HOUR",
     "MERCHANT_EMAIL",

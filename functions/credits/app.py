@@ -8,9 +8,9 @@ from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
-from pydantic import BaseModel, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, StrictInt, StrictStr
 
-from woo_backend.api import create_resolver, error_response, http_entrypoint, json_response, raw_body
+from woo_backend.api import create_resolver, http_entrypoint, json_response, raw_body
 from woo_backend.auth import require_api_key
 from woo_backend.domain.credits import CreditAccount, parse_amount
 from woo_backend.errors import DomainError, InvalidRequest
@@ -18,7 +18,8 @@ from woo_backend.observability import logger, mask_key
 from woo_backend.services.credits import CreditsService
 from woo_backend.settings import CreditsSettings, WebhookSettings, WooCommerceSettings
 from woo_backend.store.credits import CreditsStore
-from woo_backend.woocommerce import Order, WooCommerceClient, is_webhook_ping, verify_webhook_signature
+from woo_backend.webhook import order_webhook as handle_order_webhook
+from woo_backend.woocommerce import WooCommerceClient
 
 settings = CreditsSettings.from_env()
 webhook_settings = WebhookSettings.from_env()
@@ -172,22 +173,7 @@ def dotix_consume(order_key: str, idempotency_key: IdempotencyKey = None) -> Res
 # ------------------------------------------------------------------ webhook
 @app.post("/credits/webhooks/order")
 def order_webhook() -> Response[str]:
-    body = raw_body(app)
-    headers = app.current_event.headers
-    if is_webhook_ping(headers, body):
-        return json_response(200, {"result": "pong"})
-    secret = webhook_settings.secret.get_secret_value()
-    if not verify_webhook_signature(body, headers.get("x-wc-webhook-signature"), secret):
-        return error_response(401, "invalid_signature", "X-WC-Webhook-Signature does not match the body")
-    topic = headers.get("x-wc-webhook-topic", "")
-    if topic and topic not in ("order.created", "order.updated"):
-        return json_response(200, {"result": "ignored", "topic": topic})
-    try:
-        order = Order.model_validate_json(body)
-    except ValidationError:
-        return error_response(400, "invalid_payload", "the body is not a WooCommerce order")
-    logger.append_keys(order_id=order.id)
-    return json_response(200, {"result": service.apply_order(order)})
+    return handle_order_webhook(app, webhook_settings, service.apply_order)
 
 
 lambda_handler = http_entrypoint(app)

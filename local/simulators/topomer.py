@@ -150,6 +150,11 @@ class TopomerSimulator(Simulator):
         body = request.get_json(silent=True) or {}
         if "order_id" not in body:
             return json_response({"message": "order_id is required"}, status=422)
+        # One record per order: a report sent again (after a lost answer) replaces the first.
+        for index, known in enumerate(self.orders):
+            if known.get("order_id") == body["order_id"]:
+                self.orders[index] = body
+                return json_response({"ok": True, "id": index + 1})
         self.orders.append(body)
         return json_response({"ok": True, "id": len(self.orders)}, status=201)
 

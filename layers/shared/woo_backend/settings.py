@@ -48,14 +48,16 @@ def secret(name: str, *, required: bool = True) -> SecretStr | None:
     return SecretStr(value)
 
 
-def _positive_decimal(name: str, default: str) -> Decimal:
+def _positive_decimal(name: str, default: str, *, allow_zero: bool = False) -> Decimal:
     raw = env(name, default)
     try:
         value = Decimal(raw)
     except ArithmeticError as exc:
         raise ConfigurationError(f"environment variable {name} is not a number: {raw!r}") from exc
-    if not value.is_finite() or value <= 0:
-        raise ConfigurationError(f"environment variable {name} must be positive, got {raw!r}")
+    if not value.is_finite() or value < 0 or (value == 0 and not allow_zero):
+        raise ConfigurationError(
+            f"environment variable {name} must be {'zero or more' if allow_zero else 'positive'}, got {raw!r}"
+        )
     return value
 
 
@@ -118,3 +120,25 @@ class CreditsSettings(_Settings):
 def decimal_setting(name: str, default: str) -> Decimal:
     """A positive decimal setting (durations, limits)."""
     return _positive_decimal(name, default)
+
+
+class BalanceSettings(_Settings):
+    table: str
+    hold_ttl_minutes: Decimal
+    capture_retry_base_seconds: Decimal
+    capture_max_attempts: int
+
+    @classmethod
+    def from_env(cls) -> BalanceSettings:
+        attempts = env("CAPTURE_MAX_ATTEMPTS", "8")
+        if not attempts.isdigit() or int(attempts) < 1:
+            raise ConfigurationError(
+                f"environment variable CAPTURE_MAX_ATTEMPTS must be a positive integer, got {attempts!r}"
+            )
+        return cls(
+            table=env("PAYMENTS_TABLE"),
+            hold_ttl_minutes=_positive_decimal("HOLD_TTL_MINUTES", "60"),
+            # Zero is allowed: every sync run retries every pending step (the local default).
+            capture_retry_base_seconds=_positive_decimal("CAPTURE_RETRY_BASE_SECONDS", "60", allow_zero=True),
+            capture_max_attempts=int(attempts),
+        )

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 from woo_backend.domain.credits import (
@@ -34,6 +34,7 @@ from woo_backend.domain.credits import (
 )
 from woo_backend.errors import DomainError, ErrorKind
 from woo_backend.observability import logger, mask_key, metrics
+from woo_backend.services.order_poll import WOO_DATE_FORMAT, poll_orders
 from woo_backend.store.credits import CreditsStore, Replayed, StaleAccount
 from woo_backend.woocommerce import Order, Product
 
@@ -42,9 +43,6 @@ CONTENTION_BACKOFF_BASE = 0.002
 CONTENTION_BACKOFF_CAP = 0.1
 STATE_CACHE_SIZE = 4096
 PRODUCT_CACHE_SECONDS = 60.0
-SYNC_OVERLAP = timedelta(minutes=5)
-FIRST_SYNC_LOOKBACK = timedelta(days=30)
-WOO_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
 class Busy(DomainError):
@@ -239,26 +237,4 @@ class CreditsService:
     def sync_orders(self) -> dict[str, int]:
         """Apply every order modified since the last run (with an overlap): catches missed webhooks."""
         assert self.orders is not None
-        now = self.clock()
-        cursor = self.store.sync_cursor()
-        since = (
-            datetime.strptime(cursor, WOO_DATE_FORMAT).replace(tzinfo=UTC) - SYNC_OVERLAP
-            if cursor
-            else now - FIRST_SYNC_LOOKBACK
-        )
-        counts: dict[str, int] = {}
-        newest: str | None = None
-        failed = False
-        for order in self.orders.orders_modified_after(since.strftime(WOO_DATE_FORMAT)):
-            try:
-                outcome = self.apply_order(order)
-            except DomainError as exc:
-                # Leave the cursor before this order so the next run tries it again.
-                logger.warning("sync could not apply an order", extra={"order_id": order.id, "code": exc.code})
-                outcome, failed = "failed", True
-            counts[outcome] = counts.get(outcome, 0) + 1
-            if not failed and order.date_modified_gmt:
-                newest = max(newest or "", order.date_modified_gmt)
-        if newest:
-            self.store.advance_sync_cursor(newest)
-        return counts
+        return poll_orders(self.orders, self.store.cursors, self.apply_order, self.clock())

@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from woo_backend.domain.credits import COMPLETED, ConsumeResult, CreditAccount, LedgerEntry, ledger_sort_key
 from woo_backend.dynamo import dynamodb_client, from_item, names, to_item, to_values
 from woo_backend.errors import InvalidRequest
+from woo_backend.store.cursors import SyncCursors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 STATE = "STATE"
 LEDGER_PREFIX = "LEDGER#"
 IDEMPOTENCY_TTL = timedelta(days=7)
+ORDERS_CURSOR = "ORDERS"
 
 # The balance a consume writes is exact because the condition pins the version it was computed from.
 CONSUME_UPDATE = "SET #balance = :after, #consumed = #consumed + :n, #version = :next"
@@ -118,6 +120,7 @@ class CreditsStore:
     def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
         self.table = table
         self.client = client or dynamodb_client()
+        self.cursors = SyncCursors(table, self.client)
 
     # -------------------------------------------------------------- reads
     def get_account(self, order_key: str) -> CreditAccount | None:
@@ -392,22 +395,7 @@ class CreditsStore:
 
     # -------------------------------------------------------------- sync cursor
     def sync_cursor(self) -> str | None:
-        item = self.client.get_item(
-            TableName=self.table, Key=to_item({"pk": "SYNC", "sk": "ORDERS"}), ConsistentRead=True
-        ).get("Item")
-        return str(from_item(item)["modified_after"]) if item else None
+        return self.cursors.get(ORDERS_CURSOR)
 
     def advance_sync_cursor(self, modified_after: str) -> None:
-        """Move the cursor forward only: two runs at once cannot move it back."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=to_item({"pk": "SYNC", "sk": "ORDERS"}),
-                UpdateExpression="SET #modified_after = :m",
-                ConditionExpression="attribute_not_exists(#modified_after) OR #modified_after < :m",
-                ExpressionAttributeNames={"#modified_after": "modified_after"},
-                ExpressionAttributeValues=to_values({":m": modified_after}),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        self.cursors.advance(ORDERS_CURSOR, modified_after)

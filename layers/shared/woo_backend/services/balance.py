@@ -1,0 +1,460 @@
+"""Topomer balance payments: authorize (hold), capture (three recorded steps), void, and the sync.
+
+Money safety, in short:
+- Holds: an authorization raises the user's held total in the same transaction that records the
+  payment, conditioned on the total's version, so two payments can never together hold more than the
+  balance Topomer showed.
+- Capture: Topomer takes absolute balances, so captures of one user are serialized by a lease in
+  DynamoDB; the debit's arithmetic (balance before, balance written) is recorded before the call and
+  checked against Topomer's balance on any retry, so the debit lands exactly once.
+- Every step is recorded before and after it runs; a failed step is retried by the sync, with backoff,
+  and after a bounded number of failures the payment is marked ``needs_attention`` (with a metric).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+from woo_backend.domain.balance import (
+    CAPTURE_STEPS,
+    HOLDING,
+    Authorization,
+    DebitDecision,
+    InsufficientBalance,
+    InvalidToken,
+    OrderEvent,
+    OrderHasPayment,
+    Payment,
+    PaymentNotFound,
+    PaymentStatus,
+    Step,
+    StepName,
+    StepStatus,
+    UserHolds,
+    available,
+    check_can_hold,
+    check_capturable,
+    check_voidable,
+    drift,
+    due,
+    money,
+    next_step,
+    order_event,
+    plan_debit,
+    retry_delay,
+)
+from woo_backend.errors import DomainError, UpstreamError, UpstreamNotFound
+from woo_backend.observability import logger, metrics
+from woo_backend.services.order_poll import poll_orders
+from woo_backend.settings import BalanceSettings
+from woo_backend.store.balance import OrderHasPaymentRecord, PaymentsStore, StaleHolds, StatusChanged
+from woo_backend.topomer import ShopperBalance, TopomerOrder, TopomerOrderItem, TopomerUser
+from woo_backend.woocommerce import Order
+
+MAX_HOLD_ATTEMPTS = 40
+LEASE_TTL = timedelta(seconds=60)  # longer than any capture (the function times out at 15 s)
+LEASE_WAIT_SECONDS = 5.0
+RECONCILE_CURSOR = "RECONCILE"
+RECONCILE_OVERLAP = timedelta(minutes=1)
+
+
+class TopomerApi(Protocol):
+    """What payments need of Topomer."""
+
+    def get_user_by_token(self, token: str) -> TopomerUser: ...
+
+    def update_balance(self, token: str, user_id: int | str, new_balance: Decimal) -> None: ...
+
+    def expire_token(self, token: str) -> None: ...
+
+    def record_order(self, order: TopomerOrder) -> None: ...
+
+    def shopper_balance(self, shopper_id: str, shopper_token: str) -> ShopperBalance: ...
+
+
+class OrdersApi(Protocol):
+    """What payments need of WooCommerce."""
+
+    def get_order(self, order_id: int) -> Order: ...
+
+    def orders_modified_after(self, modified_after_gmt: str) -> Iterable[Order]: ...
+
+
+class InvalidShopperToken(DomainError):
+    kind = InvalidToken.kind
+    code = "invalid_shopper_token"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+def _describe(exc: UpstreamError) -> str:
+    return f"{exc.code}: {exc.message}"[:300]
+
+
+class BalanceService:
+    def __init__(
+        self,
+        store: PaymentsStore,
+        topomer: TopomerApi,
+        orders: OrdersApi,
+        settings: BalanceSettings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.topomer = topomer
+        self.orders = orders
+        self.settings = settings
+        self.clock = clock
+
+    # -------------------------------------------------------------- reads
+    def _user(self, token: str) -> TopomerUser:
+        try:
+            return self.topomer.get_user_by_token(token)
+        except UpstreamNotFound:
+            raise InvalidToken("Topomer does not know this token") from None
+
+    def balance(self, token: str) -> dict[str, object]:
+        user = self._user(token)
+        holds = self.store.get_holds(str(user.id))
+        held = holds.held if holds else Decimal(0)
+        return {
+            "user_id": str(user.id),
+            "email": user.email,
+            "balance": money(user.balance),
+            "available": money(available(user.balance, held)),
+            "expired": user.expired,
+        }
+
+    def shopper_balance(self, shopper_id: str, shopper_token: str) -> dict[str, str]:
+        try:
+            balance = self.topomer.shopper_balance(shopper_id, shopper_token)
+        except UpstreamNotFound:
+            raise InvalidShopperToken("Topomer does not know this shopper and token") from None
+        return {"shopper_id": shopper_id, "balance": money(balance.balance)}
+
+    def payment(self, payment_id: str, token: str | None) -> Payment:
+        """The payment, if ``token`` is the one that authorized it (``None``: a trusted caller)."""
+        payment = self.store.get_payment(payment_id)
+        # One answer for "no such payment" and "not yours": the API does not confirm that an id exists.
+        if payment is None or (token is not None and not hmac.compare_digest(payment.token_hash, token_hash(token))):
+            raise PaymentNotFound("no payment with this id for this token")
+        return payment
+
+    # -------------------------------------------------------------- authorize
+    def authorize(self, token: str, order_id: int, amount: Decimal) -> Authorization:
+        user = self._user(token)
+        user_id = str(user.id)
+        existing = self.store.payment_id_for_order(order_id)
+        if existing is not None:
+            return self._existing_authorization(existing, user_id, amount)
+        now = self.clock()
+        payment = Payment(
+            payment_id=f"pay_{secrets.token_hex(12)}",
+            order_id=order_id,
+            user_id=user_id,
+            amount=amount,
+            status=PaymentStatus.AUTHORIZED,
+            token=token,
+            token_hash=token_hash(token),
+            created_at=_iso(now),
+            hold_expires_at=_iso(now + timedelta(minutes=float(self.settings.hold_ttl_minutes))),
+            steps={name: Step() for name in CAPTURE_STEPS},
+        )
+        holds: UserHolds | None = self.store.get_holds(user_id)
+        for attempt in range(MAX_HOLD_ATTEMPTS):
+            held = holds.held if holds else Decimal(0)
+            held_after = check_can_hold(user.balance, user.expired, held, amount)
+            try:
+                self.store.authorize(payment, holds, held_after, user.balance)
+            except OrderHasPaymentRecord as linked:
+                return self._existing_authorization(linked.payment_id, user_id, amount)
+            except StaleHolds as stale:
+                holds = stale.current
+                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))  # full jitter
+                continue
+            metrics.add_metric(name="PaymentAuthorized", unit="Count", value=1)
+            return Authorization(
+                payment_id=payment.payment_id,
+                order_id=order_id,
+                status=payment.status,
+                amount=money(amount),
+                available_after=money(available(user.balance, held_after)),
+            )
+        raise InsufficientBalance("the balance is being held by many payments at once; retry shortly")
+
+    def _existing_authorization(self, payment_id: str, user_id: str, amount: Decimal) -> Authorization:
+        """A second payment for an order gets the first back, if it is the same payer and amount."""
+        payment = self.store.get_payment(payment_id)
+        if payment is None or payment.user_id != user_id or payment.amount != amount:
+            raise OrderHasPayment("this order already has a different Topomer payment")
+        holds = self.store.get_holds(user_id)
+        user = self.topomer.get_user_by_token(payment.token) if payment.status in HOLDING else None
+        after = available(user.balance, holds.held if holds else Decimal(0)) if user else Decimal(0)
+        return Authorization(
+            payment_id=payment.payment_id,
+            order_id=payment.order_id,
+            status=payment.status,
+            amount=money(payment.amount),
+            available_after=money(after),
+            created=False,
+        )
+
+    # -------------------------------------------------------------- void
+    def void(self, payment_id: str, token: str | None) -> Payment:
+        payment = self.payment(payment_id, token)
+        check_voidable(payment)
+        if payment.status is PaymentStatus.AUTHORIZED and not self.store.release(
+            payment, PaymentStatus.VOIDED, self.clock()
+        ):
+            payment = self.payment(payment_id, None)  # a capture started meanwhile
+            check_voidable(payment)
+            return payment
+        metrics.add_metric(name="PaymentVoided", unit="Count", value=1)
+        return self.payment(payment_id, None)
+
+    # -------------------------------------------------------------- capture
+    def capture(self, payment_id: str, token: str | None, order: Order | None = None) -> Payment:
+        payment = self.payment(payment_id, token)
+        check_capturable(payment)
+        if payment.status is PaymentStatus.CAPTURED:
+            return payment
+        try:
+            payment = self.store.set_status(
+                payment_id,
+                PaymentStatus.CAPTURE_PENDING,
+                (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURE_PENDING),
+                self.clock(),
+            )
+        except StatusChanged:
+            payment = self.payment(payment_id, None)  # voided or captured meanwhile
+            check_capturable(payment)
+            return payment
+        return self._run_capture(payment, order, wait=LEASE_WAIT_SECONDS)
+
+    def _run_capture(self, payment: Payment, order: Order | None, wait: float) -> Payment:
+        """Run the steps not done yet under the user's lease; the payment as it ends up."""
+        owner = f"capture-{secrets.token_hex(8)}"
+        deadline = time.monotonic() + wait
+        delay = 0.02
+        while not self.store.acquire_lease(payment.user_id, owner, self.clock(), LEASE_TTL):
+            if time.monotonic() >= deadline:
+                logger.info("capture waits for another capture of the same user", extra={"payment": payment.payment_id})
+                return payment  # still capture_pending: the sync finishes it
+            time.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, 0.5)
+        try:
+            payment = self.payment(payment.payment_id, None)  # as it is now that the lease is ours
+            return self._run_steps(payment, order)
+        finally:
+            self.store.release_lease(payment.user_id, owner)
+
+    def _run_steps(self, payment: Payment, order: Order | None) -> Payment:
+        while (name := next_step(payment)) is not None:
+            if payment.status not in (PaymentStatus.CAPTURE_PENDING, PaymentStatus.NEEDS_ATTENTION):
+                return payment
+            step = payment.step(name)
+            attempt = step.attempts + 1
+            started = Step(status=StepStatus.RUNNING, attempts=attempt, started_at=_iso(self.clock()))
+            try:
+                if name is StepName.DEBIT:
+                    payment = self._debit(payment, started)
+                    if payment.step(StepName.DEBIT).status is not StepStatus.DONE:
+                        return payment  # drifted: needs a person
+                    continue
+                payment = self.store.record_step(payment.payment_id, name, started)
+                if name is StepName.EXPIRE_TOKEN:
+                    self.topomer.expire_token(payment.token)
+                else:
+                    self.topomer.record_order(self._order_record(payment, order))
+                payment = self.store.record_step(
+                    payment.payment_id,
+                    name,
+                    started.model_copy(update={"status": StepStatus.DONE, "done_at": _iso(self.clock())}),
+                )
+            except UpstreamError as exc:
+                return self._step_failed(payment, name, started, exc)
+            except StatusChanged:
+                return self.payment(payment.payment_id, None)
+        try:
+            payment = self.store.finish_capture(payment.payment_id, self.clock())
+        except StatusChanged:
+            return self.payment(payment.payment_id, None)
+        metrics.add_metric(name="PaymentCaptured", unit="Count", value=1)
+        logger.info("payment captured", extra={"payment": payment.payment_id, "order_id": payment.order_id})
+        return payment
+
+    def _debit(self, payment: Payment, started: Step) -> Payment:
+        current = self.topomer.get_user_by_token(payment.token).balance
+        decision, before, after = plan_debit(payment, current)
+        if decision is DebitDecision.DRIFTED:
+            metrics.add_metric(name="CaptureNeedsAttention", unit="Count", value=1)
+            logger.error(
+                "debit cannot be decided: Topomer's balance is neither the one before nor the one written",
+                extra={"payment": payment.payment_id, "expected_before": str(before), "expected_after": str(after)},
+            )
+            failed = started.model_copy(
+                update={"status": StepStatus.RETRY, "last_error": "balance_drifted: Topomer's balance moved"}
+            )
+            return self.store.record_step(
+                payment.payment_id, StepName.DEBIT, failed, status=PaymentStatus.NEEDS_ATTENTION
+            )
+        payment = self.store.record_step(payment.payment_id, StepName.DEBIT, started, debit_plan=(before, after))
+        # The recorded plan wins over this attempt's: the first attempt's arithmetic is the one applied.
+        before, after = payment.balance_before or before, payment.balance_after or after
+        if decision is DebitDecision.SEND:
+            self.topomer.update_balance(payment.token, payment.user_id, after)
+        done = started.model_copy(update={"status": StepStatus.DONE, "done_at": _iso(self.clock())})
+        return self.store.finish_debit(payment, done, after, self.clock())
+
+    def _order_record(self, payment: Payment, order: Order | None) -> TopomerOrder:
+        if order is None or order.id != payment.order_id:
+            try:
+                order = self.orders.get_order(payment.order_id)
+            except UpstreamNotFound:
+                order = None  # an order deleted from the shop: report what the payment knows
+        items = [
+            TopomerOrderItem(product_id=li.product_id, name=li.name, quantity=li.quantity, total=li.total)
+            for li in (order.line_items if order else [])
+        ]
+        return TopomerOrder(
+            order_id=payment.order_id,
+            customer={"user_id": payment.user_id, "woocommerce_customer_id": order.customer_id if order else None},
+            items=items,
+            total=payment.amount,
+            payment_method="topomer",
+        )
+
+    def _step_failed(self, payment: Payment, name: StepName, started: Step, exc: UpstreamError) -> Payment:
+        now = self.clock()
+        give_up = started.attempts >= self.settings.capture_max_attempts
+        failed = started.model_copy(
+            update={
+                "status": StepStatus.RETRY,
+                "last_error": _describe(exc),
+                "next_attempt_at": _iso(now + retry_delay(started.attempts, self.settings.capture_retry_base_seconds)),
+            }
+        )
+        status = PaymentStatus.NEEDS_ATTENTION if give_up else PaymentStatus.CAPTURE_PENDING
+        logger.warning(
+            "capture step failed",
+            extra={"payment": payment.payment_id, "step": name.value, "attempt": started.attempts, "code": exc.code},
+        )
+        if give_up:
+            metrics.add_metric(name="CaptureNeedsAttention", unit="Count", value=1)
+        try:
+            return self.store.record_step(payment.payment_id, name, failed, status=status)
+        except StatusChanged:
+            return self.payment(payment.payment_id, None)
+
+    # -------------------------------------------------------------- orders (webhook and sync)
+    def apply_order(self, order: Order) -> str:
+        event = order_event(order.payment_method, order.status)
+        if event is OrderEvent.IGNORE:
+            return "ignored"
+        payment_id = self.store.payment_id_for_order(order.id)
+        if payment_id is None:
+            logger.warning("Topomer order without a payment", extra={"order_id": order.id})
+            metrics.add_metric(name="OrderWithoutPayment", unit="Count", value=1)
+            return "no_payment"
+        payment = self.payment(payment_id, None)
+        if event is OrderEvent.CAPTURE:
+            if payment.status in (PaymentStatus.VOIDED, PaymentStatus.EXPIRED):
+                # Paid in the shop, but the hold is gone: a person must settle it.
+                logger.error("paid order whose hold was released", extra={"order_id": order.id})
+                metrics.add_metric(name="PaidOrderWithoutHold", unit="Count", value=1)
+                return f"not_captured_{payment.status.value}"
+            if payment.status is PaymentStatus.NEEDS_ATTENTION:
+                return "needs_attention"
+            return self.capture(payment_id, None, order).status.value
+        if payment.status is PaymentStatus.AUTHORIZED:
+            return self.void(payment_id, None).status.value
+        return f"not_voided_{payment.status.value}"
+
+    # -------------------------------------------------------------- the scheduled sync
+    def sync(self, run_id: str) -> dict[str, int]:
+        """One run: retry pending captures, expire old holds, poll orders, reconcile balances."""
+        counts: dict[str, int] = {}
+
+        def count(outcome: str, n: int = 1) -> None:
+            counts[outcome] = counts.get(outcome, 0) + n
+
+        for payment in self.store.open_payments(PaymentStatus.CAPTURE_PENDING):
+            count(f"retry_{self.retry_capture(payment)}")
+        for payment in self.store.open_payments(PaymentStatus.AUTHORIZED):
+            if self.expire_hold(payment):
+                count("hold_expired")
+        for outcome, n in poll_orders(self.orders, self.store.cursors, self.apply_order, self.clock()).items():
+            count(f"order_{outcome}", n)
+        count("drift", self.reconcile(run_id))
+        return counts
+
+    def retry_capture(self, payment: Payment) -> str:
+        name = next_step(payment)
+        if name is not None and not due(payment.step(name), self.clock()):
+            return "not_due"
+        return self._run_capture(payment, None, wait=0).status.value
+
+    def expire_hold(self, payment: Payment) -> bool:
+        now = self.clock()
+        if datetime.fromisoformat(payment.hold_expires_at) >= now:
+            return False
+        released = self.store.release(payment, PaymentStatus.EXPIRED, now, only_before=_iso(now))
+        if released:
+            metrics.add_metric(name="HoldExpired", unit="Count", value=1)
+            logger.info("hold expired", extra={"payment": payment.payment_id, "order_id": payment.order_id})
+        return released
+
+    def reconcile(self, run_id: str) -> int:
+        """Compare Topomer's balance of each recently active user with the one expected; count drifts."""
+        now = self.clock()
+        cursor = self.store.cursors.get(RECONCILE_CURSOR) or ""
+        since = _iso(datetime.fromisoformat(cursor) - RECONCILE_OVERLAP) if cursor else ""
+        drifts = 0
+        newest, skipped = cursor, False
+        for user_id, last_activity in self.store.users_active_since(since):
+            owner = f"reconcile-{run_id}"
+            if not self.store.acquire_lease(user_id, owner, now, LEASE_TTL):
+                skipped = True  # a capture is moving this balance right now: the next run looks again
+                continue
+            try:
+                holds, token = self.store.get_holds(user_id), self.store.user_token(user_id)
+                if holds is None or token is None:
+                    continue
+                try:
+                    actual = self.topomer.get_user_by_token(token).balance
+                except UpstreamError as exc:
+                    logger.warning("reconciliation skipped a user", extra={"user_id": user_id, "code": exc.code})
+                    skipped = True
+                    continue
+                difference = drift(holds.expected_balance, actual)
+                if difference != 0 and self.store.record_drift(user_id, run_id, holds.expected_balance, actual, now):
+                    drifts += 1
+                    metrics.add_metric(name="BalanceDrift", unit="Count", value=1)
+                    logger.warning(
+                        "Topomer balance differs from the expected one",
+                        extra={"user_id": user_id, "expected": str(holds.expected_balance), "actual": str(actual)},
+                    )
+                newest = max(newest, last_activity)
+            finally:
+                self.store.release_lease(user_id, owner)
+        if newest and newest != cursor and not skipped:
+            self.store.cursors.advance(RECONCILE_CURSOR, newest)
+        return drifts

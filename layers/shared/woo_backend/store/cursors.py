@@ -1,0 +1,39 @@
+"""Forward-only cursors of the scheduled syncs, one item each under ``SYNC``/``<name>`` in a table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from woo_backend.dynamo import dynamodb_client, from_item, to_item, to_values
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class SyncCursors:
+    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+        self.table = table
+        self.client = client or dynamodb_client()
+
+    def get(self, name: str) -> str | None:
+        item = self.client.get_item(
+            TableName=self.table, Key=to_item({"pk": "SYNC", "sk": name}), ConsistentRead=True
+        ).get("Item")
+        return str(from_item(item)["position"]) if item else None
+
+    def advance(self, name: str, position: str) -> None:
+        """Move the cursor forward only: two runs at once cannot move it back."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": "SYNC", "sk": name}),
+                UpdateExpression="SET #position = :p",
+                ConditionExpression="attribute_not_exists(#position) OR #position < :p",
+                ExpressionAttributeNames={"#position": "position"},
+                ExpressionAttributeValues=to_values({":p": position}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
