@@ -110,9 +110,11 @@ def test_capture_debits_once_and_releases_the_hold(parts: Any) -> None:
     payment = service.capture(auth.payment_id, TOKEN)
     assert payment.status is PaymentStatus.CAPTURED
     assert topomer.balances[TOKEN] == Decimal("120.00")
-    assert TOKEN in topomer.expired and 49 in topomer.orders
+    assert TOKEN in topomer.expired
+    assert 49 in topomer.orders
     holds = store.get_holds("101")
-    assert holds.held == 0 and holds.expected_balance == Decimal("120.00")
+    assert holds.held == 0
+    assert holds.expected_balance == Decimal("120.00")
     # Capturing again changes nothing.
     assert service.capture(auth.payment_id, TOKEN).status is PaymentStatus.CAPTURED
     assert topomer.writes == [Decimal("120.00")]
@@ -176,7 +178,8 @@ def test_an_authorization_computed_on_moved_holds_is_refused_and_retried(parts: 
             Decimal("14.00"),
             Decimal("20.00"),
         )
-    assert stale.value.current is not None and stale.value.current.held == Decimal("14.00")
+    assert stale.value.current is not None
+    assert stale.value.current.held == Decimal("14.00")
     with pytest.raises(InsufficientBalance):
         service.authorize("tok-bob", 1003, Decimal("7.00"))
     assert store.get_holds("102").held == Decimal("14.00")
@@ -243,9 +246,25 @@ def test_the_sync_captures_and_voids_from_polled_orders(parts: Any) -> None:
         id=61, status="cancelled", payment_method="topomer", date_modified_gmt="2026-11-23T10:00:01"
     )
     counts = service.sync("run-1")
-    assert counts["order_captured"] == 1 and counts["order_voided"] == 1
+    assert counts["order_captured"] == 1
+    assert counts["order_voided"] == 1
     assert service.payment(paid.payment_id, None).status is PaymentStatus.CAPTURED
     assert service.payment(dropped.payment_id, None).status is PaymentStatus.VOIDED
     assert topomer.balances[TOKEN] == Decimal("140.00")
     service.sync("run-2")  # polled again: nothing moves twice
     assert topomer.writes == [Decimal("140.00")]
+
+
+def test_a_debit_whose_answer_was_lost_is_settled_before_the_next_debit_of_the_user(parts: Any) -> None:
+    service, topomer, _, _, store = parts
+    first = service.authorize(TOKEN, 70, Decimal("30.00"))
+    second = service.authorize(TOKEN, 71, Decimal("20.00"))
+    topomer.lost["update_balance"] = 1  # Topomer applies 150 -> 120, the answer never arrives
+    assert service.capture(first.payment_id, TOKEN).status is PaymentStatus.CAPTURE_PENDING
+    # The second capture must not compute from 120 and leave the first one undecidable.
+    assert service.capture(second.payment_id, TOKEN).status is PaymentStatus.CAPTURED
+    assert service.payment(first.payment_id, None).step(StepName.DEBIT).status.value == "done"
+    service.sync("run-1")
+    assert service.payment(first.payment_id, None).status is PaymentStatus.CAPTURED
+    assert topomer.balances[TOKEN] == Decimal("100.00")
+    assert store.get_holds("101").held == 0

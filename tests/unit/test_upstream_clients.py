@@ -138,8 +138,13 @@ def test_topomer_wire_format(topomer: TopomerClient) -> None:
     respx.get(f"{TOPOMER}/api/interval-prix").mock(
         return_value=httpx.Response(200, json=[{"min": "50.00", "max": None, "pourcentage": "5"}])
     )
-    solde = respx.post(f"{TOPOMER}/api/plugin/users/update-solde").mock(return_value=httpx.Response(200, json={}))
+    solde = respx.post(f"{TOPOMER}/api/plugin/users/update-solde").mock(
+        side_effect=[httpx.Response(200, json={"ok": True}), httpx.Response(200, json={})]
+    )
     interval = topomer.price_intervals()[0]
     assert (interval.min, interval.max, interval.percentage) == (Decimal("50.00"), None, Decimal("5"))
     topomer.update_balance("tok", 7, Decimal("99.5"))
     assert solde.calls[0].request.content == b'{"token":"tok","user_id":7,"solde":"99.50"}'
+    # A write Topomer does not confirm is not taken as done.
+    with pytest.raises(UpstreamInvalidResponse):
+        topomer.update_balance("tok", 7, Decimal("99.5"))

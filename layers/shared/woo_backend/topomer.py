@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -57,6 +57,12 @@ class ShopperBalance(TopomerModel):
 
 class TopomerPromo(TopomerModel):
     id: int | str
+
+
+class Acknowledgement(TopomerModel):
+    """Topomer's answer to a write: ``{"ok": true, ...}``. Anything else means the write is not confirmed."""
+
+    ok: Literal[True]
 
 
 class TopomerOrderItem(BaseModel):
@@ -147,15 +153,19 @@ class TopomerClient(UpstreamClient):
 
     def update_balance(self, token: str, user_id: int | str, new_balance: Decimal) -> None:
         # An absolute balance: sending it twice leaves the same balance, so it may be retried.
-        self.call(
+        response = self.call(
             "POST",
             "/api/plugin/users/update-solde",
             json={"token": token, "user_id": user_id, "solde": _money(new_balance)},
             repeatable=True,
         )
+        self.parse(response, Acknowledgement)
 
     def expire_token(self, token: str) -> None:
-        self.call("POST", "/api/plugin/users/update-expired", json={"token": token, "expired": True}, repeatable=True)
+        response = self.call(
+            "POST", "/api/plugin/users/update-expired", json={"token": token, "expired": True}, repeatable=True
+        )
+        self.parse(response, Acknowledgement)
 
     def shopper_balance(self, shopper_id: str, shopper_token: str) -> ShopperBalance:
         response = self.call(
@@ -175,4 +185,6 @@ class TopomerClient(UpstreamClient):
         self.call("PUT", f"/api/plugin/promos/{promo_id}", json=fields)
 
     def record_order(self, order: TopomerOrder) -> None:
-        self.call("POST", "/api/plugin/orders", json=order.model_dump(mode="json"))
+        # Topomer keeps one record per order_id, so a report sent again after a lost answer is harmless.
+        response = self.call("POST", "/api/plugin/orders", json=order.model_dump(mode="json"), repeatable=True)
+        self.parse(response, Acknowledgement)

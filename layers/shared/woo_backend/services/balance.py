@@ -38,6 +38,7 @@ from woo_backend.domain.balance import (
     Step,
     StepName,
     StepStatus,
+    TokenExpired,
     UserHolds,
     available,
     check_can_hold,
@@ -51,11 +52,17 @@ from woo_backend.domain.balance import (
     plan_debit,
     retry_delay,
 )
-from woo_backend.errors import DomainError, UpstreamError, UpstreamNotFound
+from woo_backend.errors import DomainError, ErrorKind, UpstreamError, UpstreamNotFound
 from woo_backend.observability import logger, metrics
 from woo_backend.services.order_poll import poll_orders
 from woo_backend.settings import BalanceSettings
-from woo_backend.store.balance import OrderHasPaymentRecord, PaymentsStore, StaleHolds, StatusChanged
+from woo_backend.store.balance import (
+    DebitInFlight,
+    OrderHasPaymentRecord,
+    PaymentsStore,
+    StaleHolds,
+    StatusChanged,
+)
 from woo_backend.topomer import ShopperBalance, TopomerOrder, TopomerOrderItem, TopomerUser
 from woo_backend.woocommerce import Order
 
@@ -86,6 +93,16 @@ class OrdersApi(Protocol):
     def get_order(self, order_id: int) -> Order: ...
 
     def orders_modified_after(self, modified_after_gmt: str) -> Iterable[Order]: ...
+
+
+class DebitBlocked(UpstreamError):
+    """Another debit of the same customer must finish first; retried like an upstream failure."""
+
+    kind = ErrorKind.UNAVAILABLE
+    code = "debit_blocked"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("topomer", message)
 
 
 class InvalidShopperToken(DomainError):
@@ -133,6 +150,8 @@ class BalanceService:
 
     def balance(self, token: str) -> dict[str, object]:
         user = self._user(token)
+        if user.expired:
+            raise TokenExpired("this Topomer token has expired")
         holds = self.store.get_holds(str(user.id))
         held = holds.held if holds else Decimal(0)
         return {
@@ -302,27 +321,39 @@ class BalanceService:
         return payment
 
     def _debit(self, payment: Payment, started: Step) -> Payment:
-        current = self.topomer.get_user_by_token(payment.token).balance
-        decision, before, after = plan_debit(payment, current)
-        if decision is DebitDecision.DRIFTED:
-            metrics.add_metric(name="CaptureNeedsAttention", unit="Count", value=1)
-            logger.error(
-                "debit cannot be decided: Topomer's balance is neither the one before nor the one written",
-                extra={"payment": payment.payment_id, "expected_before": str(before), "expected_after": str(after)},
-            )
-            failed = started.model_copy(
-                update={"status": StepStatus.RETRY, "last_error": "balance_drifted: Topomer's balance moved"}
-            )
-            return self.store.record_step(
-                payment.payment_id, StepName.DEBIT, failed, status=PaymentStatus.NEEDS_ATTENTION
-            )
-        payment = self.store.record_step(payment.payment_id, StepName.DEBIT, started, debit_plan=(before, after))
-        # The recorded plan wins over this attempt's: the first attempt's arithmetic is the one applied.
-        before, after = payment.balance_before or before, payment.balance_after or after
-        if decision is DebitDecision.SEND:
-            self.topomer.update_balance(payment.token, payment.user_id, after)
-        done = started.model_copy(update={"status": StepStatus.DONE, "done_at": _iso(self.clock())})
-        return self.store.finish_debit(payment, done, after, self.clock())
+        for _ in range(2):
+            current = self.topomer.get_user_by_token(payment.token).balance
+            decision, before, after = plan_debit(payment, current)
+            if decision is DebitDecision.DRIFTED:
+                return self._debit_drifted(payment, started, before, after)
+            try:
+                payment = self.store.start_debit(payment, started, before, after)
+            except DebitInFlight as other:
+                # Finish the other payment's debit first (this run holds the user's lease), then look again.
+                blocking = self.store.get_payment(other.payment_id)
+                if blocking is None or blocking.payment_id == payment.payment_id:
+                    raise
+                logger.info("finishing an earlier debit of the same user first", extra={"payment": other.payment_id})
+                self._run_steps(blocking, None)
+                continue
+            # The recorded plan wins over this attempt's: the first attempt's arithmetic is the one applied.
+            before, after = payment.balance_before or before, payment.balance_after or after
+            if decision is DebitDecision.SEND:
+                self.topomer.update_balance(payment.token, payment.user_id, after)
+            done = started.model_copy(update={"status": StepStatus.DONE, "done_at": _iso(self.clock())})
+            return self.store.finish_debit(payment, done, after, self.clock())
+        raise DebitBlocked("an earlier debit of this customer is not finished yet")
+
+    def _debit_drifted(self, payment: Payment, started: Step, before: Decimal, after: Decimal) -> Payment:
+        metrics.add_metric(name="CaptureNeedsAttention", unit="Count", value=1)
+        logger.error(
+            "debit cannot be decided: Topomer's balance is neither the one before nor the one written",
+            extra={"payment": payment.payment_id, "expected_before": str(before), "expected_after": str(after)},
+        )
+        failed = started.model_copy(
+            update={"status": StepStatus.RETRY, "last_error": "balance_drifted: Topomer's balance moved"}
+        )
+        return self.store.record_step(payment.payment_id, StepName.DEBIT, failed, status=PaymentStatus.NEEDS_ATTENTION)
 
     def _order_record(self, payment: Payment, order: Order | None) -> TopomerOrder:
         if order is None or order.id != payment.order_id:

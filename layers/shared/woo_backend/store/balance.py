@@ -57,6 +57,14 @@ class StaleHolds(Exception):
         self.current = current
 
 
+class DebitInFlight(Exception):
+    """Another payment's debit of this user is recorded as started and not finished."""
+
+    def __init__(self, payment_id: str) -> None:
+        super().__init__("another debit is in flight")
+        self.payment_id = payment_id
+
+
 class StatusChanged(Exception):
     """The payment was not in the status the write expected."""
 
@@ -304,9 +312,8 @@ class PaymentsStore:
         step: Step,
         *,
         status: PaymentStatus | None = None,
-        debit_plan: tuple[Decimal, Decimal] | None = None,
     ) -> Payment:
-        """Write one step's record (and optionally the payment's status, or the debit's arithmetic).
+        """Write one step's record (and optionally the payment's status).
 
         Only while a capture is under way: a payment voided or expired meanwhile is left alone.
         """
@@ -316,13 +323,6 @@ class PaymentsStore:
             ":pending": PaymentStatus.CAPTURE_PENDING.value,
             ":attention": PaymentStatus.NEEDS_ATTENTION.value,
         }
-        if debit_plan is not None:
-            # Set once: a retry keeps the arithmetic of the first attempt.
-            update += (
-                ", #balance_before = if_not_exists(#balance_before, :before),"
-                " #balance_after = if_not_exists(#balance_after, :after)"
-            )
-            values.update({":before": debit_plan[0], ":after": debit_plan[1]})
         if status is not None:
             update += ", #status = :status, #gsi1pk = :open"
             values.update({":status": status.value, ":open": f"OPEN#{status.value}"})
@@ -343,11 +343,70 @@ class PaymentsStore:
             raise
         return _payment(response["Attributes"])
 
+    def start_debit(self, payment: Payment, step: Step, before: Decimal, after: Decimal) -> Payment:
+        """Record the debit as started, with its arithmetic, and mark it as the user's debit in flight.
+
+        One debit per user is in flight at a time: Topomer takes absolute balances, so a second debit
+        computed while the first one's outcome is unknown could undo it. Raises ``DebitInFlight``.
+        """
+        step_update = (
+            f"SET #steps.#{StepName.DEBIT.value} = :step, #balance_before = if_not_exists(#balance_before, :before),"
+            " #balance_after = if_not_exists(#balance_after, :after)"
+        )
+        step_condition = "#status IN (:pending, :attention)"
+        user_update = "SET #debit_in_flight = :pid"
+        user_condition = "attribute_not_exists(#debit_in_flight) OR #debit_in_flight = :pid"
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": _payment_key(payment.payment_id),
+                            "UpdateExpression": step_update,
+                            "ConditionExpression": step_condition,
+                            "ExpressionAttributeNames": names(step_update, step_condition),
+                            "ExpressionAttributeValues": to_values(
+                                {
+                                    ":step": step.model_dump(mode="json", exclude_none=True),
+                                    ":before": before,
+                                    ":after": after,
+                                    ":pending": PaymentStatus.CAPTURE_PENDING.value,
+                                    ":attention": PaymentStatus.NEEDS_ATTENTION.value,
+                                }
+                            ),
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": _user_key(payment.user_id),
+                            "UpdateExpression": user_update,
+                            "ConditionExpression": user_condition,
+                            "ExpressionAttributeNames": names(user_update, user_condition),
+                            "ExpressionAttributeValues": to_values({":pid": payment.payment_id}),
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            reasons = _reasons(error)
+            if len(reasons) > 1 and _refused(reasons[1]):
+                item = reasons[1].get("Item")
+                raise DebitInFlight(str(from_item(item).get("debit_in_flight", "")) if item else "") from None
+            if reasons and _refused(reasons[0]):
+                raise StatusChanged(payment.payment_id) from None
+            raise
+        current = self.get_payment(payment.payment_id)
+        assert current is not None
+        return current
+
     def finish_debit(self, payment: Payment, step: Step, balance_after: Decimal, now: datetime) -> Payment:
         """The debit is done: record it and release the hold in one transaction (the money moved once)."""
         step_update = f"SET #steps.#{StepName.DEBIT.value} = :step"
         step_condition = "#status IN (:pending, :attention) AND #steps.#debit.#status <> :done"
-        release_update = RELEASE_UPDATE + ", #expected_balance = :after"
+        release_update = RELEASE_UPDATE + ", #expected_balance = :after REMOVE #debit_in_flight"
         try:
             self.client.transact_write_items(
                 TransactItems=[
