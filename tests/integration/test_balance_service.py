@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from woo_backend.domain.balance import InsufficientBalance, PaymentNotVoidable, PaymentStatus, StepName
+from woo_backend.domain.balance import (
+    InsufficientBalance,
+    OrderHasPayment,
+    PaymentNotVoidable,
+    PaymentStatus,
+    StepName,
+)
 from woo_backend.errors import UpstreamNotFound, UpstreamUnavailable
 from woo_backend.services.balance import BalanceService
 from woo_backend.settings import BalanceSettings
@@ -268,3 +274,13 @@ def test_a_debit_whose_answer_was_lost_is_settled_before_the_next_debit_of_the_u
     assert service.payment(first.payment_id, None).status is PaymentStatus.CAPTURED
     assert topomer.balances[TOKEN] == Decimal("100.00")
     assert store.get_holds("101").held == 0
+
+
+def test_a_retried_authorization_of_a_paid_order_gets_the_first_even_when_the_rest_is_short(parts: Any) -> None:
+    service, _, _, _, store = parts
+    first = service.authorize(TOKEN, 80, Decimal("100.00"))  # 50.00 left: a second hold of 100 would not fit
+    again = service.authorize(TOKEN, 80, Decimal("100.00"))
+    assert (again.payment_id, again.created) == (first.payment_id, False)
+    assert store.get_holds("101").held == Decimal("100.00")
+    with pytest.raises(OrderHasPayment):
+        service.authorize("tok-bob", 80, Decimal("1.00"))  # another customer cannot see or take it

@@ -25,7 +25,6 @@ from typing import Protocol
 
 from woo_backend.domain.balance import (
     CAPTURE_STEPS,
-    HOLDING,
     Authorization,
     DebitDecision,
     InsufficientBalance,
@@ -181,9 +180,6 @@ class BalanceService:
     def authorize(self, token: str, order_id: int, amount: Decimal) -> Authorization:
         user = self._user(token)
         user_id = str(user.id)
-        existing = self.store.payment_id_for_order(order_id)
-        if existing is not None:
-            return self._existing_authorization(existing, user_id, amount)
         now = self.clock()
         payment = Payment(
             payment_id=f"pay_{secrets.token_hex(12)}",
@@ -200,11 +196,18 @@ class BalanceService:
         holds: UserHolds | None = self.store.get_holds(user_id)
         for attempt in range(MAX_HOLD_ATTEMPTS):
             held = holds.held if holds else Decimal(0)
-            held_after = check_can_hold(user.balance, user.expired, held, amount)
+            try:
+                held_after = check_can_hold(user.balance, user.expired, held, amount)
+            except DomainError:
+                # Refused on its own; but a retry for an order already paid gets that order's payment.
+                existing = self.store.payment_id_for_order(order_id)
+                if existing is not None:
+                    return self._existing_authorization(existing, user, amount)
+                raise
             try:
                 self.store.authorize(payment, holds, held_after, user.balance)
             except OrderHasPaymentRecord as linked:
-                return self._existing_authorization(linked.payment_id, user_id, amount)
+                return self._existing_authorization(linked.payment_id, user, amount)
             except StaleHolds as stale:
                 holds = stale.current
                 time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))  # full jitter
@@ -219,14 +222,13 @@ class BalanceService:
             )
         raise InsufficientBalance("the balance is being held by many payments at once; retry shortly")
 
-    def _existing_authorization(self, payment_id: str, user_id: str, amount: Decimal) -> Authorization:
+    def _existing_authorization(self, payment_id: str, user: TopomerUser, amount: Decimal) -> Authorization:
         """A second payment for an order gets the first back, if it is the same payer and amount."""
         payment = self.store.get_payment(payment_id)
-        if payment is None or payment.user_id != user_id or payment.amount != amount:
+        if payment is None or payment.user_id != str(user.id) or payment.amount != amount:
             raise OrderHasPayment("this order already has a different Topomer payment")
-        holds = self.store.get_holds(user_id)
-        user = self.topomer.get_user_by_token(payment.token) if payment.status in HOLDING else None
-        after = available(user.balance, holds.held if holds else Decimal(0)) if user else Decimal(0)
+        holds = self.store.get_holds(payment.user_id)
+        after = available(user.balance, holds.held if holds else Decimal(0))
         return Authorization(
             payment_id=payment.payment_id,
             order_id=payment.order_id,
@@ -251,19 +253,17 @@ class BalanceService:
 
     # -------------------------------------------------------------- capture
     def capture(self, payment_id: str, token: str | None, order: Order | None = None) -> Payment:
-        payment = self.payment(payment_id, token)
-        check_capturable(payment)
-        if payment.status is PaymentStatus.CAPTURED:
-            return payment
         try:
+            # Conditioned on the status and the token: the common case needs no read first.
             payment = self.store.set_status(
                 payment_id,
                 PaymentStatus.CAPTURE_PENDING,
                 (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURE_PENDING),
                 self.clock(),
+                token_hash=token_hash(token) if token is not None else None,
             )
         except StatusChanged:
-            payment = self.payment(payment_id, None)  # voided or captured meanwhile
+            payment = self.payment(payment_id, token)  # unknown, not this token's, or not capturable
             check_capturable(payment)
             return payment
         return self._run_capture(payment, order, wait=LEASE_WAIT_SECONDS)

@@ -276,9 +276,16 @@ class PaymentsStore:
 
     # -------------------------------------------------------------- status and steps
     def set_status(
-        self, payment_id: str, status: PaymentStatus, allowed_from: tuple[PaymentStatus, ...], now: datetime
+        self,
+        payment_id: str,
+        status: PaymentStatus,
+        allowed_from: tuple[PaymentStatus, ...],
+        now: datetime,
+        *,
+        token_hash: str | None = None,
     ) -> Payment:
-        """Move a payment to ``status`` if it is in one of ``allowed_from``; the payment as it is then."""
+        """Move a payment to ``status`` if it is in one of ``allowed_from`` (and, given ``token_hash``,
+        was authorized with that token); the payment as it is then. ``StatusChanged`` otherwise."""
         update = "SET #status = :status, #updated_at = :now"
         values: dict[str, Any] = {":status": status.value, ":now": _iso(now)}
         if status in OPEN_STATUSES:
@@ -289,6 +296,9 @@ class PaymentsStore:
         allowed = [f":from{i}" for i in range(len(allowed_from))]
         values.update({name: s.value for name, s in zip(allowed, allowed_from, strict=True)})
         condition = f"#status IN ({', '.join(allowed)})"
+        if token_hash is not None:
+            condition += " AND #token_hash = :token_hash"
+            values[":token_hash"] = token_hash
         try:
             response = self.client.update_item(
                 TableName=self.table,
@@ -398,9 +408,14 @@ class PaymentsStore:
             if reasons and _refused(reasons[0]):
                 raise StatusChanged(payment.payment_id) from None
             raise
-        current = self.get_payment(payment.payment_id)
-        assert current is not None
-        return current
+        # What was written, without reading it back (the payment was read under the user's lease).
+        return payment.model_copy(
+            update={
+                "steps": {**payment.steps, StepName.DEBIT: step},
+                "balance_before": payment.balance_before if payment.balance_before is not None else before,
+                "balance_after": payment.balance_after if payment.balance_after is not None else after,
+            }
+        )
 
     def finish_debit(self, payment: Payment, step: Step, balance_after: Decimal, now: datetime) -> Payment:
         """The debit is done: record it and release the hold in one transaction (the money moved once)."""
@@ -444,9 +459,7 @@ class PaymentsStore:
             if any(_refused(r) for r in _reasons(error)):
                 raise StatusChanged(payment.payment_id) from None
             raise
-        current = self.get_payment(payment.payment_id)
-        assert current is not None
-        return current
+        return payment.model_copy(update={"steps": {**payment.steps, StepName.DEBIT: step}})
 
     def finish_capture(self, payment_id: str, now: datetime) -> Payment:
         update = "SET #status = :captured, #captured_at = :now, #updated_at = :now REMOVE #gsi1pk, #gsi1sk"

@@ -1,0 +1,113 @@
+"""What the benches share: the embedded DynamoDB, round-trip counting, medians, handler loading."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+from local import template
+from local.embedded_aws import serve_embedded_aws
+from local.lambdas import LambdaContext
+from local.run import LOCAL_DEFAULTS
+
+RUNS = 300
+
+
+class RoundTrips:
+    """Counts DynamoDB requests through botocore's event system."""
+
+    def __init__(self, client: Any) -> None:
+        self.count = 0
+        client.meta.events.register("before-send.dynamodb.*", self._seen)
+
+    def _seen(self, **_: Any) -> None:
+        self.count += 1
+
+    def of(self, action: Callable[[], object]) -> int:
+        before = self.count
+        action()
+        return self.count - before
+
+
+@contextmanager
+def embedded_dynamodb() -> Iterator[str]:
+    server = serve_embedded_aws()
+    endpoint = f"http://127.0.0.1:{server.server_port}"
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            **LOCAL_DEFAULTS,
+            "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+            "CREDITS_TABLE": "CreditsTable",
+            "PAYMENTS_TABLE": "PaymentsTable",
+            "IDEMPOTENCY_TABLE": "IdempotencyTable",
+            "WOOCOMMERCE_URL": "http://127.0.0.1:9",
+            "TOPOMER_URL": "http://127.0.0.1:9",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+    )
+    from woo_backend.dynamo import dynamodb_client
+
+    dynamodb_client.cache_clear()  # one client per container: this "container" has a new endpoint
+    try:
+        template.create_tables(boto3.client("dynamodb", endpoint_url=endpoint))
+        yield endpoint
+    finally:
+        dynamodb_client.cache_clear()
+        os.environ.clear()
+        os.environ.update(saved)
+        server.shutdown()
+
+
+def median_ms(action: Callable[[], object], runs: int = RUNS) -> float:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+def http_event(
+    method: str,
+    path: str,
+    route: str,
+    path_parameters: dict[str, str],
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event."""
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}},
+        "pathParameters": path_parameters,
+        "requestContext": {"http": {"method": method, "path": path}, "requestId": "bench", "stage": "$default"},
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
+
+
+def load_handler(logical_id: str) -> tuple[ModuleType, LambdaContext]:
+    """The function's handler module, imported as a cold start would, and a context for it."""
+    fn = template.functions()[logical_id]
+    spec = importlib.util.spec_from_file_location(f"bench_{logical_id}", fn.module_path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves the handler's annotations through it
+    spec.loader.exec_module(module)
+    return module, LambdaContext(logical_id, 512, "arn:bench", "bench", time.monotonic() + 900)
