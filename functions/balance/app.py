@@ -24,20 +24,11 @@ from woo_backend.dynamo import dynamodb_client
 from woo_backend.errors import Unauthorized
 from woo_backend.observability import logger
 from woo_backend.services.balance import BalanceService
-from woo_backend.settings import BalanceSettings, TopomerSettings, WebhookSettings, WooCommerceSettings, env
-from woo_backend.store.balance import PaymentsStore
-from woo_backend.topomer import TopomerClient
+from woo_backend.settings import WebhookSettings, env
 from woo_backend.webhook import order_webhook as handle_order_webhook
-from woo_backend.woocommerce import WooCommerceClient
 
-settings = BalanceSettings.from_env()
 webhook_settings = WebhookSettings.from_env()
-service = BalanceService(
-    PaymentsStore(settings.table),
-    TopomerClient(TopomerSettings.from_env()),
-    WooCommerceClient(WooCommerceSettings.from_env()),
-    settings,
-)
+service = BalanceService.from_env()
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="idempotency_key",
     # The same key with another body is refused rather than answered with the first body's result.

@@ -15,18 +15,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from woo_backend.observability import logger, metrics
 from woo_backend.services.balance import BalanceService
-from woo_backend.settings import BalanceSettings, TopomerSettings, WooCommerceSettings
-from woo_backend.store.balance import PaymentsStore
-from woo_backend.topomer import TopomerClient
-from woo_backend.woocommerce import WooCommerceClient
 
-settings = BalanceSettings.from_env()
-service = BalanceService(
-    PaymentsStore(settings.table),
-    TopomerClient(TopomerSettings.from_env()),
-    WooCommerceClient(WooCommerceSettings.from_env()),
-    settings,
-)
+service = BalanceService.from_env()
 
 
 @logger.inject_lambda_context(clear_state=True)

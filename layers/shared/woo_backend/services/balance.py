@@ -54,7 +54,7 @@ from woo_backend.domain.balance import (
 from woo_backend.errors import DomainError, ErrorKind, UpstreamError, UpstreamNotFound
 from woo_backend.observability import logger, metrics
 from woo_backend.services.order_poll import poll_orders
-from woo_backend.settings import BalanceSettings
+from woo_backend.settings import BalanceSettings, TopomerSettings, WooCommerceSettings
 from woo_backend.store.balance import (
     DebitInFlight,
     OrderHasPaymentRecord,
@@ -62,8 +62,8 @@ from woo_backend.store.balance import (
     StaleHolds,
     StatusChanged,
 )
-from woo_backend.topomer import ShopperBalance, TopomerOrder, TopomerOrderItem, TopomerUser
-from woo_backend.woocommerce import Order
+from woo_backend.topomer import ShopperBalance, TopomerClient, TopomerOrder, TopomerOrderItem, TopomerUser
+from woo_backend.woocommerce import Order, WooCommerceClient
 
 MAX_HOLD_ATTEMPTS = 40
 LEASE_TTL = timedelta(seconds=60)  # longer than any capture (the function times out at 15 s)
@@ -139,6 +139,17 @@ class BalanceService:
         self.orders = orders
         self.settings = settings
         self.clock = clock
+
+    @classmethod
+    def from_env(cls) -> BalanceService:
+        """The service a Lambda container builds at cold start: real store and clients, settings from the env."""
+        settings = BalanceSettings.from_env()
+        return cls(
+            PaymentsStore(settings.table),
+            TopomerClient(TopomerSettings.from_env()),
+            WooCommerceClient(WooCommerceSettings.from_env()),
+            settings,
+        )
 
     # -------------------------------------------------------------- reads
     def _user(self, token: str) -> TopomerUser:

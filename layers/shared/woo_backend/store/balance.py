@@ -38,6 +38,9 @@ HOLD_UPDATE = (
     "#gsi1pk = :activity, #gsi1sk = :now, #expected_balance = if_not_exists(#expected_balance, :seen)"
 )
 RELEASE_UPDATE = "SET #held = #held - :amount, #version = #version + :one, #last_activity = :now, #gsi1sk = :now"
+# A capture's writes apply only while it is under way: a payment voided or expired meanwhile is left alone.
+CAPTURING = "#status IN (:pending, :attention)"
+CAPTURING_VALUES = {":pending": PaymentStatus.CAPTURE_PENDING.value, ":attention": PaymentStatus.NEEDS_ATTENTION.value}
 LEASE_CONDITION = "attribute_not_exists(#lease_until) OR #lease_until < :now OR #lease_owner = :owner"
 
 
@@ -130,6 +133,42 @@ class PaymentsStore:
         self.table = table
         self.client = client or dynamodb_client()
         self.cursors = SyncCursors(table, self.client)
+
+    def _update(
+        self, key: dict[str, Any], update: str, values: dict[str, Any], condition: str | None = None
+    ) -> dict[str, Any]:
+        """One ``Update`` of a transaction, every attribute as ``#name``."""
+        item: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": key,
+            "UpdateExpression": update,
+            "ExpressionAttributeNames": names(update, condition or ""),
+            "ExpressionAttributeValues": to_values(values),
+        }
+        if condition:
+            item["ConditionExpression"] = condition
+        return {"Update": item}
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+
+    def _update_payment(self, payment_id: str, update: str, condition: str, values: dict[str, Any]) -> Payment:
+        """A conditional update of one payment; the payment as written, or ``StatusChanged``."""
+        try:
+            response = self.client.update_item(
+                TableName=self.table,
+                Key=_payment_key(payment_id),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names(update, condition),
+                ExpressionAttributeValues=to_values(values),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                raise StatusChanged(payment_id) from None
+            raise
+        return _payment(response["Attributes"])
 
     # -------------------------------------------------------------- reads
     def get_payment(self, payment_id: str) -> Payment | None:
@@ -263,7 +302,7 @@ class PaymentsStore:
             },
         ]
         try:
-            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+            self._transact(items)
         except ClientError as error:
             reasons = _reasons(error)
             if reasons and _refused(reasons[0]):
@@ -299,21 +338,7 @@ class PaymentsStore:
         if token_hash is not None:
             condition += " AND #token_hash = :token_hash"
             values[":token_hash"] = token_hash
-        try:
-            response = self.client.update_item(
-                TableName=self.table,
-                Key=_payment_key(payment_id),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names(update, condition),
-                ExpressionAttributeValues=to_values(values),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if _failed_condition(error):
-                raise StatusChanged(payment_id) from None
-            raise
-        return _payment(response["Attributes"])
+        return self._update_payment(payment_id, update, condition, values)
 
     def record_step(
         self,
@@ -328,30 +353,11 @@ class PaymentsStore:
         Only while a capture is under way: a payment voided or expired meanwhile is left alone.
         """
         update = f"SET #steps.#{name.value} = :step"
-        values: dict[str, Any] = {
-            ":step": step.model_dump(mode="json", exclude_none=True),
-            ":pending": PaymentStatus.CAPTURE_PENDING.value,
-            ":attention": PaymentStatus.NEEDS_ATTENTION.value,
-        }
+        values: dict[str, Any] = {":step": step.model_dump(mode="json", exclude_none=True), **CAPTURING_VALUES}
         if status is not None:
             update += ", #status = :status, #gsi1pk = :open"
             values.update({":status": status.value, ":open": f"OPEN#{status.value}"})
-        condition = "#status IN (:pending, :attention)"
-        try:
-            response = self.client.update_item(
-                TableName=self.table,
-                Key=_payment_key(payment_id),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names(update, condition),
-                ExpressionAttributeValues=to_values(values),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if _failed_condition(error):
-                raise StatusChanged(payment_id) from None
-            raise
-        return _payment(response["Attributes"])
+        return self._update_payment(payment_id, update, CAPTURING, values)
 
     def start_debit(self, payment: Payment, step: Step, before: Decimal, after: Decimal) -> Payment:
         """Record the debit as started, with its arithmetic, and mark it as the user's debit in flight.
@@ -363,41 +369,21 @@ class PaymentsStore:
             f"SET #steps.#{StepName.DEBIT.value} = :step, #balance_before = if_not_exists(#balance_before, :before),"
             " #balance_after = if_not_exists(#balance_after, :after)"
         )
-        step_condition = "#status IN (:pending, :attention)"
         user_update = "SET #debit_in_flight = :pid"
         user_condition = "attribute_not_exists(#debit_in_flight) OR #debit_in_flight = :pid"
+        in_flight = self._update(_user_key(payment.user_id), user_update, {":pid": payment.payment_id}, user_condition)
+        in_flight["Update"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        step_values = {
+            ":step": step.model_dump(mode="json", exclude_none=True),
+            ":before": before,
+            ":after": after,
+            **CAPTURING_VALUES,
+        }
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": _payment_key(payment.payment_id),
-                            "UpdateExpression": step_update,
-                            "ConditionExpression": step_condition,
-                            "ExpressionAttributeNames": names(step_update, step_condition),
-                            "ExpressionAttributeValues": to_values(
-                                {
-                                    ":step": step.model_dump(mode="json", exclude_none=True),
-                                    ":before": before,
-                                    ":after": after,
-                                    ":pending": PaymentStatus.CAPTURE_PENDING.value,
-                                    ":attention": PaymentStatus.NEEDS_ATTENTION.value,
-                                }
-                            ),
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": _user_key(payment.user_id),
-                            "UpdateExpression": user_update,
-                            "ConditionExpression": user_condition,
-                            "ExpressionAttributeNames": names(user_update, user_condition),
-                            "ExpressionAttributeValues": to_values({":pid": payment.payment_id}),
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
+            self._transact(
+                [
+                    self._update(_payment_key(payment.payment_id), step_update, step_values, CAPTURING),
+                    in_flight,
                 ]
             )
         except ClientError as error:
@@ -420,39 +406,15 @@ class PaymentsStore:
     def finish_debit(self, payment: Payment, step: Step, balance_after: Decimal, now: datetime) -> Payment:
         """The debit is done: record it and release the hold in one transaction (the money moved once)."""
         step_update = f"SET #steps.#{StepName.DEBIT.value} = :step"
-        step_condition = "#status IN (:pending, :attention) AND #steps.#debit.#status <> :done"
+        step_condition = f"{CAPTURING} AND #steps.#debit.#status <> :done"
         release_update = RELEASE_UPDATE + ", #expected_balance = :after REMOVE #debit_in_flight"
+        step_values = {":step": step.model_dump(mode="json", exclude_none=True), ":done": "done", **CAPTURING_VALUES}
+        release_values = {":amount": payment.amount, ":one": 1, ":now": _iso(now), ":after": balance_after}
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": _payment_key(payment.payment_id),
-                            "UpdateExpression": step_update,
-                            "ConditionExpression": step_condition,
-                            "ExpressionAttributeNames": names(step_update, step_condition),
-                            "ExpressionAttributeValues": to_values(
-                                {
-                                    ":step": step.model_dump(mode="json", exclude_none=True),
-                                    ":pending": PaymentStatus.CAPTURE_PENDING.value,
-                                    ":attention": PaymentStatus.NEEDS_ATTENTION.value,
-                                    ":done": "done",
-                                }
-                            ),
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": _user_key(payment.user_id),
-                            "UpdateExpression": release_update,
-                            "ExpressionAttributeNames": names(release_update),
-                            "ExpressionAttributeValues": to_values(
-                                {":amount": payment.amount, ":one": 1, ":now": _iso(now), ":after": balance_after}
-                            ),
-                        }
-                    },
+            self._transact(
+                [
+                    self._update(_payment_key(payment.payment_id), step_update, step_values, step_condition),
+                    self._update(_user_key(payment.user_id), release_update, release_values),
                 ]
             )
         except ClientError as error:
@@ -464,28 +426,17 @@ class PaymentsStore:
     def finish_capture(self, payment_id: str, now: datetime) -> Payment:
         update = "SET #status = :captured, #captured_at = :now, #updated_at = :now REMOVE #gsi1pk, #gsi1sk"
         condition = "#status IN (:pending, :attention)"
-        try:
-            response = self.client.update_item(
-                TableName=self.table,
-                Key=_payment_key(payment_id),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names(update, condition),
-                ExpressionAttributeValues=to_values(
-                    {
-                        ":captured": PaymentStatus.CAPTURED.value,
-                        ":now": _iso(now),
-                        ":pending": PaymentStatus.CAPTURE_PENDING.value,
-                        ":attention": PaymentStatus.NEEDS_ATTENTION.value,
-                    }
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if _failed_condition(error):
-                raise StatusChanged(payment_id) from None
-            raise
-        return _payment(response["Attributes"])
+        return self._update_payment(
+            payment_id,
+            update,
+            condition,
+            {
+                ":captured": PaymentStatus.CAPTURED.value,
+                ":now": _iso(now),
+                ":pending": PaymentStatus.CAPTURE_PENDING.value,
+                ":attention": PaymentStatus.NEEDS_ATTENTION.value,
+            },
+        )
 
     def release(
         self, payment: Payment, status: PaymentStatus, now: datetime, *, only_before: str | None = None
@@ -504,30 +455,12 @@ class PaymentsStore:
         if only_before is not None:
             condition += " AND #hold_expires_at < :cutoff"
             values[":cutoff"] = only_before
+        release_values = {":amount": payment.amount, ":one": 1, ":now": _iso(now)}
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": _payment_key(payment.payment_id),
-                            "UpdateExpression": update,
-                            "ConditionExpression": condition,
-                            "ExpressionAttributeNames": names(update, condition),
-                            "ExpressionAttributeValues": to_values(values),
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": _user_key(payment.user_id),
-                            "UpdateExpression": RELEASE_UPDATE,
-                            "ExpressionAttributeNames": names(RELEASE_UPDATE),
-                            "ExpressionAttributeValues": to_values(
-                                {":amount": payment.amount, ":one": 1, ":now": _iso(now)}
-                            ),
-                        }
-                    },
+            self._transact(
+                [
+                    self._update(_payment_key(payment.payment_id), update, values, condition),
+                    self._update(_user_key(payment.user_id), RELEASE_UPDATE, release_values),
                 ]
             )
         except ClientError as error:
@@ -576,8 +509,8 @@ class PaymentsStore:
         """Record one drift per user and run, and take Topomer's balance as the new expectation."""
         update = "SET #expected_balance = :actual"
         try:
-            self.client.transact_write_items(
-                TransactItems=[
+            self._transact(
+                [
                     {
                         "Put": {
                             "TableName": self.table,
@@ -594,15 +527,7 @@ class PaymentsStore:
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": _user_key(user_id),
-                            "UpdateExpression": update,
-                            "ExpressionAttributeNames": names(update),
-                            "ExpressionAttributeValues": to_values({":actual": actual}),
-                        }
-                    },
+                    self._update(_user_key(user_id), update, {":actual": actual}),
                 ]
             )
         except ClientError as error:
