@@ -324,3 +324,32 @@ def test_many_payments_under_random_faults_all_end_captured_to_the_cent(stack: L
     assert statuses == ["captured"] * len(ids)
     expected = Decimal("500.00") - sum(Decimal(a) for a in amounts)
     assert topomer_balance(stack, token) == expected
+
+
+def test_two_sync_runs_at_once_capture_each_pending_payment_once(stack: LocalStack, api: httpx.Client) -> None:
+    token = new_user(stack, "60.00")
+    ids = [authorize(api, token, new_order(stack), amount).json()["payment_id"] for amount in ("10.00", "5.55")]
+    set_faults(stack, [{"method": "POST", "path": "/api/plugin/users/update-solde", "mode": "drop", "times": 3}])
+    for payment_id in ids:
+        api.post(f"/balance/v1/payments/{payment_id}/capture", headers=auth(token))
+    httpx.delete(f"{stack.topomer}/_sim/faults", timeout=10)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda _: stack.run_schedule("BalanceSyncFunction"), range(2)))
+    stack.run_schedule("BalanceSyncFunction")
+    assert [api.get(f"/balance/v1/payments/{i}", headers=auth(token)).json()["status"] for i in ids] == [
+        "captured",
+        "captured",
+    ]
+    assert topomer_balance(stack, token) == Decimal("44.45")
+
+
+def test_logs_never_hold_a_topomer_token(stack: LocalStack, api: httpx.Client) -> None:
+    token = new_user(stack, "30.00")
+    payment_id = authorize(api, token, new_order(stack), "3.00").json()["payment_id"]
+    api.post(f"/balance/v1/payments/{payment_id}/capture", headers=auth(token))
+    api.get("/balance/v1/balance", headers=auth("tpm_unknown_token_for_logs"))
+    text = stack.log.read_text()
+    assert f'"payment":"{payment_id}"' in text.replace(" ", "")  # the capture was logged
+    assert token not in text
+    assert "tpm_unknown_token_for_logs" not in text
+    assert stack.secret("TOPOMER_CLIENT_SECRET") not in text
