@@ -1,4 +1,8 @@
-"""Scheduled promo sync (EventBridge Scheduler)."""
+"""Scheduled promo sync (EventBridge Scheduler, every 5 minutes; on demand locally).
+
+Pushes every code whose WooCommerce coupon or Topomer promo is behind its record. Safe to run twice at
+once (each side's progress only moves forward) and to stop halfway (the work list is in DynamoDB).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,18 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from woo_backend.observability import logger
+from woo_backend.observability import logger, metrics
+from woo_backend.services.promo import PromoService
+
+service = PromoService.from_env()
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.info("sync run", extra={"scheduled_time": event.get("scheduled_time")})
-    return {"ok": True}
+    logger.append_keys(scheduled_time=event.get("scheduled_time"))
+    counts = service.sync_pending()
+    for outcome, count in counts.items():
+        metrics.add_metric(name=f"PromoSync_{outcome}", unit="Count", value=count)
+    logger.info("promo sync done", extra={"counts": counts})
+    return {"counts": counts}

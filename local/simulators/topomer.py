@@ -136,6 +136,10 @@ class TopomerSimulator(Simulator):
         body = request.get_json(silent=True) or {}
         if not body.get("code") or body.get("percentage") is None:
             return json_response({"message": "code and percentage are required"}, status=422)
+        # One promo per code: a creation sent again after a lost answer gets the first one back.
+        for known in self.promos.values():
+            if known["code"] == body["code"]:
+                return json_response(known)
         promo_id = str(len(self.promos) + 1)
         self.promos[promo_id] = {"id": int(promo_id), **body}
         return json_response(self.promos[promo_id], status=201)

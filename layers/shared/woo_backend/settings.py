@@ -142,3 +142,22 @@ class BalanceSettings(_Settings):
             capture_retry_base_seconds=_positive_decimal("CAPTURE_RETRY_BASE_SECONDS", "60", allow_zero=True),
             capture_max_attempts=int(attempts),
         )
+
+
+class PromoSettings(_Settings):
+    table: str
+    ttl_hours: Decimal
+
+    @classmethod
+    def from_env(cls) -> PromoSettings:
+        return cls(table=env("PROMO_TABLE"), ttl_hours=_positive_decimal("PROMO_TTL_HOURS", "48"))
+
+
+class AdminSettings(_Settings):
+    api_key: SecretStr
+
+    @classmethod
+    def from_env(cls) -> AdminSettings:
+        key = secret("ADMIN_API_KEY")
+        assert key is not None
+        return cls(api_key=key)

@@ -1,0 +1,269 @@
+"""Promo codes: Topomer's price intervals, automatic codes by cart total, admin-managed codes.
+
+A code lives in three places that must agree: this service's record (the source of truth), a
+WooCommerce coupon (so the shop's checkout applies it) and Topomer's promo. The record keeps a
+``version`` bumped by every change and, per side, the version that side last accepted; a side behind
+the record is "pending" and the sync brings it up to date.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from woo_backend.errors import Conflict, DomainError, ErrorKind, InvalidRequest, NotFound
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+CODE_PATTERN = re.compile(r"^[A-Z0-9-]{3,32}$")
+# Unambiguous characters only (no 0/O, 1/I): codes are read aloud and typed by customers.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+AUTO_CODE_PREFIX = "TPM-"
+AUTO_CODE_LENGTH = 10  # 32^10 = 2^50 codes: unguessable, and collisions are checked anyway
+
+
+def plain(value: Decimal) -> Decimal:
+    """The shortest exact form without an exponent: 10.00 -> 10, 12.50 -> 12.5 (never 1E+1)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+class PromoType(StrEnum):
+    MANUAL = "manual"
+    AUTO = "auto"
+
+
+class Side(StrEnum):
+    WOOCOMMERCE = "woocommerce"
+    TOPOMER = "topomer"
+
+
+# ------------------------------------------------------------------ errors
+class InvalidIntervals(DomainError):
+    kind = ErrorKind.BAD_GATEWAY
+    code = "invalid_intervals"
+
+
+class IntervalsUnavailable(DomainError):
+    kind = ErrorKind.UNAVAILABLE
+    code = "intervals_unavailable"
+
+
+class InvalidCode(InvalidRequest):
+    code = "invalid_code"
+
+
+class InvalidPercentage(InvalidRequest):
+    code = "invalid_percentage"
+
+
+class InvalidExpiry(InvalidRequest):
+    code = "invalid_expiry"
+
+
+class InvalidTotal(InvalidRequest):
+    code = "invalid_cart_total"
+
+
+class DuplicateCode(Conflict):
+    code = "duplicate_code"
+
+
+class CodeNotFound(NotFound):
+    code = "code_not_found"
+
+
+# ------------------------------------------------------------------ intervals
+class Interval(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    min: Decimal
+    max: Decimal | None
+    percentage: Decimal
+
+    def holds(self, total: Decimal) -> bool:
+        """Lower bound inclusive, upper bound exclusive; no upper bound means open-ended."""
+        return self.min <= total and (self.max is None or total < self.max)
+
+    @property
+    def key(self) -> str:
+        return f"{self.min}-{self.max if self.max is not None else ''}"
+
+    def public(self) -> dict[str, str | None]:
+        return {
+            "min": str(self.min),
+            "max": str(self.max) if self.max is not None else None,
+            "percentage": str(self.percentage),
+        }
+
+
+def normalize_intervals(raw: Iterable[tuple[Decimal, Decimal | None, Decimal]]) -> list[Interval]:
+    """Topomer's intervals sorted by lower bound, checked: no overlap, bounds in order, percentage in (0, 100].
+
+    Raises ``InvalidIntervals`` naming the first problem; callers keep the last good copy then.
+    """
+    intervals = []
+    for low, high, percentage in raw:
+        if not low.is_finite() or low < 0 or (high is not None and (not high.is_finite() or high <= low)):
+            raise InvalidIntervals(f"interval [{low}, {high}) has bounds out of order")
+        if not percentage.is_finite() or not (0 < percentage <= HUNDRED):
+            raise InvalidIntervals(f"interval [{low}, {high}) has percentage {percentage} outside (0, 100]")
+        intervals.append(Interval(min=low, max=high, percentage=plain(percentage)))
+    intervals.sort(key=lambda i: i.min)
+    for before, after in itertools.pairwise(intervals):
+        if before.max is None or before.max > after.min:
+            raise InvalidIntervals(f"intervals starting at {before.min} and {after.min} overlap")
+    return intervals
+
+
+def find_interval(intervals: Sequence[Interval], total: Decimal) -> Interval | None:
+    return next((i for i in intervals if i.holds(total)), None)
+
+
+def discount(total: Decimal, percentage: Decimal) -> Decimal:
+    return (total * percentage / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_total(raw: str | int) -> Decimal:
+    try:
+        total = Decimal(str(raw).strip())
+    except ArithmeticError:
+        raise InvalidTotal('cart_total must be a decimal string such as "120.00"') from None
+    if not total.is_finite() or total < 0 or total != total.quantize(CENT) or total > Decimal("100000000"):
+        raise InvalidTotal("cart_total must be zero or more with at most two decimals")
+    return total.quantize(CENT)
+
+
+# ------------------------------------------------------------------ codes
+def normalize_code(raw: str) -> str:
+    code = raw.strip().upper()
+    if not CODE_PATTERN.fullmatch(code):
+        raise InvalidCode("code must be 3 to 32 of A-Z, 0-9 and -")
+    return code
+
+
+def auto_code(random_indexes: Sequence[int]) -> str:
+    """An automatic code from random indexes into the alphabet (the caller draws them from ``secrets``)."""
+    return AUTO_CODE_PREFIX + "".join(CODE_ALPHABET[i % len(CODE_ALPHABET)] for i in random_indexes)
+
+
+def check_percentage(raw: Decimal | str | int) -> Decimal:
+    try:
+        value = Decimal(str(raw).strip())
+    except ArithmeticError:
+        raise InvalidPercentage("percentage must be a number in (0, 100]") from None
+    if not value.is_finite() or not (0 < value <= HUNDRED) or value != value.quantize(CENT):
+        raise InvalidPercentage("percentage must be a number in (0, 100] with at most two decimals")
+    return plain(value)
+
+
+def check_expiry(expires_at: datetime, now: datetime) -> datetime:
+    if expires_at.tzinfo is None:
+        raise InvalidExpiry("expires_at needs a time zone (e.g. 2026-12-31T23:59:59Z)")
+    if expires_at <= now:
+        raise InvalidExpiry("expires_at must be in the future")
+    return expires_at
+
+
+class SideSync(BaseModel):
+    """How far one side (WooCommerce or Topomer) has followed the record."""
+
+    model_config = ConfigDict(frozen=True)
+
+    remote_id: str | None = None  # the coupon id / Topomer promo id, once created
+    synced_version: int = 0
+    attempts: int = 0
+    last_error: str | None = None
+    synced_at: str | None = None
+
+
+class PromoCode(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    type: PromoType
+    percentage: Decimal
+    active: bool = True
+    expires_at: str | None = None  # ISO 8601, UTC
+    usage_limit: int | None = None
+    minimum_amount: Decimal | None = None
+    email: str | None = None
+    cart_id: str | None = None
+    interval: str | None = None
+    created_at: str
+    updated_at: str
+    version: int = 1
+    sync: dict[Side, SideSync] = {}
+
+    def side(self, side: Side) -> SideSync:
+        return self.sync.get(side, SideSync())
+
+    def pending(self) -> list[Side]:
+        return [side for side in Side if self.side(side).synced_version < self.version]
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "type": self.type.value,
+            "percentage": str(self.percentage),
+            "active": self.active,
+            "expires_at": self.expires_at,
+            "usage_limit": self.usage_limit,
+            "minimum_amount": str(self.minimum_amount) if self.minimum_amount is not None else None,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "version": self.version,
+            "sync": {
+                side.value: {
+                    "status": "synced" if self.side(side).synced_version >= self.version else "pending",
+                    "id": self.side(side).remote_id,
+                    "attempts": self.side(side).attempts,
+                    "last_error": self.side(side).last_error,
+                    "synced_at": self.side(side).synced_at,
+                }
+                for side in Side
+            },
+        }
+
+
+def woo_date(moment: datetime) -> str:
+    """WooCommerce's date format (UTC, no offset)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def coupon_fields(code: PromoCode, now: datetime) -> dict[str, Any]:
+    """The WooCommerce coupon that makes the shop apply ``code`` exactly as recorded.
+
+    An inactive code stays as a coupon but drafted and expired, so no checkout can apply it. The code
+    itself is sent on creation only (WooCommerce stores it lower-cased and matches case-insensitively).
+    """
+    fields: dict[str, Any] = {
+        "discount_type": "percent",
+        "amount": str(code.percentage),
+        "individual_use": code.type is PromoType.AUTO,
+        "usage_limit": code.usage_limit,
+        "date_expires": woo_date(datetime.fromisoformat(code.expires_at)) if code.expires_at else None,
+        "minimum_amount": str(code.minimum_amount) if code.minimum_amount is not None else "",
+        "email_restrictions": [code.email] if code.email else [],
+        "status": "publish" if code.active else "draft",
+    }
+    if not code.active:
+        fields["date_expires"] = woo_date(now - timedelta(seconds=1))
+    return fields
+
+
+def topomer_fields(code: PromoCode) -> dict[str, Any]:
+    return {
+        "code": code.code,
+        "percentage": str(code.percentage),
+        "type": code.type.value,
+        "active": code.active,
+        "expires_at": code.expires_at,
+        "usage_limit": code.usage_limit,
+    }

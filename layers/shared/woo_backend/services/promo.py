@@ -1,0 +1,298 @@
+"""Promo use cases: price intervals, automatic quotes, admin codes, and pushing codes to both sides.
+
+Every change is recorded first (with a work-list entry in the same transaction), then pushed to
+WooCommerce and Topomer at once; a side that fails keeps its error and attempts on the record and is
+pushed again by the scheduled sync. Nothing is lost between the three places.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from woo_backend.domain.promo import (
+    AUTO_CODE_LENGTH,
+    CODE_ALPHABET,
+    CodeNotFound,
+    DuplicateCode,
+    Interval,
+    IntervalsUnavailable,
+    InvalidIntervals,
+    PromoCode,
+    PromoType,
+    Side,
+    SideSync,
+    auto_code,
+    coupon_fields,
+    discount,
+    find_interval,
+    normalize_intervals,
+    topomer_fields,
+)
+from woo_backend.errors import DomainError, UpstreamError
+from woo_backend.observability import logger, metrics
+from woo_backend.settings import PromoSettings, TopomerSettings, WooCommerceSettings
+from woo_backend.store.promo import CartCode, CartMoved, CodeChanged, PromoStore
+from woo_backend.topomer import PriceInterval, TopomerClient, TopomerPromo
+from woo_backend.woocommerce import Coupon, WooCommerceClient
+
+INTERVALS_CACHE_SECONDS = 60.0
+MAX_CODE_ATTEMPTS = 5
+MAX_CART_ATTEMPTS = 5
+
+
+class PromoTopomer(Protocol):
+    def price_intervals(self) -> list[PriceInterval]: ...
+
+    def create_promo(self, code: str, percentage: Decimal, promo_type: str) -> TopomerPromo: ...
+
+    def update_promo(self, promo_id: int | str, fields: dict[str, Any]) -> None: ...
+
+
+class PromoShop(Protocol):
+    def create_coupon(self, data: dict[str, Any]) -> Coupon: ...
+
+    def update_coupon(self, coupon_id: int, data: dict[str, Any]) -> Coupon: ...
+
+    def find_coupon(self, code: str) -> Coupon | None: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+class PromoService:
+    def __init__(
+        self,
+        store: PromoStore,
+        topomer: PromoTopomer,
+        shop: PromoShop,
+        ttl: timedelta,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.topomer = topomer
+        self.shop = shop
+        self.ttl = ttl
+        self.clock = clock
+        self._intervals: tuple[list[Interval], float] | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls) -> PromoService:
+        settings = PromoSettings.from_env()
+        return cls(
+            PromoStore(settings.table),
+            TopomerClient(TopomerSettings.from_env()),
+            WooCommerceClient(WooCommerceSettings.from_env()),
+            timedelta(hours=float(settings.ttl_hours)),
+        )
+
+    # -------------------------------------------------------------- intervals
+    def intervals(self) -> tuple[list[Interval], bool]:
+        """Topomer's intervals (cached a minute) and whether they are a stale copy.
+
+        Topomer down, or answering intervals that do not make sense: the last good copy, ``stale``.
+        """
+        now = time.monotonic()
+        with self._lock:
+            if self._intervals and self._intervals[1] > now:
+                return self._intervals[0], False
+        try:
+            raw = self.topomer.price_intervals()
+            intervals = normalize_intervals((i.min, i.max, i.percentage) for i in raw)
+        except (UpstreamError, InvalidIntervals) as exc:
+            logger.error("price intervals unusable; serving the last good copy", extra={"code": exc.code})
+            metrics.add_metric(name="IntervalsStale", unit="Count", value=1)
+            last = self.store.last_intervals()
+            if last is None:
+                raise IntervalsUnavailable("Topomer's price intervals are unavailable and none were kept") from exc
+            return last[0], True
+        with self._lock:
+            changed = self._intervals is None or self._intervals[0] != intervals
+            self._intervals = (intervals, now + INTERVALS_CACHE_SECONDS)
+        if changed:
+            self.store.save_intervals(intervals, _iso(self.clock()))
+        return intervals, False
+
+    # -------------------------------------------------------------- automatic codes
+    def quote(self, cart_id: str, total: Decimal, email: str | None) -> tuple[dict[str, Any], bool]:
+        """The cart's automatic code for ``total``: (answer, created)."""
+        intervals, stale = self.intervals()
+        interval = find_interval(intervals, total)
+        for _ in range(MAX_CART_ATTEMPTS):
+            cart = self.store.get_cart(cart_id)
+            current = self.store.get(cart.code) if cart else None
+            if interval is None:
+                if current is not None and current.active:
+                    self._retire(current)
+                return {"eligible": False, "stale": stale}, False
+            if cart is not None and current is not None and self._still_serves(current, cart, interval):
+                return self._quote_answer(current, total, stale), False
+            try:
+                code = self._new_auto_code(cart_id, cart, current, interval, email)
+            except CartMoved:
+                continue  # another quote for this cart won: look again
+            return self._quote_answer(code, total, stale), True
+        raise DomainError("this cart is being quoted by many requests at once; retry", code="busy")
+
+    def _still_serves(self, code: PromoCode, cart: CartCode, interval: Interval) -> bool:
+        """The cart's code answers again while it is active, unexpired and for the same interval."""
+        unexpired = code.expires_at is None or datetime.fromisoformat(code.expires_at) > self.clock()
+        return code.active and unexpired and cart.interval == interval.key
+
+    def _quote_answer(self, code: PromoCode, total: Decimal, stale: bool) -> dict[str, Any]:
+        return {
+            "eligible": True,
+            "code": code.code,
+            "percentage": str(code.percentage),
+            "discount": str(discount(total, code.percentage)),
+            "minimum_amount": str(code.minimum_amount),
+            "expires_at": code.expires_at,
+            "stale": stale,
+        }
+
+    def _new_auto_code(
+        self,
+        cart_id: str,
+        cart: CartCode | None,
+        current: PromoCode | None,
+        interval: Interval,
+        email: str | None,
+    ) -> PromoCode:
+        now = self.clock()
+        retired = self._changed(current, active=False) if current is not None and current.active else None
+        for _ in range(MAX_CODE_ATTEMPTS):
+            code = PromoCode(
+                code=auto_code([secrets.randbelow(len(CODE_ALPHABET)) for _ in range(AUTO_CODE_LENGTH)]),
+                type=PromoType.AUTO,
+                percentage=interval.percentage,
+                usage_limit=1,
+                minimum_amount=interval.min,
+                email=email,
+                cart_id=cart_id,
+                interval=interval.key,
+                expires_at=_iso(now + self.ttl),
+                created_at=_iso(now),
+                updated_at=_iso(now),
+            )
+            pointer = CartCode(cart_id, code.code, interval.key, (cart.version if cart else 0) + 1)
+            try:
+                self.store.create(
+                    code, cart=pointer, cart_expected_version=cart.version if cart else None, retired=retired
+                )
+            except DuplicateCode:
+                metrics.add_metric(name="PromoCodeCollision", unit="Count", value=1)
+                continue  # astronomically rare: draw another
+            except CodeChanged:
+                raise CartMoved(cart_id) from None
+            metrics.add_metric(name="AutoCodeCreated", unit="Count", value=1)
+            if retired is not None:
+                self.push(retired.code)
+            return self.push(code.code) or code
+        raise DomainError("could not draw a free code", code="busy")
+
+    def _retire(self, code: PromoCode) -> None:
+        try:
+            self.store.save_change(self._changed(code, active=False))
+        except CodeChanged:
+            return  # changed meanwhile (by an admin or another quote): that change stands
+        self.push(code.code)
+
+    def _changed(self, code: PromoCode, **fields: Any) -> PromoCode:
+        return code.model_copy(update={**fields, "version": code.version + 1, "updated_at": _iso(self.clock())})
+
+    # -------------------------------------------------------------- admin codes
+    def create(self, code: PromoCode) -> PromoCode:
+        self.store.create(code)
+        metrics.add_metric(name="PromoCodeCreated", unit="Count", value=1)
+        return self.push(code.code) or code
+
+    def get(self, code: str) -> PromoCode:
+        found = self.store.get(code)
+        if found is None:
+            raise CodeNotFound(f"no promo code {code}")
+        return found
+
+    def update(self, code: str, fields: dict[str, Any]) -> PromoCode:
+        current = self.get(code)
+        if all(getattr(current, name) == value for name, value in fields.items()):
+            return current  # nothing changes: no new version, nothing to push
+        changed = self._changed(current, **fields)
+        try:
+            self.store.save_change(changed)
+        except CodeChanged:
+            raise DomainError("the code was changed meanwhile; read it and retry", code="conflict") from None
+        return self.push(code) or changed
+
+    def list(
+        self, limit: int, cursor: str | None, promo_type: str | None, active: bool | None
+    ) -> tuple[list[PromoCode], str | None]:
+        return self.store.list_codes(limit, cursor, promo_type, active)
+
+    # -------------------------------------------------------------- pushing to WooCommerce and Topomer
+    def push(self, code: str) -> PromoCode | None:
+        """Bring both sides up to the record's version; failures are recorded, never raised."""
+        record = self.store.get(code)
+        if record is None:
+            return None
+        for side in record.pending():
+            state = record.side(side)
+            try:
+                remote_id = self._push_side(side, record, state)
+            except UpstreamError as exc:
+                logger.warning("promo sync failed", extra={"code": code, "side": side.value, "error": exc.code})
+                metrics.add_metric(name="PromoSyncFailed", unit="Count", value=1)
+                failed = state.model_copy(
+                    update={"attempts": state.attempts + 1, "last_error": f"{exc.code}: {exc.message}"[:300]}
+                )
+                self.store.record_side(code, side, failed, synced=False)
+                continue
+            done = SideSync(
+                remote_id=remote_id,
+                synced_version=record.version,
+                attempts=state.attempts + 1,
+                synced_at=_iso(self.clock()),
+            )
+            self.store.record_side(code, side, done, synced=True)
+        record = self.store.get(code)
+        if record is not None and not record.pending():
+            self.store.clear_pending(code, record.version)
+        return record
+
+    def _push_side(self, side: Side, record: PromoCode, state: SideSync) -> str:
+        if side is Side.WOOCOMMERCE:
+            fields = coupon_fields(record, self.clock())
+            coupon_id = state.remote_id
+            if coupon_id is None and state.attempts > 0:
+                # An earlier attempt may have created it and lost the answer.
+                found = self.shop.find_coupon(record.code)
+                coupon_id = str(found.id) if found else None
+            if coupon_id is None:
+                return str(self.shop.create_coupon({"code": record.code, **fields}).id)
+            self.shop.update_coupon(int(coupon_id), fields)
+            return coupon_id
+        if state.remote_id is None:
+            promo_id = str(self.topomer.create_promo(record.code, record.percentage, record.type.value).id)
+            if record.version > 1 or not record.active:
+                self.topomer.update_promo(promo_id, topomer_fields(record))
+            return promo_id
+        self.topomer.update_promo(state.remote_id, topomer_fields(record))
+        return state.remote_id
+
+    def sync_pending(self) -> dict[str, int]:
+        """The scheduled retry: push every code with a side behind its record."""
+        counts = {"synced": 0, "pending": 0}
+        for code in self.store.pending_codes():
+            record = self.push(code)
+            counts["pending" if record is not None and record.pending() else "synced"] += 1
+        return counts
