@@ -1,0 +1,205 @@
+"""Promo rules: interval normalization and lookup (with properties), codes, coupon fields."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from woo_backend.domain.promo import (
+    CODE_PATTERN,
+    Interval,
+    InvalidCode,
+    InvalidExpiry,
+    InvalidIntervals,
+    InvalidPercentage,
+    InvalidTotal,
+    PromoCode,
+    PromoType,
+    Side,
+    SideSync,
+    auto_code,
+    check_expiry,
+    check_percentage,
+    coupon_fields,
+    discount,
+    find_interval,
+    normalize_code,
+    normalize_intervals,
+    parse_total,
+    plain,
+)
+
+D = Decimal
+SEED = [(D("100.00"), D("250.00"), D("10")), (D("50.00"), D("100.00"), D("5")), (D("250.00"), None, D("15"))]
+
+
+def test_intervals_are_sorted_and_looked_up_lower_inclusive_upper_exclusive() -> None:
+    intervals = normalize_intervals(SEED)
+    assert [i.min for i in intervals] == [D("50.00"), D("100.00"), D("250.00")]
+    assert find_interval(intervals, D("49.99")) is None
+    assert find_interval(intervals, D("50.00")).percentage == 5  # type: ignore[union-attr]
+    assert find_interval(intervals, D("99.99")).percentage == 5  # type: ignore[union-attr]
+    assert find_interval(intervals, D("100.00")).percentage == 10  # type: ignore[union-attr]
+    assert find_interval(intervals, D("1000000")).percentage == 15  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [(D("0"), D("100"), D("5")), (D("90"), D("200"), D("10"))],  # overlap
+        [(D("0"), None, D("5")), (D("90"), D("200"), D("10"))],  # open interval before another
+        [(D("100"), D("50"), D("5"))],  # bounds reversed
+        [(D("0"), D("50"), D("0"))],  # 0 %
+        [(D("0"), D("50"), D("100.01"))],  # above 100 %
+        [(D("-1"), D("50"), D("5"))],  # negative bound
+        [(D("0"), D("50"), D("NaN"))],
+    ],
+)
+def test_intervals_that_make_no_sense_are_rejected(raw: list[tuple[Decimal, Decimal | None, Decimal]]) -> None:
+    with pytest.raises(InvalidIntervals):
+        normalize_intervals(raw)
+
+
+bounds = st.lists(st.decimals(min_value=0, max_value=10000, places=2), min_size=1, max_size=8, unique=True)
+percentages = st.decimals(min_value=D("0.01"), max_value=100, places=2)
+
+
+@given(edges=bounds, percentage=percentages, total=st.decimals(min_value=0, max_value=20000, places=2))
+def test_contiguous_intervals_hold_every_total_above_the_first_bound_exactly_once(
+    edges: list[Decimal], percentage: Decimal, total: Decimal
+) -> None:
+    edges = sorted(edges)
+    raw = [(low, high, percentage) for low, high in zip(edges, [*edges[1:], None], strict=True)]
+    intervals = normalize_intervals(reversed(raw))
+    holding = [i for i in intervals if i.holds(total)]
+    assert len(holding) == (1 if total >= edges[0] else 0)
+    if holding:
+        assert find_interval(intervals, total) == holding[0]
+        assert holding[0].min <= total
+        assert holding[0].max is None or total < holding[0].max
+
+
+@given(raw=st.lists(st.tuples(bounds, percentages), max_size=5))
+def test_normalized_intervals_never_overlap(raw: list[tuple[list[Decimal], Decimal]]) -> None:
+    candidates = [(sorted(b)[0], sorted(b)[-1] if len(b) > 1 else None, p) for b, p in raw]
+    try:
+        intervals = normalize_intervals(candidates)
+    except InvalidIntervals:
+        return
+    for before, after in itertools.pairwise(intervals):
+        assert before.max is not None
+        assert before.max <= after.min
+
+
+@given(total=st.decimals(min_value=0, max_value=10**6, places=2), percentage=percentages)
+def test_discount_is_exact_to_the_cent_and_never_above_the_total(total: Decimal, percentage: Decimal) -> None:
+    value = discount(total, percentage)
+    assert value == value.quantize(D("0.01"))
+    assert D(0) <= value <= total
+    assert abs(value - total * percentage / 100) <= D("0.005")
+
+
+def test_percentages_print_without_exponents() -> None:
+    assert str(plain(D("10.00"))) == "10"
+    assert str(plain(D("12.50"))) == "12.5"
+    assert str(check_percentage("10")) == "10"
+    assert str(check_percentage(100)) == "100"
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "100.5", "abc", "1.001", "NaN"])
+def test_bad_percentages_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidPercentage):
+        check_percentage(raw)
+
+
+@pytest.mark.parametrize(("raw", "code"), [("summer-10", "SUMMER-10"), (" ab1 ", "AB1"), ("X" * 32, "X" * 32)])
+def test_codes_are_stored_upper_case(raw: str, code: str) -> None:
+    assert normalize_code(raw) == code
+
+
+@pytest.mark.parametrize("raw", ["ab", "X" * 33, "with space", "under_score", "ümlaut", ""])
+def test_bad_codes_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidCode):
+        normalize_code(raw)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**6), min_size=10, max_size=10))
+def test_automatic_codes_are_valid_codes(indexes: list[int]) -> None:
+    assert CODE_PATTERN.fullmatch(auto_code(indexes))
+
+
+@pytest.mark.parametrize("raw", ["12", "12.345", "-1", "abc", "1e9"])
+def test_bad_totals_are_refused(raw: str) -> None:
+    if raw == "12":
+        assert parse_total(raw) == D("12.00")
+        return
+    with pytest.raises(InvalidTotal):
+        parse_total(raw)
+
+
+def test_expiry_must_be_in_the_future_with_a_zone() -> None:
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    assert check_expiry(now + timedelta(days=1), now) == now + timedelta(days=1)
+    with pytest.raises(InvalidExpiry):
+        check_expiry(now - timedelta(seconds=1), now)
+    with pytest.raises(InvalidExpiry):
+        check_expiry(datetime(2030, 1, 1), now)
+
+
+def _code(**changes: object) -> PromoCode:
+    base = PromoCode(
+        code="TPM-ABCDEFGHJK",
+        type=PromoType.AUTO,
+        percentage=D("10"),
+        usage_limit=1,
+        minimum_amount=D("100.00"),
+        email="a@example.com",
+        expires_at="2026-11-25T10:00:00+00:00",
+        created_at="2026-11-23T10:00:00+00:00",
+        updated_at="2026-11-23T10:00:00+00:00",
+    )
+    return base.model_copy(update=changes)
+
+
+def test_an_automatic_code_becomes_a_single_use_percent_coupon() -> None:
+    fields = coupon_fields(_code(), datetime(2026, 11, 23, tzinfo=UTC))
+    assert fields == {
+        "discount_type": "percent",
+        "amount": "10",
+        "individual_use": True,
+        "usage_limit": 1,
+        "date_expires": "2026-11-25T10:00:00",
+        "minimum_amount": "100.00",
+        "email_restrictions": ["a@example.com"],
+        "status": "publish",
+    }
+
+
+def test_an_inactive_code_is_a_drafted_expired_coupon() -> None:
+    now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    fields = coupon_fields(_code(active=False), now)
+    assert fields["status"] == "draft"
+    assert fields["date_expires"] == "2026-11-23T11:59:59"
+
+
+def test_a_side_behind_the_record_is_pending() -> None:
+    code = _code(
+        version=3, sync={Side.WOOCOMMERCE: SideSync(synced_version=3), Side.TOPOMER: SideSync(synced_version=2)}
+    )
+    assert code.pending() == [Side.TOPOMER]
+    view = code.public()
+    assert view["sync"]["woocommerce"]["status"] == "synced"
+    assert view["sync"]["topomer"]["status"] == "pending"
+
+
+def test_interval_view_uses_decimal_strings() -> None:
+    assert Interval(min=D("250.00"), max=None, percentage=D("15")).public() == {
+        "min": "250.00",
+        "max": None,
+        "percentage": "15",
+    }
