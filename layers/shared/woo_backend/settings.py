@@ -147,10 +147,15 @@ class BalanceSettings(_Settings):
 class PromoSettings(_Settings):
     table: str
     ttl_hours: Decimal
+    intervals_cache_seconds: Decimal
 
     @classmethod
     def from_env(cls) -> PromoSettings:
-        return cls(table=env("PROMO_TABLE"), ttl_hours=_positive_decimal("PROMO_TTL_HOURS", "48"))
+        return cls(
+            table=env("PROMO_TABLE"),
+            ttl_hours=_positive_decimal("PROMO_TTL_HOURS", "48"),
+            intervals_cache_seconds=_positive_decimal("PROMO_INTERVALS_CACHE_SECONDS", "60", allow_zero=True),
+        )
 
 
 class AdminSettings(_Settings):

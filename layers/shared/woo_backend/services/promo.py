@@ -78,12 +78,14 @@ class PromoService:
         shop: PromoShop,
         ttl: timedelta,
         clock: Callable[[], datetime] = utcnow,
+        intervals_cache_seconds: float = INTERVALS_CACHE_SECONDS,
     ) -> None:
         self.store = store
         self.topomer = topomer
         self.shop = shop
         self.ttl = ttl
         self.clock = clock
+        self.intervals_cache_seconds = intervals_cache_seconds
         self._intervals: tuple[list[Interval], float] | None = None
         self._lock = threading.Lock()
 
@@ -95,11 +97,12 @@ class PromoService:
             TopomerClient(TopomerSettings.from_env()),
             WooCommerceClient(WooCommerceSettings.from_env()),
             timedelta(hours=float(settings.ttl_hours)),
+            intervals_cache_seconds=float(settings.intervals_cache_seconds),
         )
 
     # -------------------------------------------------------------- intervals
     def intervals(self) -> tuple[list[Interval], bool]:
-        """Topomer's intervals (cached a minute) and whether they are a stale copy.
+        """Topomer's intervals (cached in memory, a minute by default) and whether they are a stale copy.
 
         Topomer down, or answering intervals that do not make sense: the last good copy, ``stale``.
         """
@@ -119,7 +122,7 @@ class PromoService:
             return last[0], True
         with self._lock:
             changed = self._intervals is None or self._intervals[0] != intervals
-            self._intervals = (intervals, now + INTERVALS_CACHE_SECONDS)
+            self._intervals = (intervals, now + self.intervals_cache_seconds)
         if changed:
             self.store.save_intervals(intervals, _iso(self.clock()))
         return intervals, False
