@@ -28,7 +28,7 @@ service = CreditsService(
     WooCommerceClient(WooCommerceSettings.from_env()),
     meta_key=settings.meta_key,
 )
-app = create_resolver()
+app = create_resolver(guards=[("/credits/v1/", lambda headers: require_api_key(headers, settings.api_keys))])
 
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
@@ -53,14 +53,12 @@ def _account_body(account: CreditAccount) -> dict[str, Any]:
 # ------------------------------------------------------------------ native API
 @app.get("/credits/v1/orders/<order_key>")
 def get_order(order_key: str) -> Response[str]:
-    _authorize()
     logger.append_keys(order=mask_key(order_key))
     return json_response(200, _account_body(service.account(order_key)))
 
 
 @app.post("/credits/v1/orders/<order_key>/consume")
 def consume(order_key: str, request: ConsumeRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
-    _authorize()
     logger.append_keys(order=mask_key(order_key))
     amount = parse_amount(request.amount[0] if isinstance(request.amount, list) else request.amount)
     result = service.consume(order_key, amount, idempotency_key)
@@ -73,7 +71,6 @@ def transactions(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response[str]:
-    _authorize()
     logger.append_keys(order=mask_key(order_key))
     entries, next_cursor = service.transactions(order_key, limit, cursor)
     items = [

@@ -24,7 +24,7 @@ from woo_backend.settings import AdminSettings
 
 service = PromoService.from_env()
 admin = AdminSettings.from_env()
-app = create_resolver()
+app = create_resolver(guards=[("/promo/v1/codes", lambda headers: require_bearer(headers, admin.api_key))])
 
 CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -58,10 +58,6 @@ class CodePatchRequest(BaseModel):
     usage_limit: StrictInt | None = Field(default=None, ge=1)
 
 
-def _admin() -> None:
-    require_bearer(app.current_event.headers, admin.api_key)
-
-
 def _now() -> datetime:
     return service.clock()
 
@@ -83,7 +79,6 @@ def auto_quote(request: AutoQuoteRequest) -> Response[str]:
 # ------------------------------------------------------------------ admin codes
 @app.post("/promo/v1/codes")
 def create_code(request: CodeCreateRequest) -> Response[str]:
-    _admin()
     now = _now()
     stamp = now.isoformat(timespec="seconds")
     code = PromoCode(
@@ -106,20 +101,17 @@ def list_codes(
     promo_type: Annotated[Literal["manual", "auto"] | None, Query(alias="type")] = None,
     active: Annotated[bool | None, Query()] = None,
 ) -> Response[str]:
-    _admin()
     codes, next_cursor = service.list(limit, cursor, promo_type, active)
     return json_response(200, {"items": [c.public() for c in codes], "next_cursor": next_cursor})
 
 
 @app.get("/promo/v1/codes/<code>")
 def get_code(code: CodePath) -> Response[str]:
-    _admin()
     return json_response(200, service.get(normalize_code(code)).public())
 
 
 @app.patch("/promo/v1/codes/<code>")
 def patch_code(code: CodePath, request: CodePatchRequest) -> Response[str]:
-    _admin()
     fields: dict[str, Any] = {}
     if request.percentage is not None:
         fields["percentage"] = check_percentage(request.percentage)
@@ -135,7 +127,6 @@ def patch_code(code: CodePath, request: CodePatchRequest) -> Response[str]:
 @app.delete("/promo/v1/codes/<code>")
 def delete_code(code: CodePath) -> Response[str]:
     """Deactivates: the record stays (and the coupon is drafted and expired in WooCommerce)."""
-    _admin()
     return json_response(200, service.update(normalize_code(code), {"active": False}).public())
 
 

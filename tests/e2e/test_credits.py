@@ -431,6 +431,8 @@ def test_api_keys_when_configured_guard_every_read_and_consume(keyed_stack: Loca
         ("GET", f"/credits/v1/orders/{key}", None),
         ("GET", f"/credits/v1/orders/{key}/transactions", None),
         ("POST", f"/credits/v1/orders/{key}/consume", {"amount": 1}),
+        ("POST", f"/credits/v1/orders/{key}/consume", {"amount": "lots"}),  # refused before the body is read
+        ("GET", f"/credits/v1/orders/{key}/transactions?limit=0", None),
         ("GET", f"/dotix/v1/order/{key}", None),
         ("POST", f"/dotix/v1/order/{key}", {"num": 1}),
     ]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -62,11 +63,40 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+Guard = Callable[[Mapping[str, str]], None]
+
+
+class GuardedResolver(APIGatewayHttpResolver):
+    """Checks credentials before the request is validated.
+
+    Powertools runs its validation middleware before every other middleware, so a caller without
+    credentials would be told what the body should look like (400) before being refused (401). A guard
+    runs first, for every route under its path prefix, and raises a ``DomainError`` to refuse.
+    """
+
+    def __init__(self, guards: Sequence[tuple[str, Guard]] = ()) -> None:
+        super().__init__(enable_validation=True)
+        self.guards = list(guards)
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
+        for prefix, guard in self.guards:
+            if route.path.startswith(prefix):
+                try:
+                    guard(self.current_event.headers)
+                except DomainError as exc:
+                    refused = self._call_exception_handler(exc, route)
+                    if refused is not None:
+                        return refused
+                    raise
+        return super()._call_route(route, route_arguments)
+
+
 def create_resolver(
     domain_error_renderer: Callable[[DomainError], Response[str]] | None = None,
+    guards: Sequence[tuple[str, Guard]] = (),
 ) -> APIGatewayHttpResolver:
-    """An HTTP API resolver with pydantic validation and the native error shape wired in."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    """An HTTP API resolver with pydantic validation, route guards and the native error shape wired in."""
+    app = GuardedResolver(guards)
 
     @app.exception_handler(DomainError)
     def _domain_error(exc: DomainError) -> Response[str]:

@@ -76,7 +76,7 @@ class DuplicateCode(Conflict):
 
 
 class CodeNotFound(NotFound):
-    code = "code_not_found"
+    code = "unknown_code"
 
 
 # ------------------------------------------------------------------ intervals
@@ -103,6 +103,12 @@ class Interval(BaseModel):
         }
 
 
+def _bound(value: Decimal) -> Decimal:
+    """A bound as money with two decimals (100 -> 100.00); a finer bound is kept exactly as sent."""
+    cents = value.quantize(CENT)
+    return cents if cents == value else value
+
+
 def normalize_intervals(raw: Iterable[tuple[Decimal, Decimal | None, Decimal]]) -> list[Interval]:
     """Topomer's intervals sorted by lower bound, checked: no overlap, bounds in order, percentage in (0, 100].
 
@@ -114,7 +120,9 @@ def normalize_intervals(raw: Iterable[tuple[Decimal, Decimal | None, Decimal]]) 
             raise InvalidIntervals(f"interval [{low}, {high}) has bounds out of order")
         if not percentage.is_finite() or not (0 < percentage <= HUNDRED):
             raise InvalidIntervals(f"interval [{low}, {high}) has percentage {percentage} outside (0, 100]")
-        intervals.append(Interval(min=low, max=high, percentage=plain(percentage)))
+        intervals.append(
+            Interval(min=_bound(low), max=_bound(high) if high is not None else None, percentage=plain(percentage))
+        )
     intervals.sort(key=lambda i: i.min)
     for before, after in itertools.pairwise(intervals):
         if before.max is None or before.max > after.min:
@@ -130,12 +138,15 @@ def discount(total: Decimal, percentage: Decimal) -> Decimal:
     return (total * percentage / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+TOTAL_PATTERN = re.compile(r"^-?[0-9]{1,12}(\.[0-9]+)?$")
+
+
 def parse_total(raw: str | int) -> Decimal:
-    try:
-        total = Decimal(str(raw).strip())
-    except ArithmeticError:
-        raise InvalidTotal('cart_total must be a decimal string such as "120.00"') from None
-    if not total.is_finite() or total < 0 or total != total.quantize(CENT) or total > Decimal("100000000"):
+    # Plain decimal notation only: "1e3" or "Infinity" are not cart totals a shop sends.
+    if not TOTAL_PATTERN.match(str(raw).strip()):
+        raise InvalidTotal('cart_total must be a decimal string such as "120.00"')
+    total = Decimal(str(raw).strip())
+    if total < 0 or total != total.quantize(CENT) or total > Decimal("100000000"):
         raise InvalidTotal("cart_total must be zero or more with at most two decimals")
     return total.quantize(CENT)
 
