@@ -50,6 +50,8 @@ def embedded_dynamodb() -> Iterator[str]:
             "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
             "CREDITS_TABLE": "CreditsTable",
             "PAYMENTS_TABLE": "PaymentsTable",
+            "PROMO_TABLE": "PromoTable",
+            "ACCOUNT_TABLE": "AccountTable",
             "IDEMPOTENCY_TABLE": "IdempotencyTable",
             "WOOCOMMERCE_URL": "http://127.0.0.1:9",
             "TOPOMER_URL": "http://127.0.0.1:9",

@@ -200,16 +200,17 @@ class PromoService:
                 raise CartMoved(cart_id) from None
             metrics.add_metric(name="AutoCodeCreated", unit="Count", value=1)
             if retired is not None:
-                self.push(retired.code)
-            return self.push(code.code) or code
+                self.push(retired.code, retired)
+            return self.push(code.code, code) or code
         raise DomainError("could not draw a free code", code="busy")
 
     def _retire(self, code: PromoCode) -> None:
+        changed = self._changed(code, active=False)
         try:
-            self.store.save_change(self._changed(code, active=False))
+            self.store.save_change(changed)
         except CodeChanged:
             return  # changed meanwhile (by an admin or another quote): that change stands
-        self.push(code.code)
+        self.push(code.code, changed)
 
     def _changed(self, code: PromoCode, **fields: Any) -> PromoCode:
         return code.model_copy(update={**fields, "version": code.version + 1, "updated_at": _iso(self.clock())})
@@ -218,7 +219,7 @@ class PromoService:
     def create(self, code: PromoCode) -> PromoCode:
         self.store.create(code)
         metrics.add_metric(name="PromoCodeCreated", unit="Count", value=1)
-        return self.push(code.code) or code
+        return self.push(code.code, code) or code
 
     def get(self, code: str) -> PromoCode:
         found = self.store.get(code)
@@ -235,7 +236,7 @@ class PromoService:
             self.store.save_change(changed)
         except CodeChanged:
             raise DomainError("the code was changed meanwhile; read it and retry", code="conflict") from None
-        return self.push(code) or changed
+        return self.push(code, changed) or changed
 
     def list(
         self, limit: int, cursor: str | None, promo_type: str | None, active: bool | None
@@ -243,11 +244,15 @@ class PromoService:
         return self.store.list_codes(limit, cursor, promo_type, active)
 
     # -------------------------------------------------------------- pushing to WooCommerce and Topomer
-    def push(self, code: str) -> PromoCode | None:
-        """Bring both sides up to the record's version; failures are recorded, never raised."""
-        record = self.store.get(code)
+    def push(self, code: str, record: PromoCode | None = None) -> PromoCode | None:
+        """Bring both sides up to the record's version; failures are recorded, never raised.
+
+        ``record``: the record just written by the caller, which saves reading it again.
+        """
+        record = record or self.store.get(code)
         if record is None:
             return None
+        latest: PromoCode | None = record
         for side in record.pending():
             state = record.side(side)
             try:
@@ -258,7 +263,7 @@ class PromoService:
                 failed = state.model_copy(
                     update={"attempts": state.attempts + 1, "last_error": f"{exc.code}: {exc.message}"[:300]}
                 )
-                self.store.record_side(code, side, failed, synced=False)
+                latest = self.store.record_side(code, side, failed, synced=False)
                 continue
             done = SideSync(
                 remote_id=remote_id,
@@ -266,11 +271,12 @@ class PromoService:
                 attempts=state.attempts + 1,
                 synced_at=_iso(self.clock()),
             )
-            self.store.record_side(code, side, done, synced=True)
-        record = self.store.get(code)
-        if record is not None and not record.pending():
-            self.store.clear_pending(code, record.version)
-        return record
+            latest = self.store.record_side(code, side, done, synced=True)
+        if latest is None or latest is record:  # another run moved it on meanwhile, or nothing to do
+            latest = self.store.get(code)
+        if latest is not None and not latest.pending():
+            self.store.clear_pending(code, latest.version)
+        return latest
 
     def _push_side(self, side: Side, record: PromoCode, state: SideSync) -> str:
         if side is Side.WOOCOMMERCE:

@@ -253,8 +253,11 @@ class PromoStore:
         return CartCode(cart_id, str(values["code"]), str(values["interval"]), int(values["version"]))
 
     # -------------------------------------------------------------- sync state
-    def record_side(self, code: str, side: Side, state: SideSync, *, synced: bool) -> None:
-        """Record one side's progress; a success never moves its ``synced_version`` backwards."""
+    def record_side(self, code: str, side: Side, state: SideSync, *, synced: bool) -> PromoCode | None:
+        """Record one side's progress; a success never moves its ``synced_version`` backwards.
+
+        Returns the record as it is now, or None when the condition kept the newer progress in place.
+        """
         update = f"SET #sync.#{side.value} = :state"
         condition = "attribute_exists(pk)"
         values: dict[str, Any] = {":state": state.model_dump(mode="python")}
@@ -262,17 +265,20 @@ class PromoStore:
             condition += f" AND #sync.#{side.value}.#synced_version < :v"
             values[":v"] = state.synced_version
         try:
-            self.client.update_item(
+            answer = self.client.update_item(
                 TableName=self.table,
                 Key=_code_key(code),
                 UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names(update, condition),
                 ExpressionAttributeValues=to_values(values),
+                ReturnValues="ALL_NEW",
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
+            return None
+        return _record(answer["Attributes"])
 
     def clear_pending(self, code: str, synced_version: int) -> None:
         """Drop the work-list entry, unless a newer change was recorded meanwhile."""
