@@ -1,8 +1,52 @@
-"""account function: HTTP routes (filled in by its issue)."""
+"""Account function: the action API behind the React "my account" app (Reactive Account replacement).
+
+``POST /account/v1`` with ``UID``, ``blog``, ``nonce``, ``signature``, ``action`` and the action's
+parameters, as JSON or a form. Answers are the action's JSON; failures are
+``{"result": false, "error": "<message>", "code": "<code>"}`` with a 4xx (or 5xx upstream) status.
+"""
 
 from __future__ import annotations
 
-from woo_backend.api import create_resolver, http_entrypoint
+from aws_lambda_powertools.event_handler import Response
 
-app = create_resolver()
+from woo_backend.api import STATUS_BY_KIND, body_fields, create_resolver, http_entrypoint, json_response
+from woo_backend.auth import authenticate_account
+from woo_backend.errors import DomainError, InvalidRequest
+from woo_backend.mail import SesMailer
+from woo_backend.observability import logger
+from woo_backend.services.account import AccountService
+from woo_backend.settings import AccountSettings, WooCommerceSettings
+from woo_backend.store.account import MailQuotaStore
+from woo_backend.woocommerce import WooCommerceClient
+
+settings = AccountSettings.from_env()
+service = AccountService(
+    WooCommerceClient(WooCommerceSettings.from_env()),
+    SesMailer(settings.mail_sender, settings.merchant_email),
+    MailQuotaStore(settings.table),
+    settings.mail_rate_limit_per_hour,
+)
+
+
+def account_error(exc: DomainError) -> Response[str]:
+    status = STATUS_BY_KIND[exc.kind]
+    if status >= 500:
+        logger.warning("upstream failure", extra={"code": exc.code, "detail": exc.message})
+    return json_response(status, {"result": False, "error": exc.message, "code": exc.code})
+
+
+app = create_resolver(domain_error_renderer=account_error)
+
+
+@app.post("/account/v1")
+def account_action() -> Response[str]:
+    fields = body_fields(app)
+    uid = authenticate_account(fields, settings.signing_secret)
+    logger.append_keys(customer_id=uid)
+    name = fields.get("action")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidRequest("action is required; see the describe action", code="missing_action")
+    return json_response(200, service.dispatch(uid, name.strip(), fields))
+
+
 lambda_handler = http_entrypoint(app)

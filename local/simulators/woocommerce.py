@@ -360,6 +360,9 @@ class WooCommerceSimulator(Simulator):
         if "include" in request.args:
             wanted = {int(x) for x in request.args["include"].split(",") if x.strip().isdigit()}
             items = [i for i in items if i["id"] in wanted]
+        if "exclude" in request.args:
+            unwanted = {int(x) for x in request.args["exclude"].split(",") if x.strip().isdigit()}
+            items = [i for i in items if i["id"] not in unwanted]
         if "customer" in request.args:
             items = [i for i in items if str(i.get("customer_id")) == request.args["customer"]]
         if "status" in request.args and request.args["status"] != "any":
@@ -422,7 +425,10 @@ class WooCommerceSimulator(Simulator):
 
     # ------------------------------------------------------------ products, customers, coupons
     def list_products(self, request: Request) -> Response:
-        return self._paged(request, self._filter_common(request, list(self.products.values())))
+        items = self._filter_common(request, list(self.products.values()))
+        if "type" in request.args:
+            items = [p for p in items if p["type"] == request.args["type"]]
+        return self._paged(request, items)
 
     def get_product(self, request: Request, product_id: int) -> Response:
         product = self.products.get(product_id)
@@ -500,7 +506,8 @@ class WooCommerceSimulator(Simulator):
     def list_subscriptions(self, request: Request) -> Response:
         items = self._filter_common(request, list(self.subscriptions.values()))
         if "parent" in request.args:
-            items = [s for s in items if str(s["parent_id"]) == request.args["parent"]]
+            parents = set(request.args["parent"].split(","))
+            items = [s for s in items if str(s["parent_id"]) in parents]
         return self._paged(request, items)
 
     def get_subscription(self, request: Request, subscription_id: int) -> Response:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
@@ -22,7 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from woo_backend.errors import DomainError, ErrorKind
+from woo_backend.errors import DomainError, ErrorKind, InvalidRequest
 from woo_backend.observability import logger, metrics, tracer
 
 STATUS_BY_KIND: dict[ErrorKind, int] = {
@@ -34,6 +36,7 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.CONFLICT: 409,
     ErrorKind.GONE: 410,
     ErrorKind.SEMANTIC: 422,
+    ErrorKind.UNSUPPORTED_MEDIA: 415,
     ErrorKind.RATE_LIMITED: 429,
     ErrorKind.BAD_GATEWAY: 502,
     ErrorKind.UNAVAILABLE: 503,
@@ -150,3 +153,59 @@ def http_entrypoint(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], La
         return app.resolve(event, context)
 
     return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped
+
+
+MAX_FORM_DEPTH = 3
+
+
+def _php_form(body: bytes) -> dict[str, Any]:
+    """A form body as PHP reads it: ``meta[color]=red&a[]=1`` -> ``{"meta": {"color": "red"}, "a": ["1"]}``.
+
+    Written by hand because jQuery's ``$.post`` sends nested objects in this bracket form and no
+    standard-library parser builds them; ``parse_qsl`` does the decoding.
+    """
+    parsed: dict[str, Any] = {}
+    for raw_key, value in parse_qsl(body.decode("utf-8", errors="strict"), keep_blank_values=True):
+        head, _, rest = raw_key.partition("[")
+        path = [head, *re.findall(r"([^\[\]]*)\]", "[" + rest)] if rest else [head]
+        if len(path) > MAX_FORM_DEPTH + 1:
+            raise InvalidRequest(f"form field {raw_key[:40]!r} is nested too deeply", code="malformed_body")
+        target: Any = parsed
+        for index, key in enumerate(path):
+            last = index == len(path) - 1
+            if isinstance(target, list):
+                if not last:
+                    raise InvalidRequest(f"form field {raw_key[:40]!r} mixes lists and maps", code="malformed_body")
+                target.append(value)
+                break
+            if last:
+                target[key] = value
+                break
+            following = path[index + 1]
+            container = target.get(key)
+            if container is None or not isinstance(container, dict | list):
+                container = [] if following == "" else {}
+                target[key] = container
+            target = container
+    return parsed
+
+
+def body_fields(app: APIGatewayHttpResolver) -> dict[str, Any]:
+    """The request body as a map, from JSON or a (PHP-style) form; 400 if malformed, 415 otherwise."""
+    content_type = (app.current_event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    body = raw_body(app)
+    try:
+        if content_type == "application/json":
+            data = json.loads(body or b"{}")
+            if not isinstance(data, dict):
+                raise InvalidRequest("the JSON body must be an object", code="malformed_body")
+            return data
+        if content_type in ("application/x-www-form-urlencoded", "") and (body or not content_type):
+            return _php_form(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("the request body is not valid JSON or form data", code="malformed_body") from None
+    raise DomainError(
+        "send application/json or application/x-www-form-urlencoded",
+        code="unsupported_content_type",
+        kind=ErrorKind.UNSUPPORTED_MEDIA,
+    )

@@ -77,3 +77,22 @@ def verify_account_signature(
         raise Unauthorized("malformed nonce", code="bad_nonce")
     if int(expiry) < (time.time() if now is None else now):
         raise Unauthorized("expired nonce", code="expired_nonce")
+
+
+ACCOUNT_AUTH_FIELDS = ("UID", "blog", "nonce", "signature")
+
+
+def authenticate_account(fields: Mapping[str, object], secret: SecretStr, now: float | None = None) -> int:
+    """The customer id of an account request whose ``UID``, ``blog``, ``nonce`` and ``signature`` hold.
+
+    Every failure is a 401 without saying which part was wrong beyond its kind.
+    """
+    values = {name: fields.get(name) for name in ACCOUNT_AUTH_FIELDS}
+    missing = [name for name, value in values.items() if not isinstance(value, str | int) or str(value).strip() == ""]
+    if missing:
+        raise Unauthorized(f"missing {', '.join(missing)}", code="missing_credentials")
+    uid, blog, nonce, signature = (str(values[name]).strip() for name in ACCOUNT_AUTH_FIELDS)
+    if not uid.isdigit() or int(uid) < 1 or len(blog) > 20 or len(nonce) > 100 or len(signature) > 128:
+        raise Unauthorized("malformed credentials", code="bad_signature")
+    verify_account_signature(uid, blog, nonce, signature, secret, now)
+    return int(uid)

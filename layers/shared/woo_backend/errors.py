@@ -18,6 +18,7 @@ class ErrorKind(StrEnum):
     CONFLICT = "conflict"  # 409
     GONE = "gone"  # 410
     SEMANTIC = "semantic"  # 422
+    UNSUPPORTED_MEDIA = "unsupported_media"  # 415
     RATE_LIMITED = "rate_limited"  # 429
     BAD_GATEWAY = "bad_gateway"  # 502
     UNAVAILABLE = "unavailable"  # 503

@@ -166,3 +166,26 @@ class AdminSettings(_Settings):
         key = secret("ADMIN_API_KEY")
         assert key is not None
         return cls(api_key=key)
+
+
+class AccountSettings(_Settings):
+    table: str
+    signing_secret: SecretStr
+    merchant_email: str
+    mail_sender: str
+    mail_rate_limit_per_hour: int
+
+    @classmethod
+    def from_env(cls) -> AccountSettings:
+        signing = secret("ACCOUNT_SIGNING_SECRET")
+        assert signing is not None
+        limit = _positive_decimal("MAIL_RATE_LIMIT_PER_HOUR", "5")
+        if limit != limit.to_integral_value():
+            raise ConfigurationError("environment variable MAIL_RATE_LIMIT_PER_HOUR must be a whole number")
+        return cls(
+            table=env("ACCOUNT_TABLE"),
+            signing_secret=signing,
+            merchant_email=env("MERCHANT_EMAIL"),
+            mail_sender=env("MAIL_SENDER"),
+            mail_rate_limit_per_hour=int(limit),
+        )

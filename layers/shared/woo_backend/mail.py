@@ -1,0 +1,49 @@
+"""Amazon SES adapter: mails to the merchant (moto's SES locally, through the same endpoint variable
+the SDK reads, ``AWS_ENDPOINT_URL_SES``)."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from woo_backend.domain.account import MerchantMail
+from woo_backend.dynamo import CLIENT_CONFIG
+from woo_backend.errors import UpstreamRejected, UpstreamUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_ses import SESClient
+
+
+@functools.cache
+def ses_client() -> SESClient:
+    return boto3.client("ses", config=CLIENT_CONFIG)
+
+
+class SesMailer:
+    def __init__(self, sender: str, recipient: str, client: SESClient | None = None) -> None:
+        self.sender = sender
+        self.recipient = recipient
+        self.client = client or ses_client()
+
+    def send(self, mail: MerchantMail) -> str:
+        try:
+            answer = self.client.send_email(
+                Source=self.sender,
+                Destination={"ToAddresses": [self.recipient]},
+                ReplyToAddresses=[mail.reply_to],
+                Message={
+                    "Subject": {"Data": mail.subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": mail.text, "Charset": "UTF-8"}},
+                },
+            )
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code in ("Throttling", "ServiceUnavailable", "InternalFailure"):
+                raise UpstreamUnavailable("ses", code) from None
+            raise UpstreamRejected("ses", code) from None
+        except BotoCoreError as error:
+            raise UpstreamUnavailable("ses", type(error).__name__) from None
+        return answer["MessageId"]

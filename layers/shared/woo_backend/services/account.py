@@ -1,0 +1,349 @@
+"""Account use cases: one registry of actions (name, parameters, description, function) that both
+dispatches requests and describes the API.
+
+Every object a request names is read from WooCommerce and checked against the customer before
+anything is answered or changed. Reads fetch a page in one request (``per_page`` = page size), never
+page by page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from woo_backend.domain.account import (
+    ListParams,
+    MerchantMail,
+    NoParams,
+    OrderParams,
+    Params,
+    SendMailParams,
+    SetNewIntervalParams,
+    SetNextDeliveryDateParams,
+    SetOrderInfoParams,
+    SetSubscriptionDeliveryParams,
+    SetSubscriptionInfoParams,
+    SetSubscriptionStatusParams,
+    SetUserInfoParams,
+    SubscriptionParams,
+    TooManyMails,
+    UnknownObject,
+    customer_changes,
+    delivery_change,
+    delivery_methods,
+    exchange_intervals,
+    exchange_products,
+    interval_change,
+    merchant_mail,
+    meta_entries,
+    next_delivery,
+    owned,
+    shape_customer,
+    shape_order,
+    shape_subscription,
+    status_change,
+    woo_date,
+)
+from woo_backend.errors import DomainError, InvalidRequest, UpstreamNotFound
+from woo_backend.observability import logger, metrics
+
+Json = dict[str, Any]
+
+
+class AccountShop(Protocol):
+    """What the account API needs of WooCommerce (``wc/v3``)."""
+
+    def list_page(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[list[Json], int, int]: ...
+
+    def get_object(self, path: str, params: Mapping[str, Any] | None = None) -> Json: ...
+
+    def write_object(self, method: str, path: str, data: Mapping[str, Any]) -> Json: ...
+
+
+class Mailer(Protocol):
+    def send(self, mail: MerchantMail) -> str: ...
+
+
+class MailQuota(Protocol):
+    def take(self, uid: int, window: datetime, limit: int) -> bool: ...
+
+    def give_back(self, uid: int, window: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    params: type[Params]
+    description: str
+    run: Callable[[AccountService, int, Any], Any]
+    writes: bool = False
+
+
+EMPTY: Json = {"result": False}
+ACTIONS: dict[str, Action] = {}
+
+
+def action(name: str, params: type[Params], description: str, *, writes: bool = False) -> Callable[..., Any]:
+    def register(fn: Callable[[AccountService, int, Any], Any]) -> Callable[[AccountService, int, Any], Any]:
+        ACTIONS[name] = Action(name, params, description, fn, writes)
+        return fn
+
+    return register
+
+
+def describe_params(params: type[Params]) -> list[Json]:
+    """Each parameter's name, whether it is required, its JSON schema type and constraints."""
+    schema = params.model_json_schema(by_alias=False)
+    required = set(schema.get("required", []))
+    described = []
+    for name, spec in schema.get("properties", {}).items():
+        entry = {"name": "from" if name == "sender" else name, "required": name in required}
+        entry.update({k: v for k, v in spec.items() if k not in ("title",)})
+        described.append(entry)
+    return described
+
+
+class AccountService:
+    def __init__(
+        self,
+        shop: AccountShop,
+        mailer: Mailer,
+        quota: MailQuota,
+        mail_limit_per_hour: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.shop = shop
+        self.mailer = mailer
+        self.quota = quota
+        self.mail_limit_per_hour = mail_limit_per_hour
+        self.clock = clock
+
+    # -------------------------------------------------------------- dispatch
+    def dispatch(self, uid: int, name: str, fields: Mapping[str, Any]) -> Any:
+        found = ACTIONS.get(name)
+        if found is None:
+            raise InvalidRequest(f"unknown action {name[:40]!r}; see the describe action", code="unknown_action")
+        try:
+            params = found.params.model_validate(dict(fields))
+        except ValidationError as exc:
+            raise InvalidRequest(_describe(exc), code="validation_error") from None
+        logger.append_keys(action=name)
+        answer = found.run(self, uid, params)
+        if found.writes:
+            metrics.add_metric(name=f"Account_{name}", unit="Count", value=1)
+        return answer
+
+    # -------------------------------------------------------------- reading WooCommerce, owned objects only
+    def _get(self, path: str, kind: str) -> Json:
+        try:
+            return self.shop.get_object(path)
+        except UpstreamNotFound:
+            raise UnknownObject(f"no {kind} {path.rsplit('/', 1)[-1]}", code=f"unknown_{kind}") from None
+
+    def subscription(self, uid: int, subscription_id: int) -> Json:
+        return dict(owned(self._get(f"/subscriptions/{subscription_id}", "subscription"), uid, "subscription"))
+
+    def order(self, uid: int, order_id: int) -> Json:
+        return dict(owned(self._get(f"/orders/{order_id}", "order"), uid, "order"))
+
+    def _list(self, path: str, uid: int, params: ListParams) -> tuple[list[Json], int]:
+        query = {
+            "customer": uid,
+            "offset": params.offset,
+            "per_page": params.pagesize,
+            "orderby": params.orderby,
+            "order": params.order,
+        }
+        items, total, _ = self.shop.list_page(path, query)
+        return [i for i in items if int(i.get("customer_id") or 0) == uid], total
+
+    def _subscriptions_of(self, uid: int, order_ids: list[int]) -> list[Json]:
+        """The subscriptions the given orders started, in one request."""
+        if not order_ids:
+            return []
+        query = {"customer": uid, "parent": ",".join(map(str, order_ids)), "per_page": 100}
+        items, _, _ = self.shop.list_page("/subscriptions", query)
+        return [s for s in items if int(s.get("customer_id") or 0) == uid]
+
+    def _page(self, key: str, items: list[Json], total: int, params: ListParams) -> Json:
+        if not items:
+            return EMPTY
+        return {key: items, "total": total, "offset": params.offset, "pagesize": params.pagesize}
+
+
+# ------------------------------------------------------------------ reads
+@action("get_orders", ListParams, "The customer's orders, with items, order and item meta, and their subscriptions.")
+def get_orders(service: AccountService, uid: int, params: ListParams) -> Json:
+    if params.single is not None:
+        order = service.order(uid, params.single)
+        return shape_order(order, service._subscriptions_of(uid, [order["id"]]))
+    orders, total = service._list("/orders", uid, params)
+    subscriptions = service._subscriptions_of(uid, [o["id"] for o in orders])
+    return service._page("orders", [shape_order(o, subscriptions) for o in orders], total, params)
+
+
+@action("get_subscriptions", ListParams, "The customer's subscriptions, paged and ordered as get_orders.")
+def get_subscriptions(service: AccountService, uid: int, params: ListParams) -> Json:
+    if params.single is not None:
+        return shape_subscription(service.subscription(uid, params.single))
+    items, total = service._list("/subscriptions", uid, params)
+    return service._page("subscriptions", [shape_subscription(s) for s in items], total, params)
+
+
+@action("get_user_info", NoParams, "The customer's account with all their meta.")
+def get_user_info(service: AccountService, uid: int, params: NoParams) -> Json:
+    return shape_customer(service._get(f"/customers/{uid}", "customer"))
+
+
+def _products_of(service: AccountService, subscription: Json) -> list[Json]:
+    ids = sorted({int(i["product_id"]) for i in subscription.get("line_items", [])})
+    if not ids:
+        return []
+    items, _, _ = service.shop.list_page("/products", {"include": ",".join(map(str, ids)), "per_page": 100})
+    return items
+
+
+@action("get_exchange_products", SubscriptionParams, "Subscription products the subscription can swap in.")
+def get_exchange_products(service: AccountService, uid: int, params: SubscriptionParams) -> Any:
+    subscription = service.subscription(uid, params.subscription_id)
+    held = sorted({int(i["product_id"]) for i in subscription.get("line_items", [])})
+    query: Json = {"type": "subscription", "status": "publish", "per_page": 100}
+    if held:
+        query["exclude"] = ",".join(map(str, held))
+    products, _, _ = service.shop.list_page("/products", query)
+    return exchange_products(subscription, products) or EMPTY
+
+
+@action("get_exchange_intervals", SubscriptionParams, "Intervals (like 4_week) the subscription can switch to.")
+def get_exchange_intervals(service: AccountService, uid: int, params: SubscriptionParams) -> Any:
+    subscription = service.subscription(uid, params.subscription_id)
+    return exchange_intervals(subscription, _products_of(service, subscription)) or EMPTY
+
+
+def _shipping_methods(service: AccountService) -> list[Json]:
+    items, _, _ = service.shop.list_page("/shipping_methods")
+    return items
+
+
+@action("get_subscription_delivery", SubscriptionParams, "Delivery methods the subscription can switch to.")
+def get_subscription_delivery(service: AccountService, uid: int, params: SubscriptionParams) -> Any:
+    subscription = service.subscription(uid, params.subscription_id)
+    return delivery_methods(_shipping_methods(service), str(subscription.get("currency", ""))) or EMPTY
+
+
+# ------------------------------------------------------------------ writes
+@action("set_user_info", SetUserInfoParams, "Update account data (email, password, names) and meta.", writes=True)
+def set_user_info(service: AccountService, uid: int, params: SetUserInfoParams) -> Json:
+    changes = customer_changes(params)
+    try:
+        return shape_customer(service.shop.write_object("PUT", f"/customers/{uid}", changes))
+    except UpstreamNotFound:
+        raise UnknownObject(f"no customer {uid}", code="unknown_customer") from None
+
+
+def _update_subscription(service: AccountService, subscription_id: int, change: Json) -> Json:
+    return shape_subscription(service.shop.write_object("PUT", f"/subscriptions/{subscription_id}", change))
+
+
+@action(
+    "set_subscription_status",
+    SetSubscriptionStatusParams,
+    "Set the status: active, on-hold or cancel (reason kept in the subscription meta).",
+    writes=True,
+)
+def set_subscription_status(service: AccountService, uid: int, params: SetSubscriptionStatusParams) -> Json:
+    subscription = service.subscription(uid, params.subscription_id)
+    change = status_change(subscription, params)
+    if change is None:
+        return shape_subscription(subscription)
+    return _update_subscription(service, params.subscription_id, change)
+
+
+@action(
+    "set_next_delivery_date", SetNextDeliveryDateParams, "Move the next delivery to new_date (YYYY-MM-DD).", writes=True
+)
+def set_next_delivery_date(service: AccountService, uid: int, params: SetNextDeliveryDateParams) -> Json:
+    subscription = service.subscription(uid, params.subscription_id)
+    moment = next_delivery(subscription, params.new_date, service.clock())
+    return _update_subscription(service, params.subscription_id, {"next_payment_date_gmt": woo_date(moment)})
+
+
+@action("set_new_interval", SetNewIntervalParams, "Switch the delivery interval (4_week, 2_month...).", writes=True)
+def set_new_interval(service: AccountService, uid: int, params: SetNewIntervalParams) -> Json:
+    subscription = service.subscription(uid, params.subscription_id)
+    change = interval_change(subscription, _products_of(service, subscription), params.new_interval)
+    if not change:
+        return shape_subscription(subscription)
+    return _update_subscription(service, params.subscription_id, change)
+
+
+@action("set_order_info", SetOrderInfoParams, "Update the order's meta with key: value pairs.", writes=True)
+def set_order_info(service: AccountService, uid: int, params: SetOrderInfoParams) -> Json:
+    service.order(uid, params.order_id)
+    order = service.shop.write_object("PUT", f"/orders/{params.order_id}", {"meta_data": meta_entries(params.info)})
+    return shape_order(order, service._subscriptions_of(uid, [params.order_id]))
+
+
+@action(
+    "set_subscription_info",
+    SetSubscriptionInfoParams,
+    "Update the subscription's meta with key: value pairs.",
+    writes=True,
+)
+def set_subscription_info(service: AccountService, uid: int, params: SetSubscriptionInfoParams) -> Json:
+    service.subscription(uid, params.subscription_id)
+    return _update_subscription(service, params.subscription_id, {"meta_data": meta_entries(params.info)})
+
+
+@action(
+    "set_subscription_delivery",
+    SetSubscriptionDeliveryParams,
+    "Switch the delivery method; the subscription's totals are recalculated.",
+    writes=True,
+)
+def set_subscription_delivery(service: AccountService, uid: int, params: SetSubscriptionDeliveryParams) -> Json:
+    subscription = service.subscription(uid, params.subscription_id)
+    change = delivery_change(subscription, _shipping_methods(service), params.method_id)
+    return _update_subscription(service, params.subscription_id, change)
+
+
+# ------------------------------------------------------------------ more
+@action("send_mail", SendMailParams, "Mail the shop's admin (from = the reply address).", writes=True)
+def send_mail(service: AccountService, uid: int, params: SendMailParams) -> Json:
+    now = service.clock()
+    if not service.quota.take(uid, now, service.mail_limit_per_hour):
+        raise TooManyMails(f"at most {service.mail_limit_per_hour} messages an hour; try again later")
+    customer = service.shop.get_object(f"/customers/{uid}")
+    try:
+        message_id = service.mailer.send(merchant_mail(params, uid, customer.get("email")))
+    except DomainError:
+        service.quota.give_back(uid, now)  # not sent: it does not count
+        raise
+    logger.info("merchant mail sent", extra={"message_id": message_id})
+    return {"result": True}
+
+
+@action("describe", NoParams, "Every action with its parameters.")
+def describe(service: AccountService, uid: int, params: NoParams) -> Json:
+    return {
+        "actions": [
+            {"action": a.name, "description": a.description, "writes": a.writes, "params": describe_params(a.params)}
+            for a in ACTIONS.values()
+        ]
+    }
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        loc = "from" if loc == "sender" else loc
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+__all__ = ["ACTIONS", "AccountService", "OrderParams"]

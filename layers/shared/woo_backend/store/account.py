@@ -1,0 +1,57 @@
+"""The account API's DynamoDB records: how many mails a customer sent in the current hour.
+
+``MAIL#<uid>`` / ``<YYYYMMDDHH>``: a counter taken with one conditional ``UpdateItem`` (never above the
+limit, whatever the number of concurrent sends), forgotten by TTL two hours after its hour began.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from woo_backend.domain.account import mail_window
+from woo_backend.dynamo import dynamodb_client, to_item, to_values
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class MailQuotaStore:
+    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+        self.table = table
+        self.client = client or dynamodb_client()
+
+    def take(self, uid: int, window: datetime, limit: int) -> bool:
+        """Count one mail against the hour of ``window``; False when the limit is reached."""
+        hour, expires_at = mail_window(window)
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": f"MAIL#{uid}", "sk": hour}),
+                UpdateExpression="ADD #sent :one SET #expires_at = :expires",
+                ConditionExpression="attribute_not_exists(#sent) OR #sent < :limit",
+                ExpressionAttributeNames={"#sent": "sent", "#expires_at": "expires_at"},
+                ExpressionAttributeValues=to_values({":one": 1, ":limit": limit, ":expires": expires_at}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def give_back(self, uid: int, window: datetime) -> None:
+        hour, _ = mail_window(window)
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": f"MAIL#{uid}", "sk": hour}),
+                UpdateExpression="ADD #sent :minus",
+                ConditionExpression="#sent > :zero",
+                ExpressionAttributeNames={"#sent": "sent"},
+                ExpressionAttributeValues=to_values({":minus": -1, ":zero": 0}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
