@@ -8,6 +8,7 @@ page by page.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +53,7 @@ from woo_backend.errors import DomainError, InvalidRequest, UpstreamNotFound
 from woo_backend.observability import logger, metrics
 
 Json = dict[str, Any]
+SHIPPING_CACHE_SECONDS = 300.0
 
 
 class AccountShop(Protocol):
@@ -121,6 +123,7 @@ class AccountService:
         self.quota = quota
         self.mail_limit_per_hour = mail_limit_per_hour
         self.clock = clock
+        self._shipping: tuple[list[Json], float] | None = None
 
     # -------------------------------------------------------------- dispatch
     def dispatch(self, uid: int, name: str, fields: Mapping[str, Any]) -> Any:
@@ -225,8 +228,14 @@ def get_exchange_intervals(service: AccountService, uid: int, params: Subscripti
 
 
 def _shipping_methods(service: AccountService) -> list[Json]:
-    items, _, _ = service.shop.list_page("/shipping_methods")
-    return items
+    """The shop's delivery methods, kept a few minutes per container: they change with the shop's
+    settings, not with each request."""
+    now = time.monotonic()
+    cached = service._shipping
+    if cached is None or cached[1] <= now:
+        items, _, _ = service.shop.list_page("/shipping_methods")
+        cached = service._shipping = (items, now + SHIPPING_CACHE_SECONDS)
+    return cached[0]
 
 
 @action("get_subscription_delivery", SubscriptionParams, "Delivery methods the subscription can switch to.")
