@@ -300,3 +300,14 @@ def test_flat_forms_round_trip(fields: dict[str, str]) -> None:
     from urllib.parse import urlencode
 
     assert _php_form(urlencode(fields).encode()) == fields
+
+
+def test_the_credentials_tool_prints_a_body_that_authenticates(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from local.account_credentials import main
+    from local.run import LOCAL_DEFAULTS
+
+    main(["7"])
+    creds = json.loads(capsys.readouterr().out)
+    assert authenticate_account(creds, SecretStr(LOCAL_DEFAULTS["ACCOUNT_SIGNING_SECRET"])) == 7
