@@ -19,6 +19,7 @@ LATENCY_RUNS = 100
 SECRET = "bench-account-secret"
 NOTES = {
     "get_orders": "a page of orders + the subscriptions they started, one request each",
+    "get_orders (single)": "the order (ownership) + its subscriptions",
     "get_subscription_delivery": "subscription + shipping methods (then cached 5 minutes)",
     "set_subscription_delivery": "subscription (ownership) + update; methods from the cache",
     "set_order_info": "order (ownership) + update + its subscriptions for the answer",
@@ -86,7 +87,7 @@ def _measure(woo_url: str) -> list[Row]:
         before = woo.round_trips
         call(action, **params)
         label = action + (" (single)" if "single" in params else "")
-        note = NOTES.get(action, "")
+        note = NOTES.get(label, "")
         rows.append(Row(f"account: WooCommerce round trips per {label}", str(woo.round_trips - before), note=note))
 
     handler_ms = median_ms(lambda: call("get_orders"), LATENCY_RUNS)

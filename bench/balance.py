@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from bench.run import Row, ratio
-from bench.support import RoundTrips, embedded_dynamodb, http_event, load_handler, median_ms
+from bench.support import RoundTrips, http_event, load_handler, median_ms, simulated_upstreams
 from local.simulators.topomer import TopomerSimulator
 from local.simulators.woocommerce import WooCommerceSimulator
 
@@ -21,16 +21,8 @@ LATENCY_RUNS = 60
 
 
 def rows() -> list[Row]:
-    topomer_sim, woo_sim = TopomerSimulator(), WooCommerceSimulator()
-    servers = [topomer_sim.serve(), woo_sim.serve()]
-    try:
-        with embedded_dynamodb():
-            os.environ["TOPOMER_URL"] = f"http://127.0.0.1:{servers[0].server_port}"
-            os.environ["WOOCOMMERCE_URL"] = f"http://127.0.0.1:{servers[1].server_port}"
-            return _measure(topomer_sim, woo_sim)
-    finally:
-        for server in servers:
-            server.shutdown()
+    with simulated_upstreams() as (topomer_sim, woo_sim):
+        return _measure(topomer_sim, woo_sim)
 
 
 def _measure(topomer_sim: TopomerSimulator, woo_sim: WooCommerceSimulator) -> list[Row]:

@@ -10,24 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.run import Row, ratio
-from bench.support import RoundTrips, embedded_dynamodb, http_event, load_handler, median_ms
-from local.simulators.topomer import TopomerSimulator
-from local.simulators.woocommerce import WooCommerceSimulator
+from bench.support import RoundTrips, http_event, load_handler, median_ms, simulated_upstreams
 
 LATENCY_RUNS = 100
 
 
 def rows() -> list[Row]:
-    topomer_sim, woo_sim = TopomerSimulator(), WooCommerceSimulator()
-    servers = [topomer_sim.serve(), woo_sim.serve()]
-    try:
-        with embedded_dynamodb():
-            os.environ["TOPOMER_URL"] = f"http://127.0.0.1:{servers[0].server_port}"
-            os.environ["WOOCOMMERCE_URL"] = f"http://127.0.0.1:{servers[1].server_port}"
-            return _measure()
-    finally:
-        for server in servers:
-            server.shutdown()
+    with simulated_upstreams():
+        return _measure()
 
 
 def _measure() -> list[Row]:

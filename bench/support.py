@@ -113,3 +113,21 @@ def load_handler(logical_id: str) -> tuple[ModuleType, LambdaContext]:
     sys.modules[spec.name] = module  # pydantic resolves the handler's annotations through it
     spec.loader.exec_module(module)
     return module, LambdaContext(logical_id, 512, "arn:bench", "bench", time.monotonic() + 900)
+
+
+@contextmanager
+def simulated_upstreams() -> Iterator[tuple[Any, Any]]:
+    """The embedded DynamoDB plus the Topomer and WooCommerce simulators over HTTP, wired into the env."""
+    from local.simulators.topomer import TopomerSimulator
+    from local.simulators.woocommerce import WooCommerceSimulator
+
+    topomer_sim, woo_sim = TopomerSimulator(), WooCommerceSimulator()
+    servers = [topomer_sim.serve(), woo_sim.serve()]
+    try:
+        with embedded_dynamodb():
+            os.environ["TOPOMER_URL"] = f"http://127.0.0.1:{servers[0].server_port}"
+            os.environ["WOOCOMMERCE_URL"] = f"http://127.0.0.1:{servers[1].server_port}"
+            yield topomer_sim, woo_sim
+    finally:
+        for server in servers:
+            server.shutdown()

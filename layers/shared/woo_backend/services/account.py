@@ -254,7 +254,14 @@ def set_user_info(service: AccountService, uid: int, params: SetUserInfoParams) 
         raise UnknownObject(f"no customer {uid}", code="unknown_customer") from None
 
 
-def _update_subscription(service: AccountService, subscription_id: int, change: Json) -> Json:
+def _change_subscription(
+    service: AccountService, uid: int, subscription_id: int, plan: Callable[[Json], Json | None]
+) -> Json:
+    """Read the customer's subscription, plan the change from it, and send it (nothing to send: as is)."""
+    subscription = service.subscription(uid, subscription_id)
+    change = plan(subscription)
+    if not change:
+        return shape_subscription(subscription)
     return shape_subscription(service.shop.write_object("PUT", f"/subscriptions/{subscription_id}", change))
 
 
@@ -265,29 +272,26 @@ def _update_subscription(service: AccountService, subscription_id: int, change: 
     writes=True,
 )
 def set_subscription_status(service: AccountService, uid: int, params: SetSubscriptionStatusParams) -> Json:
-    subscription = service.subscription(uid, params.subscription_id)
-    change = status_change(subscription, params)
-    if change is None:
-        return shape_subscription(subscription)
-    return _update_subscription(service, params.subscription_id, change)
+    return _change_subscription(service, uid, params.subscription_id, lambda sub: status_change(sub, params))
 
 
 @action(
     "set_next_delivery_date", SetNextDeliveryDateParams, "Move the next delivery to new_date (YYYY-MM-DD).", writes=True
 )
 def set_next_delivery_date(service: AccountService, uid: int, params: SetNextDeliveryDateParams) -> Json:
-    subscription = service.subscription(uid, params.subscription_id)
-    moment = next_delivery(subscription, params.new_date, service.clock())
-    return _update_subscription(service, params.subscription_id, {"next_payment_date_gmt": woo_date(moment)})
+    def plan(subscription: Json) -> Json:
+        moment = next_delivery(subscription, params.new_date, service.clock())
+        return {"next_payment_date_gmt": woo_date(moment)}
+
+    return _change_subscription(service, uid, params.subscription_id, plan)
 
 
 @action("set_new_interval", SetNewIntervalParams, "Switch the delivery interval (4_week, 2_month...).", writes=True)
 def set_new_interval(service: AccountService, uid: int, params: SetNewIntervalParams) -> Json:
-    subscription = service.subscription(uid, params.subscription_id)
-    change = interval_change(subscription, _products_of(service, subscription), params.new_interval)
-    if not change:
-        return shape_subscription(subscription)
-    return _update_subscription(service, params.subscription_id, change)
+    def plan(subscription: Json) -> Json:
+        return interval_change(subscription, _products_of(service, subscription), params.new_interval)
+
+    return _change_subscription(service, uid, params.subscription_id, plan)
 
 
 @action("set_order_info", SetOrderInfoParams, "Update the order's meta with key: value pairs.", writes=True)
@@ -304,8 +308,9 @@ def set_order_info(service: AccountService, uid: int, params: SetOrderInfoParams
     writes=True,
 )
 def set_subscription_info(service: AccountService, uid: int, params: SetSubscriptionInfoParams) -> Json:
-    service.subscription(uid, params.subscription_id)
-    return _update_subscription(service, params.subscription_id, {"meta_data": meta_entries(params.info)})
+    return _change_subscription(
+        service, uid, params.subscription_id, lambda _: {"meta_data": meta_entries(params.info)}
+    )
 
 
 @action(
@@ -315,9 +320,10 @@ def set_subscription_info(service: AccountService, uid: int, params: SetSubscrip
     writes=True,
 )
 def set_subscription_delivery(service: AccountService, uid: int, params: SetSubscriptionDeliveryParams) -> Json:
-    subscription = service.subscription(uid, params.subscription_id)
-    change = delivery_change(subscription, _shipping_methods(service), params.method_id)
-    return _update_subscription(service, params.subscription_id, change)
+    def plan(subscription: Json) -> Json:
+        return delivery_change(subscription, _shipping_methods(service), params.method_id)
+
+    return _change_subscription(service, uid, params.subscription_id, plan)
 
 
 # ------------------------------------------------------------------ more

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from woo_backend.domain.account import mail_window
-from woo_backend.dynamo import dynamodb_client, to_item, to_values
+from woo_backend.dynamo import dynamodb_client, names, to_item, to_values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -26,32 +26,26 @@ class MailQuotaStore:
     def take(self, uid: int, window: datetime, limit: int) -> bool:
         """Count one mail against the hour of ``window``; False when the limit is reached."""
         hour, expires_at = mail_window(window)
+        update = "ADD #sent :delta SET #expires_at = :expires"
+        condition = "attribute_not_exists(#sent) OR #sent < :limit"
+        return self._add(uid, hour, update, condition, {":delta": 1, ":limit": limit, ":expires": expires_at})
+
+    def give_back(self, uid: int, window: datetime) -> None:
+        hour, _ = mail_window(window)
+        self._add(uid, hour, "ADD #sent :delta", "#sent > :zero", {":delta": -1, ":zero": 0})
+
+    def _add(self, uid: int, hour: str, update: str, condition: str, values: dict[str, int]) -> bool:
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=to_item({"pk": f"MAIL#{uid}", "sk": hour}),
-                UpdateExpression="ADD #sent :one SET #expires_at = :expires",
-                ConditionExpression="attribute_not_exists(#sent) OR #sent < :limit",
-                ExpressionAttributeNames={"#sent": "sent", "#expires_at": "expires_at"},
-                ExpressionAttributeValues=to_values({":one": 1, ":limit": limit, ":expires": expires_at}),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names(update, condition),
+                ExpressionAttributeValues=to_values(values),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
             raise
         return True
-
-    def give_back(self, uid: int, window: datetime) -> None:
-        hour, _ = mail_window(window)
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=to_item({"pk": f"MAIL#{uid}", "sk": hour}),
-                UpdateExpression="ADD #sent :minus",
-                ConditionExpression="#sent > :zero",
-                ExpressionAttributeNames={"#sent": "sent"},
-                ExpressionAttributeValues=to_values({":minus": -1, ":zero": 0}),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
