@@ -38,7 +38,14 @@ def account_error(exc: DomainError) -> Response[str]:
 app = create_resolver(domain_error_renderer=account_error)
 
 
-@app.post("/account/v1")
+@app.post(
+    "/account/v1",
+    summary="Run one account action",
+    description=(
+        "Body (JSON or form): UID, blog, nonce, signature, action, and the action's parameters. "
+        "The action `describe` lists every action with its parameters."
+    ),
+)
 def account_action() -> Response[str]:
     fields = body_fields(app)
     uid = authenticate_account(fields, settings.signing_secret)
