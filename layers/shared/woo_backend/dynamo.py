@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -53,3 +54,19 @@ def names(*expressions: str) -> dict[str, str]:
 def to_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """Expression attribute values."""
     return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+def failed_condition(error: ClientError) -> bool:
+    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
+
+
+def conditional_write(write: Callable[..., Any], **request: Any) -> bool:
+    """Run a conditional ``update_item``/``delete_item``/``put_item``: True if written, False if the
+    condition refused it (any other error is raised)."""
+    try:
+        write(**request)
+    except ClientError as error:
+        if failed_condition(error):
+            return False
+        raise
+    return True

@@ -9,10 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
 from woo_backend.domain.account import mail_window
-from woo_backend.dynamo import dynamodb_client, names, to_item, to_values
+from woo_backend.dynamo import conditional_write, dynamodb_client, names, to_item, to_values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,17 +33,12 @@ class MailQuotaStore:
         self._add(uid, hour, "ADD #sent :delta", "#sent > :zero", {":delta": -1, ":zero": 0})
 
     def _add(self, uid: int, hour: str, update: str, condition: str, values: dict[str, int]) -> bool:
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=to_item({"pk": f"MAIL#{uid}", "sk": hour}),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names(update, condition),
-                ExpressionAttributeValues=to_values(values),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return conditional_write(
+            self.client.update_item,
+            TableName=self.table,
+            Key=to_item({"pk": f"MAIL#{uid}", "sk": hour}),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names(update, condition),
+            ExpressionAttributeValues=to_values(values),
+        )

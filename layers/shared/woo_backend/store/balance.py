@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from woo_backend.domain.balance import Payment, PaymentStatus, Step, StepName, UserHolds
-from woo_backend.dynamo import dynamodb_client, from_item, names, to_item, to_values
+from woo_backend.dynamo import dynamodb_client, failed_condition, from_item, names, to_item, to_values
 from woo_backend.store.cursors import SyncCursors
 
 if TYPE_CHECKING:
@@ -114,10 +114,6 @@ def _holds(item: dict[str, Any] | None) -> UserHolds | None:
     )
 
 
-def _failed_condition(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
-
-
 def _reasons(error: ClientError) -> list[dict[str, Any]]:
     if error.response["Error"]["Code"] != "TransactionCanceledException":
         raise error
@@ -165,7 +161,7 @@ class PaymentsStore:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _failed_condition(error):
+            if failed_condition(error):
                 raise StatusChanged(payment_id) from None
             raise
         return _payment(response["Attributes"])
@@ -485,7 +481,7 @@ class PaymentsStore:
                 ),
             )
         except ClientError as error:
-            if _failed_condition(error):
+            if failed_condition(error):
                 return False
             raise
         return True
@@ -501,7 +497,7 @@ class PaymentsStore:
                 ExpressionAttributeValues=to_values({":owner": owner}),
             )
         except ClientError as error:
-            if not _failed_condition(error):  # not ours any more (it expired and was taken): nothing to do
+            if not failed_condition(error):  # not ours any more (it expired and was taken): nothing to do
                 raise
 
     # -------------------------------------------------------------- reconciliation

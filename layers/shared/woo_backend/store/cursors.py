@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from woo_backend.dynamo import dynamodb_client, from_item, to_item, to_values
+from woo_backend.dynamo import conditional_write, dynamodb_client, from_item, to_item, to_values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,15 +23,12 @@ class SyncCursors:
 
     def advance(self, name: str, position: str) -> None:
         """Move the cursor forward only: two runs at once cannot move it back."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=to_item({"pk": "SYNC", "sk": name}),
-                UpdateExpression="SET #position = :p",
-                ConditionExpression="attribute_not_exists(#position) OR #position < :p",
-                ExpressionAttributeNames={"#position": "position"},
-                ExpressionAttributeValues=to_values({":p": position}),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        conditional_write(
+            self.client.update_item,
+            TableName=self.table,
+            Key=to_item({"pk": "SYNC", "sk": name}),
+            UpdateExpression="SET #position = :p",
+            ConditionExpression="attribute_not_exists(#position) OR #position < :p",
+            ExpressionAttributeNames={"#position": "position"},
+            ExpressionAttributeValues=to_values({":p": position}),
+        )

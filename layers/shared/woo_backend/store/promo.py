@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from woo_backend.domain.promo import DuplicateCode, Interval, PromoCode, Side, SideSync
-from woo_backend.dynamo import dynamodb_client, from_item, names, to_item, to_values
+from woo_backend.dynamo import conditional_write, dynamodb_client, from_item, names, to_item, to_values
 from woo_backend.errors import InvalidRequest
 from woo_backend.store.cursors import SyncCursors
 
@@ -282,17 +282,14 @@ class PromoStore:
 
     def clear_pending(self, code: str, synced_version: int) -> None:
         """Drop the work-list entry, unless a newer change was recorded meanwhile."""
-        try:
-            self.client.delete_item(
-                TableName=self.table,
-                Key=_pending_key(code),
-                ConditionExpression="#version <= :v",
-                ExpressionAttributeNames={"#version": "version"},
-                ExpressionAttributeValues=to_values({":v": synced_version}),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        conditional_write(
+            self.client.delete_item,
+            TableName=self.table,
+            Key=_pending_key(code),
+            ConditionExpression="#version <= :v",
+            ExpressionAttributeNames={"#version": "version"},
+            ExpressionAttributeValues=to_values({":v": synced_version}),
+        )
 
     def pending_codes(self) -> list[str]:
         codes: list[str] = []
