@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Request, Response
 
-from local.template import Route, Schedule
+from local.template import Cors, Route, Schedule
 
 Invoke = Callable[[str, dict[str, Any]], Any]
 
@@ -117,8 +117,11 @@ def _json(status: int, body: Any) -> Response:
 class LocalHttpApi:
     """WSGI app: routes from the template, ``/health``, ``/_local/schedules/{LogicalId}``."""
 
-    def __init__(self, routes: Iterable[Route], schedules: Iterable[Schedule], invoke: Invoke) -> None:
+    def __init__(
+        self, routes: Iterable[Route], schedules: Iterable[Schedule], invoke: Invoke, cors: Cors | None = None
+    ) -> None:
         self.routes = list(routes)
+        self.cors = cors
         self.schedules = {s.function: s for s in schedules} | {s.name: s for s in schedules}
         self.invoke = invoke
         self.ready = threading.Event()
@@ -144,6 +147,32 @@ class LocalHttpApi:
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
+        origin = request.headers.get("Origin")
+        if self.cors is not None and origin and request.method == "OPTIONS":
+            return self._preflight(request, origin, self.cors)
+        response = self._dispatch(request)
+        if self.cors is not None and origin and self.cors.allows(origin):
+            # As API Gateway does for a configured HTTP API: the header on every answer to an allowed origin.
+            response.headers["Access-Control-Allow-Origin"] = "*" if "*" in self.cors.origins else origin
+            response.headers.add("Vary", "Origin")
+        return response
+
+    @staticmethod
+    def _preflight(request: Request, origin: str, cors: Cors) -> Response:
+        """API Gateway answers a CORS preflight itself (204), without calling a function."""
+        method = (request.headers.get("Access-Control-Request-Method") or "").upper()
+        asked = [h.strip().lower() for h in (request.headers.get("Access-Control-Request-Headers") or "").split(",")]
+        response = Response(status=204)
+        if not cors.allows(origin) or method not in cors.methods or not set(filter(None, asked)) <= set(cors.headers):
+            return response  # no CORS headers: the browser refuses the real request
+        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in cors.origins else origin
+        response.headers["Access-Control-Allow-Methods"] = ",".join(cors.methods)
+        response.headers["Access-Control-Allow-Headers"] = ",".join(cors.headers)
+        response.headers["Access-Control-Max-Age"] = str(cors.max_age)
+        response.headers["Vary"] = "Origin"
+        return response
+
+    def _dispatch(self, request: Request) -> Response:
         if request.path == "/health" and request.method == "GET":
             return _json(200 if self.ready.is_set() else 503, {"status": "ok" if self.ready.is_set() else "starting"})
         if request.path.startswith("/_local/schedules/") and request.method == "POST":

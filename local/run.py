@@ -93,7 +93,9 @@ class LocalSystem:
         for fn in template.functions().values():
             fn_env = {k: v for k, v in fn.environment.items() if not k.endswith("_PARAM")}
             self.pools[fn.logical_id] = FunctionPool(fn, {**fn_env, **environment}, max_concurrency)
-        self.api = LocalHttpApi(template.routes(), template.schedules(), self.invoke)
+        # Locally any page (a React dev server on its own port) may call the API, unless told otherwise.
+        os.environ.setdefault("LOCAL_ALLOWED_ORIGINS", "*")
+        self.api = LocalHttpApi(template.routes(), template.schedules(), self.invoke, template.cors())
         server = make_server("127.0.0.1", self.port, self.api, threaded=True)
         self.servers.append(server)
         threading.Thread(target=server.serve_forever, name="http-api", daemon=True).start()

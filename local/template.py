@@ -6,6 +6,7 @@ template that is deployed.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -195,3 +196,34 @@ def create_tables(client: Any) -> list[str]:
             client.update_time_to_live(TableName=name, TimeToLiveSpecification=spec["ttl"])
         created.append(name)
     return created
+
+
+@dataclass(frozen=True)
+class Cors:
+    origins: tuple[str, ...]
+    methods: tuple[str, ...]
+    headers: tuple[str, ...]
+    max_age: int
+
+    def allows(self, origin: str) -> bool:
+        return "*" in self.origins or origin in self.origins
+
+
+def cors() -> Cors | None:
+    """The HTTP API's ``CorsConfiguration`` (``LOCAL_ALLOWED_ORIGINS`` overrides the origins locally)."""
+    for res in _resources("AWS::Serverless::HttpApi").values():
+        config = res["Properties"].get("CorsConfiguration")
+        if not config:
+            continue
+        raw_origins = config.get("AllowOrigins", [])
+        if isinstance(raw_origins, dict) and "Ref" in raw_origins:
+            raw_origins = parameter_defaults().get(raw_origins["Ref"], "").split(",")
+        local = os.environ.get("LOCAL_ALLOWED_ORIGINS")
+        origins = local.split(",") if local else raw_origins
+        return Cors(
+            origins=tuple(o.strip() for o in origins if o.strip()),
+            methods=tuple(m.upper() for m in config.get("AllowMethods", [])),
+            headers=tuple(h.lower() for h in config.get("AllowHeaders", [])),
+            max_age=int(config.get("MaxAge", 0)),
+        )
+    return None

@@ -511,3 +511,26 @@ def test_woocommerce_down_is_503_in_the_account_shape(account_stack: LocalStack)
         refused(call(account_stack, "get_user_info"), 503, "upstream_unavailable")
     finally:
         httpx.delete(f"{account_stack.woocommerce}/_sim/faults", timeout=10)
+
+
+def test_the_browser_app_may_call_from_another_origin(account_stack: LocalStack) -> None:
+    origin = "http://localhost:5173"
+    preflight = httpx.options(
+        f"{account_stack.api}/account/v1",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=30,
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] in ("*", origin)
+    answer = httpx.post(
+        f"{account_stack.api}/account/v1",
+        json={**mint_account_credentials(1, 1, SECRET), "action": "describe"},
+        headers={"Origin": origin},
+        timeout=30,
+    )
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] in ("*", origin)

@@ -87,3 +87,57 @@ def test_template_definitions_are_complete() -> None:
     assert tables["IdempotencyTable"]["create"]["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert tables["IdempotencyTable"]["ttl"] == {"AttributeName": "expiration", "Enabled": True}
     assert {s.function for s in template.schedules()} >= {"BalanceSyncFunction", "CreditsSyncFunction"}
+
+
+def cors_api() -> LocalHttpApi:
+    calls: list[str] = []
+    config = template.Cors(
+        origins=("https://shop.example.com",), methods=("GET", "POST"), headers=("content-type",), max_age=600
+    )
+
+    def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        calls.append(function)
+        return {"statusCode": 200, "body": "{}", "headers": {"content-type": "application/json"}}
+
+    return LocalHttpApi(template.routes(), [], invoke, config)
+
+
+def test_preflight_is_answered_without_a_function() -> None:
+    api = cors_api()
+    headers = {
+        "Origin": "https://shop.example.com",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Content-Type",
+    }
+    answer = api.dispatch(request("OPTIONS", "/account/v1", headers=headers))
+    assert answer.status_code == 204
+    assert answer.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    assert "POST" in answer.headers["Access-Control-Allow-Methods"]
+    assert answer.headers["Access-Control-Max-Age"] == "600"
+
+
+def test_preflight_from_another_origin_or_for_another_header_gets_no_cors_headers() -> None:
+    api = cors_api()
+    for origin, method, asked in [
+        ("https://evil.example", "POST", "content-type"),
+        ("https://shop.example.com", "DELETE", "content-type"),
+        ("https://shop.example.com", "POST", "x-secret"),
+    ]:
+        headers = {"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": asked}
+        answer = api.dispatch(request("OPTIONS", "/account/v1", headers=headers))
+        assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+def test_answers_to_an_allowed_origin_carry_the_header() -> None:
+    api = cors_api()
+    allowed = api.dispatch(request("POST", "/account/v1", headers={"Origin": "https://shop.example.com"}, json={}))
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    other = api.dispatch(request("POST", "/account/v1", headers={"Origin": "https://evil.example"}, json={}))
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_the_template_declares_cors_for_the_browser_app() -> None:
+    config = template.cors()
+    assert config is not None
+    assert {"POST", "GET", "PATCH", "DELETE"} <= set(config.methods)
+    assert {"content-type", "authorization", "idempotency-key", "x-api-key"} <= set(config.headers)
