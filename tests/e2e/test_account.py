@@ -183,6 +183,19 @@ def test_get_orders_pages_and_orders(account_stack: LocalStack) -> None:
     assert [o["id"] for o in newest["orders"]] == [49, 46]
 
 
+def test_a_renewal_order_shows_the_subscription_it_renewed(account_stack: LocalStack) -> None:
+    renewal = {
+        "customer_id": 1,
+        "status": "processing",
+        "line_items": [{"product_id": 13}],
+        "meta_data": [{"key": "_subscription_renewal", "value": "501"}],
+    }
+    created = httpx.post(f"{account_stack.woocommerce}/_sim/orders", json=renewal, timeout=10).json()
+    order = ok(account_stack, "get_orders", single=created["id"])
+    assert [s["id"] for s in order["subscriptions"]] == [501]
+    assert order["meta_data"] == {}  # the link itself is protected meta
+
+
 def test_an_empty_page_is_result_false(account_stack: LocalStack) -> None:
     assert ok(account_stack, "get_orders", offset=50) == {"result": False}
 

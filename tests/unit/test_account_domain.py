@@ -311,3 +311,12 @@ def test_the_credentials_tool_prints_a_body_that_authenticates(capsys: pytest.Ca
     main(["7"])
     creds = json.loads(capsys.readouterr().out)
     assert authenticate_account(creds, SecretStr(LOCAL_DEFAULTS["ACCOUNT_SIGNING_SECRET"])) == 7
+
+
+def test_renewal_orders_carry_their_subscription() -> None:
+    renewal = {"id": 60, "customer_id": 1, "meta_data": [{"key": "_subscription_renewal", "value": "501"}]}
+    switch = {"id": 61, "customer_id": 1, "meta_data": [{"key": "_subscription_switch", "value": [502, "x"]}]}
+    subscriptions = [{"id": 501, "parent_id": 45}, {"id": 502, "parent_id": 47}]
+    assert [s["id"] for s in shape_order(renewal, subscriptions)["subscriptions"]] == [501]
+    assert [s["id"] for s in shape_order(switch, subscriptions)["subscriptions"]] == [502]
+    assert shape_order({"id": 62, "meta_data": []}, subscriptions)["subscriptions"] == []

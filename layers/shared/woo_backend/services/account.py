@@ -164,12 +164,9 @@ class AccountService:
         items, total, _ = self.shop.list_page(path, query)
         return [i for i in items if int(i.get("customer_id") or 0) == uid], total
 
-    def _subscriptions_of(self, uid: int, order_ids: list[int]) -> list[Json]:
-        """The subscriptions the given orders started, in one request."""
-        if not order_ids:
-            return []
-        query = {"customer": uid, "parent": ",".join(map(str, order_ids)), "per_page": 100}
-        items, _, _ = self.shop.list_page("/subscriptions", query)
+    def _subscriptions_of(self, uid: int) -> list[Json]:
+        """The customer's subscriptions in one request, to attach to the orders that started or renewed them."""
+        items, _, _ = self.shop.list_page("/subscriptions", {"customer": uid, "per_page": 100})
         return [s for s in items if int(s.get("customer_id") or 0) == uid]
 
     def _page(self, key: str, items: list[Json], total: int, params: ListParams) -> Json:
@@ -183,9 +180,9 @@ class AccountService:
 def get_orders(service: AccountService, uid: int, params: ListParams) -> Json:
     if params.single is not None:
         order = service.order(uid, params.single)
-        return shape_order(order, service._subscriptions_of(uid, [order["id"]]))
+        return shape_order(order, service._subscriptions_of(uid))
     orders, total = service._list("/orders", uid, params)
-    subscriptions = service._subscriptions_of(uid, [o["id"] for o in orders])
+    subscriptions = service._subscriptions_of(uid) if orders else []
     return service._page("orders", [shape_order(o, subscriptions) for o in orders], total, params)
 
 
@@ -298,7 +295,7 @@ def set_new_interval(service: AccountService, uid: int, params: SetNewIntervalPa
 def set_order_info(service: AccountService, uid: int, params: SetOrderInfoParams) -> Json:
     service.order(uid, params.order_id)
     order = service.shop.write_object("PUT", f"/orders/{params.order_id}", {"meta_data": meta_entries(params.info)})
-    return shape_order(order, service._subscriptions_of(uid, [params.order_id]))
+    return shape_order(order, service._subscriptions_of(uid))
 
 
 @action(
