@@ -18,7 +18,7 @@ from local.simulators.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, PREFIX, 
 LATENCY_RUNS = 100
 SECRET = "bench-account-secret"
 NOTES = {
-    "get_orders": "a page of orders + the subscriptions they started, one request each",
+    "get_orders": "a page of orders + the customer's subscriptions, one request each",
     "get_orders (single)": "the order (ownership) + its subscriptions",
     "get_subscription_delivery": "subscription + shipping methods (then cached 5 minutes)",
     "set_subscription_delivery": "subscription (ownership) + update; methods from the cache",

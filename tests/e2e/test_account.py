@@ -547,3 +547,16 @@ def test_the_browser_app_may_call_from_another_origin(account_stack: LocalStack)
     )
     assert answer.status_code == 200
     assert answer.headers["access-control-allow-origin"] in ("*", origin)
+
+
+def test_logs_hold_no_signature_nonce_or_password(account_stack: LocalStack) -> None:
+    creds = mint_account_credentials(1, 1, SECRET)
+    body = {**creds, "action": "set_user_info", "data": {"user_password": "a-very-secret-pass"}}
+    assert httpx.post(f"{account_stack.api}/account/v1", json=body, timeout=30).status_code == 200
+    bad = {**creds, "signature": "f" * 64, "action": "get_user_info"}
+    assert httpx.post(f"{account_stack.api}/account/v1", json=bad, timeout=30).status_code == 401
+    log = account_stack.log.read_text()
+    assert creds["signature"] not in log
+    assert creds["nonce"] not in log
+    assert "a-very-secret-pass" not in log
+    assert SECRET not in log
