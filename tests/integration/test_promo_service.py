@@ -1,0 +1,135 @@
+"""Promo use cases against moto's DynamoDB with in-memory Topomer and WooCommerce that can fail."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from woo_backend.domain.promo import IntervalsUnavailable, PromoCode, PromoType, Side
+from woo_backend.errors import UpstreamUnavailable
+from woo_backend.services.promo import PromoService
+from woo_backend.store.promo import PromoStore
+from woo_backend.topomer import PriceInterval, TopomerPromo
+from woo_backend.woocommerce import Coupon
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+GOOD = [
+    PriceInterval.model_validate({"min": "50", "max": "100", "pourcentage": "5"}),
+    PriceInterval.model_validate({"min": "100", "max": None, "pourcentage": "10"}),
+]
+
+
+class FakeTopomer:
+    def __init__(self) -> None:
+        self.intervals: list[PriceInterval] | Exception = GOOD
+        self.interval_calls = 0
+        self.promos: dict[str, dict[str, Any]] = {}
+        self.fail_creates = 0
+
+    def price_intervals(self) -> list[PriceInterval]:
+        self.interval_calls += 1
+        if isinstance(self.intervals, Exception):
+            raise self.intervals
+        return self.intervals
+
+    def create_promo(self, code: str, percentage: Decimal, promo_type: str) -> TopomerPromo:
+        if self.fail_creates:
+            self.fail_creates -= 1
+            raise UpstreamUnavailable("topomer", "down")
+        promo = self.promos.setdefault(code, {"id": len(self.promos) + 1, "percentage": percentage})
+        return TopomerPromo(id=promo["id"])
+
+    def update_promo(self, promo_id: int | str, fields: dict[str, Any]) -> None:
+        promo = next(p for p in self.promos.values() if str(p["id"]) == str(promo_id))
+        promo.update(fields)
+
+
+class FakeShop:
+    def __init__(self) -> None:
+        self.coupons: dict[int, dict[str, Any]] = {}
+        self.ids = itertools.count(1)
+        self.lose_create_answers = 0
+        self.found: list[str] = []
+
+    def create_coupon(self, data: dict[str, Any]) -> Coupon:
+        coupon_id = next(self.ids)
+        self.coupons[coupon_id] = dict(data)
+        if self.lose_create_answers:
+            self.lose_create_answers -= 1
+            raise UpstreamUnavailable("woocommerce", "answer lost")
+        return Coupon(id=coupon_id, code=data["code"])
+
+    def update_coupon(self, coupon_id: int, data: dict[str, Any]) -> Coupon:
+        self.coupons[coupon_id].update(data)
+        return Coupon(id=coupon_id, code=self.coupons[coupon_id]["code"])
+
+    def find_coupon(self, code: str) -> Coupon | None:
+        self.found.append(code)
+        found = next((i for i, c in self.coupons.items() if c["code"] == code), None)
+        return Coupon(id=found, code=code) if found else None
+
+
+@pytest.fixture
+def parts(aws: Any) -> tuple[PromoService, FakeTopomer, FakeShop]:
+    topomer, shop = FakeTopomer(), FakeShop()
+    service = PromoService(PromoStore("PromoTable", aws), topomer, shop, timedelta(hours=48), clock=lambda: NOW)
+    return service, topomer, shop
+
+
+def test_intervals_are_cached_in_memory(parts: tuple[PromoService, FakeTopomer, FakeShop]) -> None:
+    service, topomer, _ = parts
+    service.quote("c1", Decimal("120.00"), None)
+    service.quote("c2", Decimal("60.00"), None)
+    assert topomer.interval_calls == 1
+
+
+def test_no_intervals_ever_and_topomer_down_is_unavailable(parts: tuple[PromoService, FakeTopomer, FakeShop]) -> None:
+    service, topomer, _ = parts
+    topomer.intervals = UpstreamUnavailable("topomer", "down")
+    with pytest.raises(IntervalsUnavailable):
+        service.quote("c1", Decimal("120.00"), None)
+
+
+def test_a_new_container_falls_back_to_the_copy_another_one_kept(
+    parts: tuple[PromoService, FakeTopomer, FakeShop], aws: Any
+) -> None:
+    service, topomer, shop = parts
+    service.intervals()
+    topomer.intervals = UpstreamUnavailable("topomer", "down")
+    fresh = PromoService(PromoStore("PromoTable", aws), topomer, shop, timedelta(hours=48), clock=lambda: NOW)
+    intervals, stale = fresh.intervals()
+    assert stale is True
+    assert [str(i.percentage) for i in intervals] == ["5", "10"]
+
+
+def test_a_lost_coupon_answer_is_found_again_not_created_twice(
+    parts: tuple[PromoService, FakeTopomer, FakeShop],
+) -> None:
+    service, _, shop = parts
+    shop.lose_create_answers = 1
+    stamp = NOW.isoformat()
+    code = PromoCode(code="LOST-1", type=PromoType.MANUAL, percentage=Decimal("10"), created_at=stamp, updated_at=stamp)
+    created = service.create(code)
+    assert created.side(Side.WOOCOMMERCE).last_error
+    assert service.sync_pending() == {"synced": 1, "pending": 0}
+    assert shop.found == ["LOST-1"]
+    assert [c["code"] for c in shop.coupons.values()] == ["LOST-1"]
+    assert service.get("LOST-1").side(Side.WOOCOMMERCE).remote_id == "1"
+
+
+def test_a_failed_side_is_retried_until_done(parts: tuple[PromoService, FakeTopomer, FakeShop]) -> None:
+    service, topomer, _ = parts
+    topomer.fail_creates = 2
+    answer, created = service.quote("c1", Decimal("150.00"), "a@example.com")
+    assert created is True
+    assert service.get(answer["code"]).pending() == [Side.TOPOMER]
+    assert service.sync_pending() == {"synced": 0, "pending": 1}
+    assert service.sync_pending() == {"synced": 1, "pending": 0}
+    record = service.get(answer["code"])
+    assert record.pending() == []
+    assert record.side(Side.TOPOMER).attempts == 3
+    assert service.sync_pending() == {"synced": 0, "pending": 0}
