@@ -7,13 +7,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from bench.run import Row, ratio
-from bench.support import RoundTrips, http_event, load_handler, median_ms, simulated_upstreams
+from bench.support import AllRoundTrips, http_event, load_handler, median_ms, simulated_upstreams
 from local.simulators.topomer import TopomerSimulator
 from local.simulators.woocommerce import WooCommerceSimulator
 
@@ -29,8 +28,7 @@ def _measure(topomer_sim: TopomerSimulator, woo_sim: WooCommerceSimulator) -> li
     from woo_backend.dynamo import dynamodb_client
 
     module, context = load_handler("BalanceFunction")
-    dynamo = RoundTrips(dynamodb_client())
-    topomer, woo = module.service.topomer, module.service.orders
+    trips = AllRoundTrips(dynamodb_client(), Topomer=module.service.topomer, WooCommerce=module.service.orders)
     orders = itertools.count(70000)
     token = "tpm_bench"
     topomer_sim.users[token] = {"id": 900, "token": token, "email": "", "solde": 10**9, "expired": False}
@@ -44,16 +42,11 @@ def _measure(topomer_sim: TopomerSimulator, woo_sim: WooCommerceSimulator) -> li
         body = {"token": token, "order_id": order_id, "amount": "1.00"}
         return http_event("POST", "/balance/v1/payments", "/balance/v1/payments", {}, body, {"Idempotency-Key": key})
 
-    def trips(action: Callable[[], object]) -> tuple[int, int, int]:
-        before = (dynamo.count, topomer.round_trips, woo.round_trips)
-        action()
-        return dynamo.count - before[0], topomer.round_trips - before[1], woo.round_trips - before[2]
-
     first_order = next(orders)
-    cold = trips(lambda: call(authorize_event(first_order, "k-cold")))  # includes Topomer's access token
+    cold = trips.of(lambda: call(authorize_event(first_order, "k-cold")))  # includes Topomer's access token
     warm_order = next(orders)
-    authorize = trips(lambda: call(authorize_event(warm_order, "k-warm")))
-    replay = trips(lambda: call(authorize_event(warm_order, "k-warm")))
+    authorize = trips.of(lambda: call(authorize_event(warm_order, "k-warm")))
+    replay = trips.of(lambda: call(authorize_event(warm_order, "k-warm")))
     payment_id = json.loads(call(authorize_event(next(orders), "k-capture"))["body"])["payment_id"]
     route = "/balance/v1/payments/{payment_id}/capture"
     capture_event = http_event(
@@ -64,7 +57,7 @@ def _measure(topomer_sim: TopomerSimulator, woo_sim: WooCommerceSimulator) -> li
         None,
         {"X-Topomer-Token": token},
     )
-    capture = trips(lambda: call(capture_event))
+    capture = trips.of(lambda: call(capture_event))
     topomer_sim.users[token]["expired"] = False  # the capture expired it; the bench keeps paying with it
 
     keys = itertools.count()
@@ -84,21 +77,18 @@ def _measure(topomer_sim: TopomerSimulator, woo_sim: WooCommerceSimulator) -> li
             LATENCY_RUNS,
         )
 
-    def fmt(counts: tuple[int, int, int]) -> str:
-        return f"DynamoDB {counts[0]}, Topomer {counts[1]}, WooCommerce {counts[2]}"
-
     bare = f"{bare_ms:.2f} ms"
     return [
-        Row("balance: round trips per authorize (cold container)", fmt(cold), note="+ Topomer access token"),
+        Row("balance: round trips per authorize (cold container)", cold, note="+ Topomer access token"),
         Row(
             "balance: round trips per authorize (warm)",
-            fmt(authorize),
+            authorize,
             note="idempotency claim, holds read, one transaction, idempotency record",
         ),
-        Row("balance: round trips per authorize replay", fmt(replay), note="answered from the idempotency record"),
+        Row("balance: round trips per authorize replay", replay, note="answered from the idempotency record"),
         Row(
             "balance: round trips per capture",
-            fmt(capture),
+            capture,
             note="lease, each step recorded before/after, balance read, 3 Topomer writes, order read",
         ),
         Row("balance: bare Topomer get-by-token (baseline)", bare, "", "1.00x", f"median of {LATENCY_RUNS}"),

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 MODULES = ["bench.cold_start", "bench.credits", "bench.balance", "bench.promo", "bench.account"]
@@ -23,15 +21,6 @@ class Row:
     baseline: str = ""
     ratio: str = ""
     note: str = ""
-
-
-def median_seconds(fn: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def ratio(value: float, baseline: float) -> str:

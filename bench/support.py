@@ -39,6 +39,21 @@ class RoundTrips:
         return self.count - before
 
 
+class AllRoundTrips:
+    """DynamoDB requests plus each upstream client's ``round_trips``, for one action at a time."""
+
+    def __init__(self, dynamodb_client: Any, **upstreams: Any) -> None:
+        self.dynamo = RoundTrips(dynamodb_client)
+        self.upstreams = upstreams
+
+    def of(self, action: Callable[[], object]) -> str:
+        before = [client.round_trips for client in self.upstreams.values()]
+        dynamo = self.dynamo.of(action)
+        counts = [client.round_trips - b for client, b in zip(self.upstreams.values(), before, strict=True)]
+        named = (f"{name} {n}" for name, n in zip(self.upstreams, counts, strict=True))
+        return ", ".join([f"DynamoDB {dynamo}", *named])
+
+
 @contextmanager
 def embedded_dynamodb() -> Iterator[str]:
     server = serve_embedded_aws()

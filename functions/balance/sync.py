@@ -8,25 +8,10 @@ forward-only cursors) and to stop halfway (every step is recorded before and aft
 
 from __future__ import annotations
 
-import secrets
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from woo_backend.observability import logger, metrics
+from woo_backend.scheduled import scheduled_entrypoint
 from woo_backend.services.balance import BalanceService
 
 service = BalanceService.from_env()
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # The scheduled time names the run (a retried delivery of one run records a drift once).
-    run_id = str(event.get("scheduled_time") or f"manual-{secrets.token_hex(6)}")
-    logger.append_keys(run_id=run_id)
-    counts = service.sync(run_id)
-    for outcome, count in counts.items():
-        metrics.add_metric(name=f"BalanceSync_{outcome}", unit="Count", value=count)
-    logger.info("balance sync done", extra={"counts": counts})
-    return {"counts": counts}
+lambda_handler = scheduled_entrypoint("BalanceSync", lambda run: service.sync(run))

@@ -7,11 +7,7 @@ are conditional, the cursor only moves forward) and to stop halfway (the cursor 
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from woo_backend.observability import logger, metrics
+from woo_backend.scheduled import scheduled_entrypoint
 from woo_backend.services.credits import CreditsService
 from woo_backend.settings import CreditsSettings, WooCommerceSettings
 from woo_backend.store.credits import CreditsStore
@@ -23,12 +19,4 @@ service = CreditsService(
 )
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.append_keys(scheduled_time=event.get("scheduled_time"))
-    counts = service.sync_orders()
-    for outcome, count in counts.items():
-        metrics.add_metric(name=f"SyncOrders_{outcome}", unit="Count", value=count)
-    logger.info("credits sync done", extra={"counts": counts})
-    return {"counts": counts}
+lambda_handler = scheduled_entrypoint("CreditsSync", lambda _run: service.sync_orders())

@@ -9,6 +9,7 @@ import pytest
 
 from woo_backend.domain.credits import CreditAccount, InsufficientCredits, UnknownOrder
 from woo_backend.services.credits import CreditsService
+from woo_backend.services.order_poll import ORDERS_CURSOR
 from woo_backend.store.credits import CreditsStore, InvalidCursor, Replayed, StaleAccount
 from woo_backend.woocommerce import Order, Product
 
@@ -108,10 +109,10 @@ def test_ledger_pages_and_rejects_forged_cursors(store: CreditsStore) -> None:
 
 
 def test_sync_cursor_only_moves_forward(store: CreditsStore) -> None:
-    assert store.sync_cursor() is None
-    store.advance_sync_cursor("2026-11-22T10:00:00")
-    store.advance_sync_cursor("2026-11-22T09:00:00")
-    assert store.sync_cursor() == "2026-11-22T10:00:00"
+    assert store.cursors.get(ORDERS_CURSOR) is None
+    store.cursors.advance(ORDERS_CURSOR, "2026-11-22T10:00:00")
+    store.cursors.advance(ORDERS_CURSOR, "2026-11-22T09:00:00")  # a slower run, later
+    assert store.cursors.get(ORDERS_CURSOR) == "2026-11-22T10:00:00"
 
 
 class FakeShop:

@@ -24,7 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from woo_backend.errors import DomainError, ErrorKind, InvalidRequest
+from woo_backend.errors import DomainError, ErrorKind, InvalidRequest, describe_validation_errors
 from woo_backend.observability import logger, metrics, tracer
 
 STATUS_BY_KIND: dict[ErrorKind, int] = {
@@ -55,15 +55,6 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 def error_response(status: int, code: str, message: str) -> Response[str]:
     return json_response(status, {"error": {"code": code, "message": message}})
-
-
-def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
-    """A short, safe description of pydantic errors: field locations and messages, never inputs."""
-    parts = []
-    for err in errors[:5]:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",)) or "body"
-        parts.append(f"{loc}: {err.get('msg', err.get('type', 'invalid'))}")
-    return "; ".join(parts)
 
 
 Guard = Callable[[Mapping[str, str]], None]

@@ -60,13 +60,13 @@ def failed_condition(error: ClientError) -> bool:
     return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
 
 
-def conditional_write(write: Callable[..., Any], **request: Any) -> bool:
-    """Run a conditional ``update_item``/``delete_item``/``put_item``: True if written, False if the
+def conditional_write(write: Callable[..., Any], **request: Any) -> dict[str, Any] | None:
+    """Run a conditional ``update_item``/``delete_item``/``put_item``: its answer if written, None if the
     condition refused it (any other error is raised)."""
     try:
-        write(**request)
+        answer: dict[str, Any] = write(**request)
     except ClientError as error:
         if failed_condition(error):
-            return False
+            return None
         raise
-    return True
+    return answer

@@ -6,7 +6,9 @@ statuses, so domain code never speaks HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
 
 class ErrorKind(StrEnum):
@@ -98,3 +100,12 @@ class UpstreamInvalidResponse(UpstreamError):
 
     kind = ErrorKind.BAD_GATEWAY
     code = "upstream_invalid_response"
+
+
+def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
+    """A short, safe description of pydantic errors: field locations and messages, never inputs."""
+    parts = []
+    for err in list(errors)[:5]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",)) or "body"
+        parts.append(f"{loc}: {err.get('msg', err.get('type', 'invalid'))}")
+    return "; ".join(parts)

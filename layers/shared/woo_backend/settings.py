@@ -117,11 +117,6 @@ class CreditsSettings(_Settings):
         return cls(table=env("CREDITS_TABLE"), meta_key=env("CREDITS_META_KEY", "_credits"), api_keys=keys)
 
 
-def decimal_setting(name: str, default: str) -> Decimal:
-    """A positive decimal setting (durations, limits)."""
-    return _positive_decimal(name, default)
-
-
 class BalanceSettings(_Settings):
     table: str
     hold_ttl_minutes: Decimal

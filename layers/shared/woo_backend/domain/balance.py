@@ -32,8 +32,6 @@ class PaymentStatus(StrEnum):
     NEEDS_ATTENTION = "needs_attention"
 
 
-# Statuses that still hold money on the customer's balance.
-HOLDING = frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURE_PENDING, PaymentStatus.NEEDS_ATTENTION})
 # Statuses a capture may (re)start from.
 CAPTURABLE = frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURE_PENDING})
 

@@ -20,7 +20,6 @@ from woo_backend.domain.account import (
     ListParams,
     MerchantMail,
     NoParams,
-    OrderParams,
     Params,
     SendMailParams,
     SetNewIntervalParams,
@@ -49,7 +48,7 @@ from woo_backend.domain.account import (
     status_change,
     woo_date,
 )
-from woo_backend.errors import DomainError, InvalidRequest, UpstreamNotFound
+from woo_backend.errors import DomainError, InvalidRequest, UpstreamNotFound, describe_validation_errors
 from woo_backend.observability import logger, metrics
 
 Json = dict[str, Any]
@@ -99,11 +98,11 @@ def action(name: str, params: type[Params], description: str, *, writes: bool = 
 
 def describe_params(params: type[Params]) -> list[Json]:
     """Each parameter's name, whether it is required, its JSON schema type and constraints."""
-    schema = params.model_json_schema(by_alias=False)
+    schema = params.model_json_schema(by_alias=True)  # the names requests use (``from``, not ``sender``)
     required = set(schema.get("required", []))
     described = []
     for name, spec in schema.get("properties", {}).items():
-        entry = {"name": "from" if name == "sender" else name, "required": name in required}
+        entry = {"name": name, "required": name in required}
         entry.update({k: v for k, v in spec.items() if k not in ("title",)})
         described.append(entry)
     return described
@@ -133,7 +132,7 @@ class AccountService:
         try:
             params = found.params.model_validate(dict(fields))
         except ValidationError as exc:
-            raise InvalidRequest(_describe(exc), code="validation_error") from None
+            raise InvalidRequest(describe_validation_errors(exc.errors()), code="validation_error") from None
         logger.append_keys(action=name)
         answer = found.run(self, uid, params)
         if found.writes:
@@ -347,15 +346,3 @@ def describe(service: AccountService, uid: int, params: NoParams) -> Json:
             for a in ACTIONS.values()
         ]
     }
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
-        loc = "from" if loc == "sender" else loc
-        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
-    return "; ".join(parts)
-
-
-__all__ = ["ACTIONS", "AccountService", "OrderParams"]

@@ -33,7 +33,7 @@ class MailQuotaStore:
         self._add(uid, hour, "ADD #sent :delta", "#sent > :zero", {":delta": -1, ":zero": 0})
 
     def _add(self, uid: int, hour: str, update: str, condition: str, values: dict[str, int]) -> bool:
-        return conditional_write(
+        written = conditional_write(
             self.client.update_item,
             TableName=self.table,
             Key=to_item({"pk": f"MAIL#{uid}", "sk": hour}),
@@ -42,3 +42,4 @@ class MailQuotaStore:
             ExpressionAttributeNames=names(update, condition),
             ExpressionAttributeValues=to_values(values),
         )
+        return written is not None

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from woo_backend.domain.balance import Payment, PaymentStatus, Step, StepName, UserHolds
-from woo_backend.dynamo import dynamodb_client, failed_condition, from_item, names, to_item, to_values
+from woo_backend.dynamo import (
+    conditional_write,
+    dynamodb_client,
+    from_item,
+    names,
+    to_item,
+    to_values,
+)
 from woo_backend.store.cursors import SyncCursors
 
 if TYPE_CHECKING:
@@ -150,21 +157,19 @@ class PaymentsStore:
 
     def _update_payment(self, payment_id: str, update: str, condition: str, values: dict[str, Any]) -> Payment:
         """A conditional update of one payment; the payment as written, or ``StatusChanged``."""
-        try:
-            response = self.client.update_item(
-                TableName=self.table,
-                Key=_payment_key(payment_id),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names(update, condition),
-                ExpressionAttributeValues=to_values(values),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if failed_condition(error):
-                raise StatusChanged(payment_id) from None
-            raise
-        return _payment(response["Attributes"])
+        written = conditional_write(
+            self.client.update_item,
+            TableName=self.table,
+            Key=_payment_key(payment_id),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names(update, condition),
+            ExpressionAttributeValues=to_values(values),
+            ReturnValues="ALL_NEW",
+        )
+        if written is None:
+            raise StatusChanged(payment_id)
+        return _payment(written["Attributes"])
 
     # -------------------------------------------------------------- reads
     def get_payment(self, payment_id: str) -> Payment | None:
@@ -469,36 +474,30 @@ class PaymentsStore:
     def acquire_lease(self, user_id: str, owner: str, now: datetime, ttl: timedelta) -> bool:
         """Take the user's capture lease (free, expired, or already ours); ``False`` if another holds it."""
         update = "SET #lease_owner = :owner, #lease_until = :until, #user_id = if_not_exists(#user_id, :uid)"
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=_user_key(user_id),
-                UpdateExpression=update,
-                ConditionExpression=LEASE_CONDITION,
-                ExpressionAttributeNames=names(update, LEASE_CONDITION),
-                ExpressionAttributeValues=to_values(
-                    {":owner": owner, ":until": _iso(now + ttl), ":now": _iso(now), ":uid": user_id}
-                ),
-            )
-        except ClientError as error:
-            if failed_condition(error):
-                return False
-            raise
-        return True
+        taken = conditional_write(
+            self.client.update_item,
+            TableName=self.table,
+            Key=_user_key(user_id),
+            UpdateExpression=update,
+            ConditionExpression=LEASE_CONDITION,
+            ExpressionAttributeNames=names(update, LEASE_CONDITION),
+            ExpressionAttributeValues=to_values(
+                {":owner": owner, ":until": _iso(now + ttl), ":now": _iso(now), ":uid": user_id}
+            ),
+        )
+        return taken is not None
 
     def release_lease(self, user_id: str, owner: str) -> None:
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=_user_key(user_id),
-                UpdateExpression="REMOVE #lease_owner, #lease_until",
-                ConditionExpression="#lease_owner = :owner",
-                ExpressionAttributeNames={"#lease_owner": "lease_owner", "#lease_until": "lease_until"},
-                ExpressionAttributeValues=to_values({":owner": owner}),
-            )
-        except ClientError as error:
-            if not failed_condition(error):  # not ours any more (it expired and was taken): nothing to do
-                raise
+        # Refused when it is not ours any more (it expired and was taken): nothing to do then.
+        conditional_write(
+            self.client.update_item,
+            TableName=self.table,
+            Key=_user_key(user_id),
+            UpdateExpression="REMOVE #lease_owner, #lease_until",
+            ConditionExpression="#lease_owner = :owner",
+            ExpressionAttributeNames={"#lease_owner": "lease_owner", "#lease_until": "lease_until"},
+            ExpressionAttributeValues=to_values({":owner": owner}),
+        )
 
     # -------------------------------------------------------------- reconciliation
     def record_drift(self, user_id: str, run_id: str, expected: Decimal | None, actual: Decimal, now: datetime) -> bool:

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 STATE = "STATE"
 LEDGER_PREFIX = "LEDGER#"
 IDEMPOTENCY_TTL = timedelta(days=7)
-ORDERS_CURSOR = "ORDERS"
 
 # The balance a consume writes is exact because the condition pins the version it was computed from.
 CONSUME_UPDATE = "SET #balance = :after, #consumed = #consumed + :n, #version = :next"
@@ -378,7 +377,7 @@ class CreditsStore:
             expression += ", #closed_at = if_not_exists(#closed_at, :now)"
             values[":now"] = _iso(now)
             condition = TRACK_CONDITION
-        return conditional_write(
+        written = conditional_write(
             self.client.update_item,
             TableName=self.table,
             Key=to_item({"pk": _pk(order_key), "sk": STATE}),
@@ -387,10 +386,4 @@ class CreditsStore:
             ExpressionAttributeNames=names(expression, condition),
             ExpressionAttributeValues=to_values(values),
         )
-
-    # -------------------------------------------------------------- sync cursor
-    def sync_cursor(self) -> str | None:
-        return self.cursors.get(ORDERS_CURSOR)
-
-    def advance_sync_cursor(self, modified_after: str) -> None:
-        self.cursors.advance(ORDERS_CURSOR, modified_after)
+        return written is not None

@@ -264,21 +264,17 @@ class PromoStore:
         if synced:
             condition += f" AND #sync.#{side.value}.#synced_version < :v"
             values[":v"] = state.synced_version
-        try:
-            answer = self.client.update_item(
-                TableName=self.table,
-                Key=_code_key(code),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names(update, condition),
-                ExpressionAttributeValues=to_values(values),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            return None
-        return _record(answer["Attributes"])
+        written = conditional_write(
+            self.client.update_item,
+            TableName=self.table,
+            Key=_code_key(code),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names(update, condition),
+            ExpressionAttributeValues=to_values(values),
+            ReturnValues="ALL_NEW",
+        )
+        return _record(written["Attributes"]) if written else None
 
     def clear_pending(self, code: str, synced_version: int) -> None:
         """Drop the work-list entry, unless a newer change was recorded meanwhile."""
