@@ -44,6 +44,14 @@ class LocalStack:
     def topomer_state(self) -> dict[str, Any]:
         return httpx.get(f"{self.topomer}/_sim/state", timeout=10).json()
 
+    def set_faults(self, upstream: str, **faults: Any) -> None:
+        """Make ``upstream`` (``topomer`` or ``woocommerce``) fail: ``rules=[...]``, ``error_rate``, ``latency_ms``."""
+        httpx.post(f"{getattr(self, upstream)}/_sim/faults", json=faults, timeout=10).raise_for_status()
+
+    def clear_faults(self, *upstreams: str) -> None:
+        for upstream in upstreams or ("topomer", "woocommerce"):
+            httpx.delete(f"{getattr(self, upstream)}/_sim/faults", timeout=10).raise_for_status()
+
     def run_schedule(self, logical_id: str) -> dict[str, Any]:
         response = httpx.post(f"{self.api}/_local/schedules/{logical_id}", timeout=120)
         response.raise_for_status()

@@ -125,6 +125,8 @@ def test_a_signed_but_malformed_nonce_is_401(account_stack: LocalStack) -> None:
         (b"[1, 2]", "application/json", 400),
         (b"UID=1", "text/plain", 415),
         (b"\xff\xfe", "application/x-www-form-urlencoded", 400),
+        (b"", "application/x-www-form-urlencoded", 401),
+        (b"action=describe", "application/x-www-form-urlencoded; charset=UTF-8", 401),
     ],
 )
 def test_bodies_that_are_not_requests(
@@ -519,11 +521,11 @@ def test_describe_needs_a_signature_too(account_stack: LocalStack) -> None:
 
 def test_woocommerce_down_is_503_in_the_account_shape(account_stack: LocalStack) -> None:
     rules = [{"method": "GET", "path": "/wp-json/wc/v3/customers/1", "mode": "500", "times": 10}]
-    httpx.post(f"{account_stack.woocommerce}/_sim/faults", json={"rules": rules}, timeout=10).raise_for_status()
+    account_stack.set_faults("woocommerce", rules=rules)
     try:
         refused(call(account_stack, "get_user_info"), 503, "upstream_unavailable")
     finally:
-        httpx.delete(f"{account_stack.woocommerce}/_sim/faults", timeout=10)
+        account_stack.clear_faults("woocommerce")
 
 
 def test_the_browser_app_may_call_from_another_origin(account_stack: LocalStack) -> None:

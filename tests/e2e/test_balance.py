@@ -26,8 +26,7 @@ def api(stack: LocalStack) -> Iterator[httpx.Client]:
 @pytest.fixture(autouse=True)
 def no_faults(stack: LocalStack) -> Iterator[None]:
     yield
-    httpx.delete(f"{stack.topomer}/_sim/faults", timeout=10)
-    httpx.delete(f"{stack.woocommerce}/_sim/faults", timeout=10)
+    stack.clear_faults()
 
 
 def new_user(stack: LocalStack, balance: str, *, expired: bool = False) -> str:
@@ -60,10 +59,6 @@ def auth(token: str) -> dict[str, str]:
     return {"X-Topomer-Token": token}
 
 
-def set_faults(stack: LocalStack, rules: list[dict[str, Any]]) -> None:
-    httpx.post(f"{stack.topomer}/_sim/faults", json={"rules": rules}, timeout=10).raise_for_status()
-
-
 # ------------------------------------------------------------------ balance
 def test_balance_shows_what_is_available_after_holds(stack: LocalStack, api: httpx.Client) -> None:
     token = new_user(stack, "80.00")
@@ -93,7 +88,9 @@ def test_balance_token_errors(stack: LocalStack, api: httpx.Client) -> None:
 
 def test_balance_is_503_while_topomer_is_down(stack: LocalStack, api: httpx.Client) -> None:
     token = new_user(stack, "10.00")
-    set_faults(stack, [{"method": "GET", "path": "/api/plugin/users/get-by-token", "mode": "500", "times": 10}])
+    stack.set_faults(
+        "topomer", rules=[{"method": "GET", "path": "/api/plugin/users/get-by-token", "mode": "500", "times": 10}]
+    )
     down = api.get("/balance/v1/balance", headers=auth(token))
     assert down.status_code == 503
     assert down.json()["error"]["code"] == "upstream_unavailable"
@@ -293,14 +290,14 @@ def test_a_failed_capture_step_is_finished_by_the_sync_exactly_once(
     token = new_user(stack, "100.00")
     payment_id = authorize(api, token, new_order(stack), "33.33").json()["payment_id"]
     # Enough failures to outlast the client's own retries, so the step is left for the sync.
-    set_faults(stack, [{"method": "POST", "path": path, "mode": mode, "times": 3}])
+    stack.set_faults("topomer", rules=[{"method": "POST", "path": path, "mode": mode, "times": 3}])
     pending = api.post(f"/balance/v1/payments/{payment_id}/capture", headers=auth(token))
     assert pending.status_code == 202
     assert pending.json()["status"] == "capture_pending"
     waiting = [s for s in pending.json()["steps"].values() if s["status"] == "retry"]
     assert len(waiting) == 1
     assert waiting[0]["last_error"]
-    httpx.delete(f"{stack.topomer}/_sim/faults", timeout=10)
+    stack.clear_faults("topomer")
     stack.run_schedule("BalanceSyncFunction")
     final = api.get(f"/balance/v1/payments/{payment_id}", headers=auth(token)).json()
     assert final["status"] == "captured"
@@ -314,10 +311,10 @@ def test_many_payments_under_random_faults_all_end_captured_to_the_cent(stack: L
     ids = []
     for amount in amounts:
         ids.append(authorize(api, token, new_order(stack), amount).json()["payment_id"])
-    httpx.post(f"{stack.topomer}/_sim/faults", json={"error_rate": 0.4}, timeout=10).raise_for_status()
+    stack.set_faults("topomer", error_rate=0.4)
     for payment_id in ids:
         api.post(f"/balance/v1/payments/{payment_id}/capture", headers=auth(token))
-    httpx.delete(f"{stack.topomer}/_sim/faults", timeout=10)
+    stack.clear_faults("topomer")
     for _ in range(2):
         stack.run_schedule("BalanceSyncFunction")
     statuses = [api.get(f"/balance/v1/payments/{i}", headers=auth(token)).json()["status"] for i in ids]
@@ -329,10 +326,12 @@ def test_many_payments_under_random_faults_all_end_captured_to_the_cent(stack: L
 def test_two_sync_runs_at_once_capture_each_pending_payment_once(stack: LocalStack, api: httpx.Client) -> None:
     token = new_user(stack, "60.00")
     ids = [authorize(api, token, new_order(stack), amount).json()["payment_id"] for amount in ("10.00", "5.55")]
-    set_faults(stack, [{"method": "POST", "path": "/api/plugin/users/update-solde", "mode": "drop", "times": 3}])
+    stack.set_faults(
+        "topomer", rules=[{"method": "POST", "path": "/api/plugin/users/update-solde", "mode": "drop", "times": 3}]
+    )
     for payment_id in ids:
         api.post(f"/balance/v1/payments/{payment_id}/capture", headers=auth(token))
-    httpx.delete(f"{stack.topomer}/_sim/faults", timeout=10)
+    stack.clear_faults("topomer")
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(lambda _: stack.run_schedule("BalanceSyncFunction"), range(2)))
     stack.run_schedule("BalanceSyncFunction")

@@ -455,14 +455,14 @@ def test_api_keys_when_configured_guard_every_read_and_consume(keyed_stack: Loca
 def test_woocommerce_down_during_a_webhook_is_503_and_the_sync_completes_it(stack: LocalStack) -> None:
     order = new_order(stack, [(CREDITS_100, 1)], payment_method="stripe")
     paid = set_status(stack, order["id"], "processing", deliver=False)["order"]
-    httpx.post(
-        f"{stack.woocommerce}/_sim/faults",
-        json={"rules": [{"method": "PUT", "path": f"/wp-json/wc/v3/orders/{order['id']}", "mode": "500", "times": 3}]},
+    stack.set_faults(
+        "woocommerce",
+        rules=[{"method": "PUT", "path": f"/wp-json/wc/v3/orders/{order['id']}", "mode": "500", "times": 3}],
     )
     try:
         response = signed_post(stack, json.dumps(paid).encode())
     finally:
-        httpx.delete(f"{stack.woocommerce}/_sim/faults")
+        stack.clear_faults("woocommerce")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "upstream_unavailable"
     assert account(stack, order["order_key"]).status_code == 404

@@ -191,7 +191,7 @@ def body_fields(app: APIGatewayHttpResolver) -> dict[str, Any]:
             if not isinstance(data, dict):
                 raise InvalidRequest("the JSON body must be an object", code="malformed_body")
             return data
-        if content_type in ("application/x-www-form-urlencoded", "") and (body or not content_type):
+        if content_type in ("application/x-www-form-urlencoded", ""):
             return _php_form(body)
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("the request body is not valid JSON or form data", code="malformed_body") from None

@@ -26,9 +26,10 @@ class SesMailer:
     def __init__(self, sender: str, recipient: str, client: SESClient | None = None) -> None:
         self.sender = sender
         self.recipient = recipient
-        self.client = client or ses_client()
+        self.client = client  # made on the first mail: most requests never send one (cold start)
 
     def send(self, mail: MerchantMail) -> str:
+        self.client = self.client or ses_client()
         try:
             answer = self.client.send_email(
                 Source=self.sender,
