@@ -155,6 +155,16 @@ class PaymentsStore:
     def _transact(self, items: list[dict[str, Any]]) -> None:
         self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
 
+    def _transact_if(self, items: list[dict[str, Any]]) -> bool:
+        """One transaction; False when any of its conditions refused it (nothing was written)."""
+        try:
+            self._transact(items)
+        except ClientError as error:
+            if any(_refused(r) for r in _reasons(error)):
+                return False
+            raise
+        return True
+
     def _update_payment(self, payment_id: str, update: str, condition: str, values: dict[str, Any]) -> Payment:
         """A conditional update of one payment; the payment as written, or ``StatusChanged``."""
         written = conditional_write(
@@ -411,17 +421,14 @@ class PaymentsStore:
         release_update = RELEASE_UPDATE + ", #expected_balance = :after REMOVE #debit_in_flight"
         step_values = {":step": step.model_dump(mode="json", exclude_none=True), ":done": "done", **CAPTURING_VALUES}
         release_values = {":amount": payment.amount, ":one": 1, ":now": _iso(now), ":after": balance_after}
-        try:
-            self._transact(
-                [
-                    self._update(_payment_key(payment.payment_id), step_update, step_values, step_condition),
-                    self._update(_user_key(payment.user_id), release_update, release_values),
-                ]
-            )
-        except ClientError as error:
-            if any(_refused(r) for r in _reasons(error)):
-                raise StatusChanged(payment.payment_id) from None
-            raise
+        done = self._transact_if(
+            [
+                self._update(_payment_key(payment.payment_id), step_update, step_values, step_condition),
+                self._update(_user_key(payment.user_id), release_update, release_values),
+            ]
+        )
+        if not done:
+            raise StatusChanged(payment.payment_id)
         return payment.model_copy(update={"steps": {**payment.steps, StepName.DEBIT: step}})
 
     def finish_capture(self, payment_id: str, now: datetime) -> Payment:
@@ -457,18 +464,12 @@ class PaymentsStore:
             condition += " AND #hold_expires_at < :cutoff"
             values[":cutoff"] = only_before
         release_values = {":amount": payment.amount, ":one": 1, ":now": _iso(now)}
-        try:
-            self._transact(
-                [
-                    self._update(_payment_key(payment.payment_id), update, values, condition),
-                    self._update(_user_key(payment.user_id), RELEASE_UPDATE, release_values),
-                ]
-            )
-        except ClientError as error:
-            if any(_refused(r) for r in _reasons(error)):
-                return False
-            raise
-        return True
+        return self._transact_if(
+            [
+                self._update(_payment_key(payment.payment_id), update, values, condition),
+                self._update(_user_key(payment.user_id), RELEASE_UPDATE, release_values),
+            ]
+        )
 
     # -------------------------------------------------------------- the per-user capture lease
     def acquire_lease(self, user_id: str, owner: str, now: datetime, ttl: timedelta) -> bool:
@@ -503,30 +504,24 @@ class PaymentsStore:
     def record_drift(self, user_id: str, run_id: str, expected: Decimal | None, actual: Decimal, now: datetime) -> bool:
         """Record one drift per user and run, and take Topomer's balance as the new expectation."""
         update = "SET #expected_balance = :actual"
-        try:
-            self._transact(
-                [
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": to_item(
-                                {
-                                    "pk": f"USER#{user_id}",
-                                    "sk": f"DRIFT#{run_id}",
-                                    "expected": expected,
-                                    "actual": actual,
-                                    "difference": actual - (expected or Decimal(0)),
-                                    "recorded_at": _iso(now),
-                                }
-                            ),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    self._update(_user_key(user_id), update, {":actual": actual}),
-                ]
-            )
-        except ClientError as error:
-            if any(_refused(r) for r in _reasons(error)):
-                return False
-            raise
-        return True
+        return self._transact_if(
+            [
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": to_item(
+                            {
+                                "pk": f"USER#{user_id}",
+                                "sk": f"DRIFT#{run_id}",
+                                "expected": expected,
+                                "actual": actual,
+                                "difference": actual - (expected or Decimal(0)),
+                                "recorded_at": _iso(now),
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                self._update(_user_key(user_id), update, {":actual": actual}),
+            ]
+        )
