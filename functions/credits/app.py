@@ -88,7 +88,9 @@ def transactions(
 
 
 # ------------------------------------------------------------------ Dotix-compatible API
-# Dotix answers {"_res": "err", "_msg": tag}; its tags map from our error codes.
+# Dotix answers {"_res": "err", "_msg": tag}; its tags map from our error codes. The statuses are the
+# ones DOTIX_ERROR_STATUS=4xx keeps; by default (200) a refusal is answered with 200 as WordPress does:
+# Dotix's REST callback returns an array, which WordPress serves as 200 whatever it holds.
 DOTIX_ERRORS = {
     "unknown_order": (404, "wrong_hash"),
     "order_not_completed": (409, "wrong_status"),
@@ -96,9 +98,15 @@ DOTIX_ERRORS = {
     "insufficient_credits": (409, "lack_of_bal"),
 }
 DOTIX_READABLE_STATUSES = frozenset({"processing", "completed"})
+# Dotix's URL on a WordPress site is /wp-json/dotix/v1/...: served too, so an app changes only its host.
+DOTIX_PATHS = ("/dotix/v1/order/<order_key>", "/wp-json/dotix/v1/order/<order_key>")
 
 
 def _dotix_error(tag: str, status: int) -> Response[str]:
+    # A refused API key stays 401 (WordPress too answers a refused permission check with 401) and an
+    # upstream failure stays 5xx (retry later); every other refusal is 200 unless DOTIX_ERROR_STATUS=4xx.
+    if settings.dotix_error_status == "200" and 400 <= status < 500 and status != 401:
+        status = 200
     return json_response(status, {"_res": "err", "_msg": tag})
 
 
@@ -109,8 +117,8 @@ def _dotix_call(action: Any) -> Response[str]:
         if exc.code in DOTIX_ERRORS:
             status, tag = DOTIX_ERRORS[exc.code]
             return _dotix_error(tag, status)
-        status = 401 if exc.code == "invalid_api_key" else 409 if exc.code == "idempotency_key_reused" else 503
-        return _dotix_error(exc.code, status if exc.code != "idempotency_key_reused" else 422)
+        status = {"invalid_api_key": 401, "idempotency_key_reused": 422}.get(exc.code, 503)
+        return _dotix_error(exc.code, status)
 
 
 def _dotix_num() -> Any:
@@ -133,7 +141,8 @@ def _dotix_num() -> Any:
     return (app.current_event.query_string_parameters or {}).get("num")
 
 
-@app.get("/dotix/v1/order/<order_key>")
+@app.get(DOTIX_PATHS[0])
+@app.get(DOTIX_PATHS[1])
 def dotix_balance(order_key: str) -> Response[str]:
     logger.append_keys(order=mask_key(order_key))
 
@@ -147,7 +156,8 @@ def dotix_balance(order_key: str) -> Response[str]:
     return _dotix_call(read)
 
 
-@app.post("/dotix/v1/order/<order_key>")
+@app.post(DOTIX_PATHS[0])
+@app.post(DOTIX_PATHS[1])
 def dotix_consume(order_key: str, idempotency_key: IdempotencyKey = None) -> Response[str]:
     logger.append_keys(order=mask_key(order_key))
 

@@ -87,6 +87,21 @@ class WebhookSettings(_Settings):
         return cls(secret=secret("WOOCOMMERCE_WEBHOOK_SECRET"))
 
 
+class WebhookWatchSettings(_Settings):
+    """``WEBHOOK_BASE_URL``: the service's public base URL, which the shop's webhooks deliver to (the
+    template sets the HTTP API's URL unless the ``WebhookBaseUrl`` parameter names another, e.g. a custom
+    domain). Not set: the syncs do not watch the webhooks."""
+
+    base_url: str | None
+
+    @classmethod
+    def from_env(cls) -> WebhookWatchSettings:
+        raw = os.environ.get("WEBHOOK_BASE_URL", "").strip().rstrip("/")
+        if raw and not raw.startswith(("https://", "http://")):
+            raise ConfigurationError(f"environment variable WEBHOOK_BASE_URL must be an http(s) URL, got {raw!r}")
+        return cls(base_url=raw or None)
+
+
 class TopomerSettings(_Settings):
     url: str
     client_id: SecretStr
@@ -105,6 +120,8 @@ class CreditsSettings(_Settings):
     table: str
     meta_key: str
     api_keys: tuple[SecretStr, ...]
+    # How the Dotix routes answer a refusal ({"_res": "err"}): "200" as WordPress does, or "4xx".
+    dotix_error_status: str = "200"
 
     @classmethod
     def from_env(cls) -> CreditsSettings:
@@ -114,7 +131,17 @@ class CreditsSettings(_Settings):
         )
         for key in keys:
             register_secret(key.get_secret_value())
-        return cls(table=env("CREDITS_TABLE"), meta_key=env("CREDITS_META_KEY", "_credits"), api_keys=keys)
+        dotix_error_status = env("DOTIX_ERROR_STATUS", "200").lower()
+        if dotix_error_status not in ("200", "4xx"):
+            raise ConfigurationError(
+                f"environment variable DOTIX_ERROR_STATUS must be 200 or 4xx, got {dotix_error_status!r}"
+            )
+        return cls(
+            table=env("CREDITS_TABLE"),
+            meta_key=env("CREDITS_META_KEY", "_credits"),
+            api_keys=keys,
+            dotix_error_status=dotix_error_status,
+        )
 
 
 class BalanceSettings(_Settings):
