@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint typecheck unit integration e2e pytest validate build bench clean deploy openapi
+.PHONY: run test lint typecheck unit integration e2e pytest validate build bench clean deploy openapi setup-webhooks
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ build: $(SAM_VENV)/.installed
 
 openapi: $(VENV)/.installed
 	$(BIN)/python -m local.openapi
+
+# The shop's webhooks for this service (idempotent): BASE_URL=https://api.example.com make setup-webhooks,
+# with WOOCOMMERCE_URL, WOOCOMMERCE_CONSUMER_KEY/SECRET and WOOCOMMERCE_WEBHOOK_SECRET (or their *_PARAM).
+setup-webhooks: $(VENV)/.installed
+	$(BIN)/python -m local.setup_webhooks $(if $(BASE_URL),--base-url $(BASE_URL))
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run

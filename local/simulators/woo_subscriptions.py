@@ -8,9 +8,10 @@ Modelled on the real code, each behaviour with the file and function it follows:
   (``update_status``, ``can_be_updated_to``, ``needs_payment``, ``calculate_date``, ``prepare_dates_for_update``),
   ``includes/core/wcs-functions.php`` (``wcs_get_subscription_statuses``, ``wcs_get_subscription_ended_statuses``).
 - WooCommerce (``woocommerce/woocommerce``, ``plugins/woocommerce/includes/``): ``rest-api/Controllers/Version3/
-  class-wc-rest-crud-controller.php`` (``update_item``, ``save_object``), ``Version2/class-wc-rest-orders-v2-controller.php``
-  (``save_object``, ``set_item``, ``prepare_shipping_lines``, ``item_is_null``), ``Version2/class-wc-rest-shipping-*``
-  controllers (the v3 ones extend them unchanged), ``class-wc-shipping-zones.php``.
+  class-wc-rest-crud-controller.php`` (``update_item``, ``save_object``),
+  ``Version2/class-wc-rest-orders-v2-controller.php`` (``save_object``, ``set_item``, ``prepare_shipping_lines``,
+  ``item_is_null``), the ``Version2/class-wc-rest-shipping-*`` controllers (the v3 ones extend them
+  unchanged), ``class-wc-shipping-zones.php``.
 - WordPress (``WordPress/wordpress-develop``): ``src/wp-includes/class-wp-fatal-error-handler.php``
   (``display_default_error_template``) and ``functions.php`` (``_json_wp_die_handler``): what an exception
   nobody catches in a REST callback answers.

@@ -1,45 +1,494 @@
-"""The WooCommerce simulator's webhooks: registration and signed deliveries, and status changes that fire them."""
+"""The WooCommerce simulator's webhooks, modelled on WooCommerce's own code:
+
+- the REST routes ``/wc/v3/webhooks`` (list, create, read, update, delete), as
+  includes/rest-api/Controllers/Version3/class-wc-rest-webhooks-controller.php and its parents
+  Version2/class-wc-rest-webhooks-v2-controller.php and Version1/class-wc-rest-webhooks-v1-controller.php;
+- the webhook object and its deliveries, as includes/class-wc-webhook.php (``deliver()``,
+  ``log_delivery()``, ``failed_delivery()``, ``deliver_ping()``, ``generate_signature()``) and
+  includes/data-stores/class-wc-webhook-data-store.php (``create()``, ``update()``).
+
+One simplification: WooCommerce delivers through Action Scheduler after the request that changed the
+order (includes/wc-webhook-functions.php, ``wc_webhook_execute_queue()``); the simulator delivers at once,
+so ``POST /_sim/orders/{id}/status`` can answer with what the receivers answered. ``order.created`` is
+not delivered (orders made through ``/_sim/orders`` or ``POST /orders`` fire nothing).
+
+Control endpoints: ``POST /_sim/orders/{id}/status`` ``{"status": ..., "deliver": true}`` and
+``POST /_sim/webhooks`` ``{"topic", "delivery_url", "secret"}`` (creates a webhook exactly as
+``POST /wc/v3/webhooks`` does, ping included). ``GET /_sim/state`` shows each webhook with what the REST
+API hides (``secret``, ``failure_count``, ``pending_delivery``) and ``webhook_log``, every ping and
+delivery sent.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import itertools
 import json
+import math
+import re
+import secrets
+import string
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import json_default, json_response
-from local.simulators.woo_shop import WooShop, _now
+from local.simulators.woo_shop import PREFIX, WooShop, _fmt, _now
 
 WEBHOOK_SECRET = "local-webhook-secret"
+
+# WooCommerce: includes/class-wc-webhook.php, failed_delivery():
+# apply_filters( 'woocommerce_max_webhook_delivery_failures', 5 ).
+MAX_DELIVERY_FAILURES = 5
+# WooCommerce: includes/wc-webhook-functions.php, wc_get_webhook_statuses().
+STATUSES = ("active", "paused", "disabled")
+# WooCommerce: includes/class-wc-webhook.php, deliver(): 'timeout' => MINUTE_IN_SECONDS.
+DELIVERY_TIMEOUT_SECONDS = 60
+# WordPress: wp-includes/class-wp-http.php, request(): the default 'timeout' of wp_safe_remote_post().
+PING_TIMEOUT_SECONDS = 5
+USER_AGENT = "WooCommerce/9.9.0 Hookshot (WordPress/6.8)"
+HOME_URL = "http://shop.local/"
+_SALT = b"simulated-wp-salt"
+
+# WooCommerce: includes/class-wc-webhook.php, get_default_topic_hooks() (the order topics are the ones
+# this project uses; the others are listed for the ``hooks`` field).
+TOPIC_HOOKS = {
+    "coupon.created": ["woocommerce_process_shop_coupon_meta", "woocommerce_new_coupon"],
+    "coupon.updated": ["woocommerce_process_shop_coupon_meta", "woocommerce_update_coupon"],
+    "coupon.deleted": ["wp_trash_post"],
+    "coupon.restored": ["untrashed_post"],
+    "customer.created": ["user_register", "woocommerce_created_customer", "woocommerce_new_customer"],
+    "customer.updated": ["profile_update", "woocommerce_update_customer"],
+    "customer.deleted": ["delete_user"],
+    "order.created": ["woocommerce_new_order"],
+    "order.updated": ["woocommerce_update_order", "woocommerce_order_refunded", "woocommerce_delete_order_refund"],
+    "order.deleted": ["wp_trash_post", "woocommerce_trash_order"],
+    "order.restored": ["untrashed_post", "woocommerce_untrash_order"],
+    "product.created": [
+        "woocommerce_process_product_meta",
+        "woocommerce_new_product",
+        "woocommerce_new_product_variation",
+    ],
+    "product.updated": [
+        "woocommerce_process_product_meta",
+        "woocommerce_update_product",
+        "woocommerce_update_product_variation",
+    ],
+    "product.deleted": ["wp_trash_post"],
+    "product.restored": ["untrashed_post"],
+}
+
+# WordPress: wp-includes/formatting.php, wp_specialchars_decode( $text, ENT_QUOTES ), line by line: the
+# zero-padding patterns ($single_preg, $double_preg, $others_preg, in that order) ...
+_ZERO_PADDING = [
+    (r"&#0*39;", "&#039;", 0),
+    (r"&#x0*27;", "&#x27;", re.IGNORECASE),
+    (r"&#0*34;", "&#034;", 0),
+    (r"&#x0*22;", "&#x22;", re.IGNORECASE),
+    (r"&#0*60;", "&#060;", 0),
+    (r"&#0*62;", "&#062;", 0),
+    (r"&#0*38;", "&#038;", 0),
+    (r"&#x0*26;", "&#x26;", re.IGNORECASE),
+]
+# ... then strtr() with $single + $double + $others.
+_TRANSLATION = {
+    "&#039;": "'",
+    "&#x27;": "'",
+    "&quot;": '"',
+    "&#034;": '"',
+    "&#x22;": '"',
+    "&lt;": "<",
+    "&#060;": "<",
+    "&gt;": ">",
+    "&#062;": ">",
+    "&amp;": "&",
+    "&#038;": "&",
+    "&#x26;": "&",
+}
+
+
+def wp_specialchars_decode_quotes(text: str) -> str:
+    if text == "" or "&" not in text:
+        return text
+    for pattern, replacement, flags in _ZERO_PADDING:
+        text = re.sub(pattern, replacement, text, flags=flags)
+    return _strtr(text, _TRANSLATION)
+
+
+def _strtr(text: str, table: dict[str, str]) -> str:
+    """PHP's strtr() with an array: at each position the longest key wins; replaced text is not rescanned."""
+    keys = sorted(table, key=len, reverse=True)
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        for key in keys:
+            if text.startswith(key, i):
+                out.append(table[key])
+                i += len(key)
+                break
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def generate_signature(payload: bytes, secret: str) -> str:
+    # WooCommerce: includes/class-wc-webhook.php, generate_signature():
+    # base64_encode( hash_hmac( 'sha256', $payload, wp_specialchars_decode( $secret, ENT_QUOTES ), true ) ).
+    key = wp_specialchars_decode_quotes(secret).encode()
+    return base64.b64encode(hmac.new(key, payload, hashlib.sha256).digest()).decode()
+
+
+def is_valid_topic(topic: str) -> bool:
+    # WooCommerce: includes/wc-webhook-functions.php, wc_is_webhook_valid_topic().
+    if topic in (
+        "action.woocommerce_login_credentials",
+        "action.woocommerce_product_csv_importer_check_import_file_path",
+        "action.woocommerce_webhook_should_deliver",
+    ):
+        return False
+    if topic.startswith(("action.woocommerce_", "action.wc_")):
+        return True
+    parts = topic.split(".")
+    return (
+        len(parts) >= 2
+        and parts[0] in ("coupon", "customer", "order", "product")
+        and parts[1] in ("created", "updated", "deleted", "restored")
+    )
+
+
+def is_valid_url(url: str) -> bool:
+    # WooCommerce: includes/wc-formatting-functions.php, wc_is_valid_url(): FILTER_VALIDATE_URL, http(s) only.
+    parsed = urlparse(url)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc) and " " not in url
+
+
+def wp_json_encode(payload: Any) -> bytes:
+    # WordPress: wp_json_encode() is PHP's json_encode() with its default flags: no spaces, "/" escaped as
+    # "\/", non-ASCII as \uXXXX. WooCommerce trims it and signs exactly these bytes.
+    text = json.dumps(payload, default=json_default, separators=(",", ":"), ensure_ascii=True)
+    return text.replace("/", "\\/").strip().encode()
+
+
+def _generate_password(length: int = 50) -> str:
+    # WordPress: wp-includes/pluggable.php, wp_generate_password( 50, true, true ), the default secret.
+    chars = string.ascii_letters + string.digits + "!@#$%^&*()" + "-_ []{}<>~`+=,.;:/?|"
+    return "".join(secrets.choice(chars) for _ in range(length))
+
+
+def _error(code: str, message: str, status: int) -> Response:
+    return json_response({"code": code, "message": message, "data": {"status": status}}, status=status)
 
 
 class WooWebhooks(WooShop):
     def add_routes(self) -> None:
         super().add_routes()
         r = self.route
+        r(f"{PREFIX}/webhooks", ["GET"], self.list_webhooks)
+        r(f"{PREFIX}/webhooks", ["POST"], self.create_webhook_api)
+        r(f"{PREFIX}/webhooks/<int:webhook_id>", ["GET"], self.get_webhook)
+        # WP_REST_Server::EDITABLE is POST, PUT and PATCH.
+        r(f"{PREFIX}/webhooks/<int:webhook_id>", ["POST", "PUT", "PATCH"], self.update_webhook_api)
+        r(f"{PREFIX}/webhooks/<int:webhook_id>", ["DELETE"], self.delete_webhook_api)
         r("/_sim/orders/<int:order_id>/status", ["POST"], self.sim_set_status)
         r("/_sim/webhooks", ["POST"], self.sim_add_webhook)
 
     def reset(self) -> None:
         super().reset()
-        self.webhooks: list[dict[str, str]] = []
+        self.webhooks: list[dict[str, Any]] = []
+        self.webhook_log: list[dict[str, Any]] = []
+        self._webhook_ids = itertools.count(1)
 
     def state(self) -> dict[str, Any]:
-        return {**super().state(), "webhooks": self.webhooks}
+        return {**super().state(), "webhooks": self.webhooks, "webhook_log": self.webhook_log[-500:]}
 
-    def sim_add_webhook(self, request: Request) -> Response:
-        body = request.get_json(force=True)
+    # ------------------------------------------------------------ the webhook object
+    def _find_webhook(self, webhook_id: int) -> dict[str, Any] | None:
+        return next((hook for hook in self.webhooks if hook["id"] == webhook_id), None)
+
+    def _webhook_json(self, hook: dict[str, Any]) -> dict[str, Any]:
+        """WooCommerce: Version2/class-wc-rest-webhooks-v2-controller.php, prepare_item_for_response().
+
+        ``secret`` is in the schema for the edit context only and never in the data: no answer shows it.
+        """
+        topic = hook["topic"]
+        resource, _, event = topic.partition(".")
+        hooks = [event] if resource == "action" else TOPIC_HOOKS.get(topic, [])
+        return {
+            "id": hook["id"],
+            "name": hook["name"],
+            "status": hook["status"],
+            "topic": topic,
+            "resource": resource,
+            "event": event,
+            "hooks": hooks,
+            "delivery_url": hook["delivery_url"],
+            # The simulated site's time zone for these dates is UTC.
+            "date_created": hook["date_created_gmt"],
+            "date_created_gmt": hook["date_created_gmt"],
+            "date_modified": hook["date_modified_gmt"],
+            "date_modified_gmt": hook["date_modified_gmt"],
+            "_links": {
+                "self": [{"href": f"{HOME_URL}wp-json/wc/v3/webhooks/{hook['id']}"}],
+                "collection": [{"href": f"{HOME_URL}wp-json/wc/v3/webhooks"}],
+            },
+        }
+
+    def _create_webhook(self, name: str, topic: str, delivery_url: str, secret: str) -> dict[str, Any]:
+        """WooCommerce: Version1 controller create_item(): always ``active`` (the post status is 'publish'
+        whatever ``status`` was sent), the secret generated when none is given; then the data store's
+        create() marks it ``pending_delivery`` and the controller sends the ping."""
         hook = {
-            "topic": body.get("topic", "order.updated"),
-            "delivery_url": body["delivery_url"],
-            "secret": body.get("secret", WEBHOOK_SECRET),
+            "id": next(self._webhook_ids),
+            "name": name or _now().strftime("Webhook created on %b %d, %Y @ %I:%M %p"),  # prepare_item_for_database()
+            "status": "active",
+            # WC_Webhook::set_topic(): an invalid topic (after wc_clean, case kept) is stored as ''.
+            "topic": topic if is_valid_topic(topic) else "",
+            "delivery_url": delivery_url,
+            "secret": secret or _generate_password(),
+            "api_version": 3,
+            "failure_count": 0,
+            "pending_delivery": True,
+            "date_created_gmt": _fmt(_now()),
+            "date_modified_gmt": None,
         }
         self.webhooks.append(hook)
-        return json_response(hook, status=201)
+        return hook
+
+    def _save(self, hook: dict[str, Any], *, url_changed: bool = False) -> None:
+        """WooCommerce: WC_Webhook_Data_Store::update(): stamps date_modified, then pings when the webhook is
+        active and its URL changed or no ping has succeeded yet (``pending_delivery``)."""
+        hook["date_modified_gmt"] = _fmt(_now())
+        if hook["status"] == "active" and (url_changed or hook["pending_delivery"]):
+            self.deliver_ping(hook)
+
+    def deliver_ping(self, hook: dict[str, Any]) -> bool:
+        """WooCommerce: WC_Webhook::deliver_ping(): ``webhook_id=<id>`` posted with no signature and no X-WC
+        headers; only an answer of exactly 200 counts (then ``pending_delivery`` is cleared and saved). A
+        failed ping changes nothing else: it is not a failed delivery and the REST answer ignores it."""
+        headers = {
+            "User-Agent": USER_AGENT,
+            # WordPress posts a string body as is; cURL (what almost every host uses) labels it as a form.
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        status = self._post(hook["delivery_url"], f"webhook_id={hook['id']}".encode(), headers, PING_TIMEOUT_SECONDS)
+        self._log(hook, "ping", status)
+        if status != 200:
+            return False
+        hook["pending_delivery"] = False
+        hook["date_modified_gmt"] = _fmt(_now())  # save() -> update(): no second ping, pending is now false
+        return True
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int | None:
+        """POST without following redirects ('redirection' => 0); ``None`` for a transport error (WP_Error)."""
+        # Released while sending: the receiver may call back into this simulator.
+        self.lock.release()
+        try:
+            return httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False).status_code
+        except httpx.HTTPError:
+            return None
+        finally:
+            self.lock.acquire()
+
+    def _log(self, hook: dict[str, Any], kind: str, status: int | None) -> None:
+        self.webhook_log.append(
+            {
+                "webhook_id": hook["id"],
+                "kind": kind,
+                "url": hook["delivery_url"],
+                "topic": hook["topic"],
+                "status": status,
+            }
+        )
+
+    # ------------------------------------------------------------ deliveries
+    def deliver(self, order: dict[str, Any], topic: str) -> list[dict[str, Any]]:
+        """Deliver ``topic`` for ``order`` to every webhook that should get it, as WooCommerce does."""
+        # WooCommerce: WC_Webhook::should_deliver(): is_active() ('active' === status) and the topic's hooks.
+        targets = [hook for hook in self.webhooks if hook["status"] == "active" and hook["topic"] == topic]
+        return [self._deliver_one(hook, order) for hook in targets]
+
+    def _deliver_one(self, hook: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+        """WooCommerce: WC_Webhook::deliver(): the order's JSON now, signed, with the X-WC headers."""
+        body = wp_json_encode(order)
+        resource, _, event = hook["topic"].partition(".")
+        # get_new_delivery_id(): wp_hash( $id . strtotime( 'now' ) ), one-second resolution.
+        delivery_id = hmac.new(_SALT, f"{hook['id']}{int(_now().timestamp())}".encode(), hashlib.md5).hexdigest()
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Content-Type": "application/json",
+            "X-WC-Webhook-Source": HOME_URL,
+            "X-WC-Webhook-Topic": hook["topic"],
+            "X-WC-Webhook-Resource": resource,
+            "X-WC-Webhook-Event": event,
+            "X-WC-Webhook-Signature": generate_signature(body, hook["secret"]),
+            "X-WC-Webhook-ID": str(hook["id"]),
+            "X-WC-Webhook-Delivery-ID": delivery_id,
+        }
+        url = hook["delivery_url"]
+        self.lock.release()
+        try:
+            answer = httpx.post(url, content=body, headers=headers, timeout=DELIVERY_TIMEOUT_SECONDS)
+            status: int | None = answer.status_code
+            text = answer.text
+        except httpx.HTTPError as exc:
+            status, text = None, str(exc)
+        finally:
+            self.lock.acquire()
+        self._log(hook, "delivery", status)
+        self._log_delivery(hook, status)
+        # log_delivery() ends with save(): the data store's update(), which pings a pending webhook.
+        self._save(hook)
+        return {"webhook_id": hook["id"], "url": url, "status": status, "body": text}
+
+    @staticmethod
+    def _log_delivery(hook: dict[str, Any], status: int | None) -> None:
+        """WooCommerce: WC_Webhook::log_delivery(), "Track failures": 200 <= code < 303 is a success and
+        resets the count; anything else (another status, or a WP_Error whose code intval()s to 0) is
+        failed_delivery()."""
+        if status is not None and 200 <= status < 303:
+            hook["failure_count"] = 0
+            return
+        # WooCommerce: WC_Webhook::failed_delivery(): the count is compared *before* it grows, so the
+        # webhook is disabled by the failure that finds it already above 5 (the 7th in a row), and the
+        # count stays where it was. Nothing resets it but a success: not a PUT, not turning it back on.
+        failures = hook["failure_count"]
+        if failures > MAX_DELIVERY_FAILURES:
+            hook["status"] = "disabled"
+        else:
+            hook["failure_count"] = failures + 1
+
+    # ------------------------------------------------------------ REST: /wc/v3/webhooks
+    def list_webhooks(self, request: Request) -> Response:
+        """WooCommerce: Version1 controller get_items() and WC_Webhook_Data_Store::search_webhooks()."""
+        args = request.args
+        status = args.get("status", "all")
+        order = args.get("order", "desc")
+        orderby = args.get("orderby", "date")
+        try:
+            per_page = int(args.get("per_page", 10))
+            page = int(args.get("page", 1))
+        except ValueError:
+            return _error("rest_invalid_param", "Invalid parameter(s): per_page, page", 400)
+        bad = [
+            name
+            for name, ok in (
+                ("status", status in ("all", *STATUSES)),
+                ("order", order in ("asc", "desc")),
+                ("orderby", orderby in ("date", "id", "title")),
+                ("per_page", 1 <= per_page <= 100),
+                ("page", page >= 1),
+            )
+            if not ok
+        ]
+        if bad:
+            return _error("rest_invalid_param", f"Invalid parameter(s): {', '.join(bad)}", 400)
+        items = [hook for hook in self.webhooks if status == "all" or hook["status"] == status]
+        if args.get("search"):
+            needle = args["search"].lower()
+            items = [hook for hook in items if needle in hook["name"].lower()]
+        for key, keep in (("include", True), ("exclude", False)):
+            if args.get(key):
+                ids = {int(x) for x in args[key].split(",") if x.strip().isdigit()}
+                items = [hook for hook in items if (hook["id"] in ids) is keep]
+        sort_key = {"date": "date_created_gmt", "id": "id", "title": "name"}[orderby]
+        items.sort(key=lambda hook: (hook[sort_key], hook["id"]), reverse=order == "desc")
+        # get_items() sets the offset only when none is sent, so an ``offset`` parameter is ignored.
+        start = (page - 1) * per_page
+        total = len(items)
+        pages = math.ceil(total / per_page) if per_page > 1 else 1  # search_webhooks()'s max_num_pages
+        return json_response(
+            [self._webhook_json(hook) for hook in items[start : start + per_page]],
+            headers={"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)},
+        )
+
+    def get_webhook(self, request: Request, webhook_id: int) -> Response:
+        # Version1 get_item() -> prepare_item_for_response(): an unknown id is a 400 "ID is invalid.".
+        hook = self._find_webhook(webhook_id)
+        if hook is None:
+            return _error("woocommerce_rest_shop_webhook_invalid_id", "ID is invalid.", 400)
+        return json_response(self._webhook_json(hook))
+
+    def create_webhook_api(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        return self._create_from_request(body)
+
+    def _create_from_request(self, body: dict[str, Any]) -> Response:
+        """WooCommerce: Version1 controller create_item(), then deliver_ping() before it answers 201."""
+        missing = [name for name in ("topic", "delivery_url") if name not in body]
+        if missing:
+            return _error("rest_missing_callback_param", f"Missing parameter(s): {', '.join(missing)}", 400)
+        if "status" in body and body["status"] not in STATUSES:
+            return _error("rest_invalid_param", "Invalid parameter(s): status", 400)
+        if body.get("id"):
+            return _error("woocommerce_rest_shop_webhook_exists", "Cannot create existing shop_webhook.", 400)
+        topic = str(body.get("topic") or "")
+        if not topic or not is_valid_topic(topic.lower()):
+            return _error(
+                "woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic is required and must be valid.", 400
+            )
+        url = str(body.get("delivery_url") or "")
+        if not url or not is_valid_url(url):
+            return _error(
+                "woocommerce_rest_shop_webhook_invalid_delivery_url",
+                "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+                400,
+            )
+        hook = self._create_webhook(str(body.get("name") or ""), topic, url, str(body.get("secret") or ""))
+        answer = self._webhook_json(hook)  # prepared before the ping, as create_item() does
+        self.deliver_ping(hook)
+        return json_response(answer, status=201, headers={"Location": f"{HOME_URL}wp-json/wc/v3/webhooks/{hook['id']}"})
+
+    def update_webhook_api(self, request: Request, webhook_id: int) -> Response:
+        """WooCommerce: Version1 controller update_item(). The failure count is not touched: a webhook
+        turned back on after being disabled is disabled again by its next failed delivery."""
+        body = request.get_json(silent=True) or {}
+        if "status" in body and body["status"] not in STATUSES:  # the route's schema enum, checked first
+            return _error("rest_invalid_param", "Invalid parameter(s): status", 400)
+        hook = self._find_webhook(webhook_id)
+        if hook is None:
+            return _error("woocommerce_rest_shop_webhook_invalid_id", "ID is invalid.", 400)
+        changes: dict[str, Any] = {}
+        if body.get("topic"):
+            if not is_valid_topic(str(body["topic"]).lower()):
+                return _error("woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic must be valid.", 400)
+            changes["topic"] = body["topic"] if is_valid_topic(body["topic"]) else ""
+        if body.get("delivery_url"):
+            if not is_valid_url(str(body["delivery_url"])):
+                return _error(
+                    "woocommerce_rest_shop_webhook_invalid_delivery_url",
+                    "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+                    400,
+                )
+            changes["delivery_url"] = body["delivery_url"]
+        for key in ("secret", "status", "name"):
+            if body.get(key):
+                changes[key] = body[key]
+        url_changed = "delivery_url" in changes and changes["delivery_url"] != hook["delivery_url"]
+        hook.update(changes)
+        self._save(hook, url_changed=url_changed)
+        return json_response(self._webhook_json(hook))
+
+    def delete_webhook_api(self, request: Request, webhook_id: int) -> Response:
+        # WooCommerce: Version1 controller delete_item(): webhooks cannot be trashed, only deleted with force.
+        if request.args.get("force", "false").lower() not in ("true", "1"):
+            return _error("woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.", 501)
+        hook = self._find_webhook(webhook_id)
+        if hook is None:
+            return _error("woocommerce_rest_shop_webhook_invalid_id", "Invalid ID.", 404)
+        self.webhooks.remove(hook)
+        return json_response(self._webhook_json(hook))
+
+    # ------------------------------------------------------------ control endpoints
+    def sim_add_webhook(self, request: Request) -> Response:
+        body = request.get_json(force=True)
+        return self._create_from_request(
+            {"topic": "order.updated", "secret": WEBHOOK_SECRET, **{k: v for k, v in body.items() if k != "id"}}
+        )
 
     def sim_set_status(self, request: Request, order_id: int) -> Response:
         order = self.orders.get(order_id)
@@ -49,32 +498,3 @@ class WooWebhooks(WooShop):
         self._apply_order_change(order, {"status": body["status"]})
         deliveries = self.deliver(order, "order.updated") if body.get("deliver", True) else []
         return json_response({"order": order, "deliveries": deliveries})
-
-    def deliver(self, order: dict[str, Any], topic: str) -> list[dict[str, Any]]:
-        """Deliver a webhook as WooCommerce does: the order's JSON now, signed, with the X-WC headers."""
-        payload = json.dumps(order, default=json_default).encode()
-        results = []
-        for hook in self.webhooks:
-            if hook["topic"] != topic:
-                continue
-            signature = base64.b64encode(hmac.new(hook["secret"].encode(), payload, hashlib.sha256).digest()).decode()
-            headers = {
-                "Content-Type": "application/json",
-                "X-WC-Webhook-Source": "http://shop.local/",
-                "X-WC-Webhook-Topic": topic,
-                "X-WC-Webhook-Resource": "order",
-                "X-WC-Webhook-Event": topic.split(".")[1],
-                "X-WC-Webhook-Signature": signature,
-                "X-WC-Webhook-ID": "1",
-                "X-WC-Webhook-Delivery-ID": hashlib.md5(f"1{_now().timestamp()}".encode()).hexdigest(),  # noqa: S324
-            }
-            # Released while delivering: the receiver may call back into this simulator.
-            self.lock.release()
-            try:
-                answer = httpx.post(hook["delivery_url"], content=payload, headers=headers, timeout=30)
-                results.append({"url": hook["delivery_url"], "status": answer.status_code, "body": answer.text})
-            except httpx.HTTPError as exc:
-                results.append({"url": hook["delivery_url"], "status": None, "body": str(exc)})
-            finally:
-                self.lock.acquire()
-        return results
