@@ -29,7 +29,7 @@ NOTES = {
 
 
 def rows() -> list[Row]:
-    woo_sim = WooCommerceSimulator()
+    woo_sim = WooCommerceSimulator(local_mode=True)  # Basic auth over plain HTTP, on this machine only
     server = woo_sim.serve()
     try:
         with embedded_dynamodb() as endpoint:

@@ -136,7 +136,8 @@ def simulated_upstreams() -> Iterator[tuple[Any, Any]]:
     from local.simulators.topomer import TopomerSimulator
     from local.simulators.woocommerce import WooCommerceSimulator
 
-    topomer_sim, woo_sim = TopomerSimulator(), WooCommerceSimulator()
+    # The WooCommerce simulator in local mode: Basic auth over plain HTTP, on this machine only.
+    topomer_sim, woo_sim = TopomerSimulator(), WooCommerceSimulator(local_mode=True)
     servers = [topomer_sim.serve(), woo_sim.serve()]
     try:
         with embedded_dynamodb():

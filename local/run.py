@@ -19,13 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import httpx
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import template
+from local import setup_webhooks, template
 from local.apigw import LocalHttpApi
 from local.lambdas import FunctionPool
 from local.simulators import topomer as topomer_sim
 from local.simulators import woocommerce as woo_sim
+from woo_backend.errors import UpstreamError
+from woo_backend.services.webhooks import wanted_webhooks
 
 LOCAL_DEFAULTS = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -49,6 +52,7 @@ PASSED_THROUGH = (
     "WOOCOMMERCE_CONSUMER_KEY",
     "WOOCOMMERCE_CONSUMER_SECRET",
     "WOOCOMMERCE_WEBHOOK_SECRET",
+    "WEBHOOK_BASE_URL",
     "TOPOMER_URL",
     "TOPOMER_CLIENT_ID",
     "TOPOMER_CLIENT_SECRET",
@@ -62,6 +66,7 @@ PASSED_THROUGH = (
     "HOLD_TTL_MINUTES",
     "CAPTURE_RETRY_BASE_SECONDS",
     "CAPTURE_MAX_ATTEMPTS",
+    "BALANCE_CURRENCY",
     "POWERTOOLS_LOG_LEVEL",
     "MAIL_RATE_LIMIT_PER_HOUR",
     "MERCHANT_EMAIL",
@@ -83,12 +88,15 @@ class LocalSystem:
     api: LocalHttpApi | None = None
     pools: dict[str, FunctionPool] = field(default_factory=dict)
     stop_event: threading.Event = field(default_factory=threading.Event)
+    shop_sim: woo_sim.WooCommerceSimulator | None = None
 
     def start(self) -> None:
         for key, value in LOCAL_DEFAULTS.items():
             os.environ.setdefault(key, value)
         self._start_dynamodb()
         self._start_simulators()
+        # Where the shop delivers webhooks, and what the syncs check them against.
+        os.environ.setdefault("WEBHOOK_BASE_URL", f"http://127.0.0.1:{self.port}")
         environment = {key: os.environ[key] for key in PASSED_THROUGH if os.environ.get(key)}
         max_concurrency = int(os.environ.get("LOCAL_MAX_CONCURRENCY", "8"))
         for fn in template.functions().values():
@@ -102,6 +110,8 @@ class LocalSystem:
         threading.Thread(target=server.serve_forever, name="http-api", daemon=True).start()
         for pool in self.pools.values():
             pool.warm()  # a cold start that fails (missing setting) fails here, loudly
+        if self.shop_sim is not None:
+            self._register_webhooks()  # the API answers now: WooCommerce pings a webhook it creates
         if os.environ.get("LOCAL_SCHEDULES", "on") != "off":
             self._start_schedules()
         self.api.ready.set()
@@ -136,24 +146,36 @@ class LocalSystem:
             self.config["Seeded Topomer token"] = topomer_sim.SEED_TOKEN
             self.config["Seeded shopper"] = f"{topomer_sim.SEED_SHOPPER_ID} / {topomer_sim.SEED_SHOPPER_TOKEN}"
         if not os.environ.get("WOOCOMMERCE_URL"):
+            # Local mode: Basic auth over plain HTTP, which a real shop refuses (it wants TLS).
             sim = woo_sim.WooCommerceSimulator(
-                os.environ["WOOCOMMERCE_CONSUMER_KEY"], os.environ["WOOCOMMERCE_CONSUMER_SECRET"]
+                os.environ["WOOCOMMERCE_CONSUMER_KEY"],
+                os.environ["WOOCOMMERCE_CONSUMER_SECRET"],
+                local_mode=os.environ.get("WOO_SIM_LOCAL_MODE", "on") != "off",
             )
             server = sim.serve()
             self.servers.append(server)
             os.environ["WOOCOMMERCE_URL"] = f"http://127.0.0.1:{server.server_port}"
-            base = f"http://127.0.0.1:{self.port}"
-            for path in ("/credits/webhooks/order", "/balance/webhooks/order"):
-                sim.webhooks.append(
-                    {
-                        "topic": "order.updated",
-                        "delivery_url": base + path,
-                        "secret": os.environ["WOOCOMMERCE_WEBHOOK_SECRET"],
-                    }
-                )
+            self.shop_sim = sim
             self.config["Seeded order keys"] = ", ".join(o["order_key"] for o in sim.orders.values())
         self.config["Topomer"] = os.environ["TOPOMER_URL"]
         self.config["WooCommerce"] = os.environ["WOOCOMMERCE_URL"]
+
+    def _register_webhooks(self) -> None:
+        """The service's webhooks, created in the simulated shop as `make setup-webhooks` does in a real one."""
+        base, secret = os.environ["WEBHOOK_BASE_URL"], os.environ["WOOCOMMERCE_WEBHOOK_SECRET"]
+        try:
+            actions = setup_webhooks.setup(base, secret)
+        except UpstreamError as exc:
+            # The simulator outside its local mode refuses Basic auth over plain HTTP, as a real shop does.
+            print(f"webhooks not created through the REST API ({exc}); created by the simulator", file=sys.stderr)
+            for want in wanted_webhooks(base):
+                httpx.post(
+                    f"{os.environ['WOOCOMMERCE_URL']}/_sim/webhooks",
+                    json={"name": want.name, "topic": want.topic, "delivery_url": want.delivery_url, "secret": secret},
+                    timeout=30,
+                ).raise_for_status()
+            return
+        self.config["Webhooks"] = f"{len(actions)} ({', '.join(sorted({a.topic for a in actions}))}) to {base}"
 
     def _start_schedules(self) -> None:
         assert self.api is not None

@@ -204,7 +204,8 @@ def test_moved_total_gets_a_new_code_and_disables_the_old_coupon(promo_stack: Lo
     assert new.json()["percentage"] == "15"
     [retired] = coupon(promo_stack, old["code"])
     assert retired["status"] == "draft"
-    assert datetime.fromisoformat(retired["date_expires"]).replace(tzinfo=UTC) <= datetime.now(UTC)
+    # date_expires is in the shop's time zone; date_expires_gmt is the instant.
+    assert datetime.fromisoformat(retired["date_expires_gmt"]).replace(tzinfo=UTC) <= datetime.now(UTC)
     assert coupon(promo_stack, new.json()["code"])[0]["status"] == "publish"
     [registered] = topomer_promos(promo_stack, old["code"])
     assert registered["active"] is False

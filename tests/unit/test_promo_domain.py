@@ -175,7 +175,7 @@ def test_an_automatic_code_becomes_a_single_use_percent_coupon() -> None:
         "amount": "10",
         "individual_use": True,
         "usage_limit": 1,
-        "date_expires": "2026-11-25T10:00:00",
+        "date_expires": "2026-11-25T10:00:00Z",
         "minimum_amount": "100.00",
         "email_restrictions": ["a@example.com"],
         "status": "publish",
@@ -186,7 +186,7 @@ def test_an_inactive_code_is_a_drafted_expired_coupon() -> None:
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
     fields = coupon_fields(_code(active=False), now)
     assert fields["status"] == "draft"
-    assert fields["date_expires"] == "2026-11-23T11:59:59"
+    assert fields["date_expires"] == "2026-11-23T11:59:59Z"
 
 
 def test_a_side_behind_the_record_is_pending() -> None:

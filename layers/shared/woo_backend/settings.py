@@ -7,8 +7,10 @@ template sets ``<NAME>_PARAM`` to an SSM parameter name instead, read once with 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -73,10 +75,41 @@ class WooCommerceSettings(_Settings):
     @classmethod
     def from_env(cls) -> WooCommerceSettings:
         return cls(
-            url=env("WOOCOMMERCE_URL").rstrip("/"),
+            url=woocommerce_url(env("WOOCOMMERCE_URL")),
             consumer_key=secret("WOOCOMMERCE_CONSUMER_KEY"),
             consumer_secret=secret("WOOCOMMERCE_CONSUMER_SECRET"),
         )
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ::1: this machine, where nothing on the wire can read a secret."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def woocommerce_url(raw: str) -> str:
+    """``WOOCOMMERCE_URL`` without its trailing slash, refused unless ``https://`` (or plain HTTP to loopback).
+
+    WooCommerce accepts the consumer key and secret (Basic auth, or the query parameters) only over TLS:
+    includes/class-wc-rest-authentication.php, ``authenticate()`` tries Basic only when ``is_ssl()``, and
+    demands OAuth 1.0a signatures otherwise. Over ``http://`` every call would be answered 401.
+    """
+    url = raw.rstrip("/")
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme.lower() == "https" and host:
+        return url
+    if parts.scheme.lower() == "http" and is_loopback_host(host):
+        return url
+    raise ConfigurationError(
+        f"environment variable WOOCOMMERCE_URL must be an https:// URL, got {parts.scheme or '(no scheme)'}://"
+        f"{host or '(no host)'}: WooCommerce refuses its API keys without TLS (every call would be 401). "
+        "Plain http:// is accepted only for a loopback host (localhost, 127.0.0.0/8, ::1)."
+    )
 
 
 class WebhookSettings(_Settings):
@@ -149,6 +182,8 @@ class BalanceSettings(_Settings):
     hold_ttl_minutes: Decimal
     capture_retry_base_seconds: Decimal
     capture_max_attempts: int
+    # The currency Topomer balances are kept in: every payment is in it, and so must its order be.
+    currency: str = "EUR"
 
     @classmethod
     def from_env(cls) -> BalanceSettings:
@@ -157,12 +192,18 @@ class BalanceSettings(_Settings):
             raise ConfigurationError(
                 f"environment variable CAPTURE_MAX_ATTEMPTS must be a positive integer, got {attempts!r}"
             )
+        currency = env("BALANCE_CURRENCY", "EUR")
+        if len(currency) != 3 or not currency.isascii() or not currency.isupper() or not currency.isalpha():
+            raise ConfigurationError(
+                f"environment variable BALANCE_CURRENCY must be an ISO 4217 code such as EUR, got {currency!r}"
+            )
         return cls(
             table=env("PAYMENTS_TABLE"),
             hold_ttl_minutes=_positive_decimal("HOLD_TTL_MINUTES", "60"),
             # Zero is allowed: every sync run retries every pending step (the local default).
             capture_retry_base_seconds=_positive_decimal("CAPTURE_RETRY_BASE_SECONDS", "60", allow_zero=True),
             capture_max_attempts=int(attempts),
+            currency=currency,
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import html
+import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -54,6 +54,8 @@ class Order(WooModel):
     customer_id: int = 0
     payment_method: str = ""
     date_modified_gmt: str | None = None
+    # Set once, when the order first reaches a paid status, and kept (class-wc-order.php, maybe_set_date_paid()).
+    date_paid_gmt: str | None = None
     line_items: list[LineItem] = Field(default_factory=list)
     meta_data: list[MetaData] = Field(default_factory=list)
 
@@ -72,12 +74,33 @@ class Product(WooModel):
         return next((m.value for m in self.meta_data if m.key == key), None)
 
 
+class OrderNote(WooModel):
+    """An order note (``/orders/{id}/notes``); ``customer_note`` false is a note for the shop only."""
+
+    id: int
+    note: str = ""
+    customer_note: bool = False
+
+
 class Coupon(WooModel):
     id: int
     code: str
     amount: Decimal = Decimal("0")
     discount_type: str = "percent"
     status: str = "publish"
+    # The same instant twice: ``date_expires`` in the shop's time zone, ``date_expires_gmt`` in GMT.
+    date_expires: str | None = None
+    date_expires_gmt: str | None = None
+
+
+class Webhook(WooModel):
+    """A shop webhook as ``GET /webhooks`` shows it; ``status`` is active, paused or disabled."""
+
+    id: int
+    name: str = ""
+    status: str
+    topic: str = ""
+    delivery_url: str = ""
 
 
 _orders = TypeAdapter(list[Order])
@@ -127,8 +150,12 @@ class WooCommerceClient(UpstreamClient):
                 return
             page += 1
 
-    def write_object(self, method: str, path: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        response = self.request(method, path, json=dict(data))
+    def write_object(
+        self, method: str, path: str, data: Mapping[str, Any], *, repeatable: bool | None = None
+    ) -> dict[str, Any]:
+        """``repeatable=False``: sent once, never again after a 5xx or a lost answer (a status transition
+        WooCommerce Subscriptions refuses answers 500; repeating it changes nothing but the notes)."""
+        response = self.request(method, path, json=dict(data), repeatable=repeatable)
         return self.parse_as(response, TypeAdapter(dict[str, Any]))
 
     # -------------------------------------------------------------- orders
@@ -143,6 +170,16 @@ class WooCommerceClient(UpstreamClient):
     def update_order(self, order_id: int, data: Mapping[str, Any]) -> Order:
         # PUT sets absolute values, so a retry after a lost answer changes nothing more.
         return self.parse(self.request("PUT", f"/orders/{order_id}", json=dict(data)), Order)
+
+    # WooCommerce: includes/rest-api/Controllers/Version3/class-wc-rest-order-notes-controller.php. Notes are
+    # never deduplicated (a repeated POST makes a second note) and the list is not paged (all notes, newest first).
+    def order_notes(self, order_id: int) -> list[OrderNote]:
+        return self.parse_as(self.request("GET", f"/orders/{order_id}/notes"), TypeAdapter(list[OrderNote]))
+
+    def add_order_note(self, order_id: int, note: str) -> OrderNote:
+        """A private note (not sent to the customer); 201 with the note. Not repeated on a lost answer."""
+        response = self.request("POST", f"/orders/{order_id}/notes", json={"note": note, "customer_note": False})
+        return self.parse(response, OrderNote)
 
     # -------------------------------------------------------------- products
     def get_products(self, product_ids: list[int]) -> list[Product]:
@@ -163,15 +200,93 @@ class WooCommerceClient(UpstreamClient):
         return self.parse(self.request("PUT", f"/coupons/{coupon_id}", json=dict(data)), Coupon)
 
     def find_coupon(self, code: str) -> Coupon | None:
-        response = self.request("GET", "/coupons", params={"code": code})
-        items = self.parse_as(response, TypeAdapter(list[Coupon]))
-        return items[0] if items else None
+        """The (oldest) coupon with ``code``, a draft included, not a trashed one; ``None`` if there is none.
+
+        ``GET /coupons?code=`` cannot do it: it finds only a *published* coupon, whatever ``status`` says
+        (``wc_get_coupon_id_by_code()``, class-wc-coupon-data-store-cpt.php ``get_ids_by_code()``). So this
+        searches (``search`` is WP_Query's ``s``: LIKE on the code) in every status (``status=any``, honoured
+        by the v3 coupons controller's ``prepare_objects_query()`` since WooCommerce 6.2) and keeps the exact
+        matches. A leading "-" would make the term an exclusion (WP_Query::parse_search()), so it is left out
+        of the search term; a code of hyphens only is looked for among all coupons.
+        """
+        wanted = code.lower()  # WooCommerce stores codes lower-cased (wc_format_coupon_code())
+        term = code.lstrip("-")
+        found = [
+            Coupon.model_validate(raw)
+            for raw in self.paginate("/coupons", {"status": "any", **({"search": term} if term else {})})
+            if str(raw.get("code", "")).lower() == wanted
+        ]
+        return min(found, key=lambda coupon: coupon.id, default=None)
+
+    # -------------------------------------------------------------- webhooks
+    # WooCommerce: includes/rest-api/Controllers/Version3/class-wc-rest-webhooks-controller.php (its V1/V2
+    # parents do the work). ``secret`` is write-only: no answer ever carries it.
+    def list_webhooks(self) -> list[Webhook]:
+        """Every webhook of the shop, whatever its status (``status=all``)."""
+        return [Webhook.model_validate(raw) for raw in self.paginate("/webhooks", {"status": "all"})]
+
+    def create_webhook(self, *, name: str, topic: str, delivery_url: str, secret: str) -> Webhook:
+        """Created ``active`` whatever is asked; WooCommerce pings ``delivery_url`` before it answers.
+
+        Not repeated on a lost answer (POST): look the webhook up again instead (``setup_webhooks`` does).
+        """
+        body = {"name": name, "topic": topic, "delivery_url": delivery_url, "secret": secret}
+        return self.parse(self.request("POST", "/webhooks", json=body), Webhook)
+
+    def update_webhook(self, webhook_id: int, data: Mapping[str, Any]) -> Webhook:
+        """``PUT`` sets absolute values (``{"status": "active"}``), so repeating it changes nothing more."""
+        return self.parse(self.request("PUT", f"/webhooks/{webhook_id}", json=dict(data)), Webhook)
 
 
 # ------------------------------------------------------------------ webhooks
+# WordPress: wp-includes/formatting.php, wp_specialchars_decode($text, ENT_QUOTES). First the zero-padded
+# numeric forms are normalised (its $single_preg, $double_preg, $others_preg, applied in that order), then one
+# strtr() pass with its translation table: only these twelve spellings of ' " < > & are decoded, nothing else
+# (``&eacute;``, ``&apos;``, ``&#233;`` stay as they are), and ``&amp;lt;`` becomes ``&lt;``, not ``<``.
+_WP_ZERO_PADDED = (
+    (re.compile(r"&#0*39;"), "&#039;"),
+    (re.compile(r"&#x0*27;", re.IGNORECASE), "&#x27;"),
+    (re.compile(r"&#0*34;"), "&#034;"),
+    (re.compile(r"&#x0*22;", re.IGNORECASE), "&#x22;"),
+    (re.compile(r"&#0*60;"), "&#060;"),
+    (re.compile(r"&#0*62;"), "&#062;"),
+    (re.compile(r"&#0*38;"), "&#038;"),
+    (re.compile(r"&#x0*26;", re.IGNORECASE), "&#x26;"),
+)
+_WP_SPECIALCHARS = {
+    "&#039;": "'",
+    "&#x27;": "'",
+    "&quot;": '"',
+    "&#034;": '"',
+    "&#x22;": '"',
+    "&lt;": "<",
+    "&#060;": "<",
+    "&gt;": ">",
+    "&#062;": ">",
+    "&amp;": "&",
+    "&#038;": "&",
+    "&#x26;": "&",
+}
+# strtr() tries the longest key first at each position and never rescans what it replaced.
+_WP_SPECIALCHARS_PATTERN = re.compile("|".join(map(re.escape, sorted(_WP_SPECIALCHARS, key=len, reverse=True))))
+
+
+def wp_specialchars_decode(text: str) -> str:
+    """WordPress's ``wp_specialchars_decode($text, ENT_QUOTES)``, exactly (see the table above)."""
+    if "&" not in text:
+        return text
+    for pattern, replacement in _WP_ZERO_PADDED:
+        text = pattern.sub(replacement, text)
+    return _WP_SPECIALCHARS_PATTERN.sub(lambda found: _WP_SPECIALCHARS[found.group(0)], text)
+
+
 def webhook_signature(body: bytes, secret: str) -> str:
-    """``X-WC-Webhook-Signature``: base64 HMAC-SHA256 of the raw body; WooCommerce entity-decodes the secret."""
-    key = html.unescape(secret).encode()
+    """``X-WC-Webhook-Signature``: base64 HMAC-SHA256 of the raw body.
+
+    WooCommerce: includes/class-wc-webhook.php, ``WC_Webhook::generate_signature()`` keys the HMAC with
+    ``wp_specialchars_decode($secret, ENT_QUOTES)``, so ``a&amp;b`` signs as ``a&b`` but ``a&eacute;b`` as itself.
+    """
+    key = wp_specialchars_decode(secret).encode()
     return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
@@ -243,9 +243,27 @@ class PromoCode(BaseModel):
         }
 
 
-def woo_date(moment: datetime) -> str:
-    """WooCommerce's date format (UTC, no offset)."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+def coupon_date(moment: datetime) -> str:
+    """An instant as a coupon's ``date_expires``, the same instant whatever the shop's time zone.
+
+    WooCommerce reads ``date_expires`` in the site's time zone unless it is exactly
+    ``YYYY-MM-DDTHH:MM:SS`` followed by ``Z`` or ``+HH:MM`` (abstract-wc-data.php, ``set_date_prop()``; the
+    minutes of an offset are dropped by ``iso8601_timezone_to_offset()``), and ignores ``date_expires_gmt`` on
+    write (WC_Coupon has no setter for it). So: UTC, with ``Z``.
+    """
+    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment  # a naive moment is UTC here
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def coupon_expiry_confirmed(sent: str | None, answered_gmt: str | None) -> bool:
+    """Whether the coupon's ``date_expires_gmt`` (``YYYY-MM-DDTHH:MM:SS``, GMT) is the ``date_expires`` sent."""
+    if sent is None or answered_gmt is None:
+        return sent is None and answered_gmt is None
+    try:
+        answered = datetime.fromisoformat(answered_gmt).replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return datetime.fromisoformat(sent.replace("Z", "+00:00")) == answered
 
 
 def coupon_fields(code: PromoCode, now: datetime) -> dict[str, Any]:
@@ -259,13 +277,13 @@ def coupon_fields(code: PromoCode, now: datetime) -> dict[str, Any]:
         "amount": str(code.percentage),
         "individual_use": code.type is PromoType.AUTO,
         "usage_limit": code.usage_limit,
-        "date_expires": woo_date(datetime.fromisoformat(code.expires_at)) if code.expires_at else None,
+        "date_expires": coupon_date(datetime.fromisoformat(code.expires_at)) if code.expires_at else None,
         "minimum_amount": str(code.minimum_amount) if code.minimum_amount is not None else "",
         "email_restrictions": [code.email] if code.email else [],
         "status": "publish" if code.active else "draft",
     }
     if not code.active:
-        fields["date_expires"] = woo_date(now - timedelta(seconds=1))
+        fields["date_expires"] = coupon_date(now - timedelta(seconds=1))
     return fields
 
 
