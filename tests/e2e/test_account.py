@@ -263,12 +263,19 @@ def test_get_exchange_intervals_excludes_the_current_one(account_stack: LocalSta
     assert "1_month" not in ok(account_stack, "get_exchange_intervals", uid=2, subscription_id=502)
 
 
-def test_get_subscription_delivery(account_stack: LocalStack) -> None:
+def test_get_subscription_delivery_prices_from_the_zone_of_the_address(account_stack: LocalStack) -> None:
+    # Alice ships to Paris: the "France" zone. Free shipping needs 50.00 of items; her box is 30.00.
     methods = ok(account_stack, "get_subscription_delivery", subscription_id=501)
-    assert [m["method_id"] for m in methods] == ["flat_rate", "free_shipping", "local_pickup"]
+    assert [(m["method_id"], m["title"], m["price"]) for m in methods] == [
+        ("flat_rate:1", "Colissimo", "5.00"),
+        ("local_pickup:3", "Pick up at the shop", "0.00"),
+    ]
     assert all(set(m) == {"method_id", "title", "price", "price_html"} for m in methods)
-    assert methods[0]["price"] == "5.00"
     assert "5.00" in methods[0]["price_html"]
+    # Bob ships to Brussels: "Europe" (a continent zone), its disabled express rate left out.
+    assert [
+        (m["method_id"], m["price"]) for m in ok(account_stack, "get_subscription_delivery", uid=2, subscription_id=502)
+    ] == [("flat_rate:4", "12.50")]
 
 
 @pytest.mark.parametrize("action", ["get_exchange_products", "get_exchange_intervals", "get_subscription_delivery"])
@@ -331,8 +338,98 @@ def test_set_subscription_status_round_trip(account_stack: LocalStack) -> None:
     assert cancelled["meta_data"]["cancel_reason"] == "moving"
     assert subscription(account_stack, 501)["status"] == "pending-cancel"
     again = ok(account_stack, "set_subscription_status", subscription_id=501, new_status="cancel")
-    assert again["status"] == "pending-cancel"
+    assert again["status"] == "pending-cancel"  # a retry does not end the paid period
     refused(call(account_stack, "set_subscription_status", subscription_id=501, new_status="on-hold"), 409)
+    # Reactivated before the paid period ends: the next payment comes back.
+    assert ok(account_stack, "set_subscription_status", subscription_id=501, new_status="active")["status"] == "active"
+
+
+def new_subscription(stack: LocalStack, **fields: Any) -> dict[str, Any]:
+    response = httpx.post(f"{stack.woocommerce}/_sim/subscriptions", json=fields, timeout=10)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def gmt_in(delta: timedelta) -> str:
+    return (datetime.now(UTC).replace(microsecond=0) + delta).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def requests_to(stack: LocalStack, method: str, path: str) -> int:
+    log = httpx.get(f"{stack.woocommerce}/_sim/requests", timeout=10).json()
+    return sum(1 for r in log if r["method"] == method and r["path"] == f"/wp-json/wc/v3{path}")
+
+
+def test_cancel_keeps_the_paid_period(account_stack: LocalStack) -> None:
+    paid_until = subscription(account_stack, 501)["next_payment_date_gmt"]
+    answer = ok(account_stack, "set_subscription_status", subscription_id=501, new_status="cancel")
+    stored = subscription(account_stack, 501)
+    assert (stored["status"], stored["end_date_gmt"], stored["next_payment_date_gmt"]) == (
+        "pending-cancel",
+        paid_until,  # the customer keeps what they paid for
+        "",
+    )
+    assert answer["end_date"] == int(datetime.fromisoformat(paid_until).replace(tzinfo=UTC).timestamp())
+
+
+def test_cancel_of_an_on_hold_subscription_follows_cancel_order(account_stack: LocalStack) -> None:
+    # Put on hold by the customer, nothing unpaid: WC_Subscription::cancel_order() keeps the paid period.
+    paid_until = subscription(account_stack, 501)["next_payment_date_gmt"]
+    ok(account_stack, "set_subscription_status", subscription_id=501, new_status="on-hold")
+    assert ok(account_stack, "set_subscription_status", subscription_id=501, new_status="cancel")["status"] == (
+        "pending-cancel"
+    )
+    assert subscription(account_stack, 501)["end_date_gmt"] == paid_until
+    # On hold because its last renewal failed: it needs payment, so the cancel is immediate.
+    unpaid = new_subscription(account_stack, customer_id=1, status="on-hold")
+    renewal = {
+        "customer_id": 1,
+        "status": "failed",
+        "line_items": [{"product_id": 13}],
+        "meta_data": [{"key": "_subscription_renewal", "value": str(unpaid["id"])}],
+    }
+    httpx.post(f"{account_stack.woocommerce}/_sim/orders", json=renewal, timeout=10).raise_for_status()
+    answer = ok(account_stack, "set_subscription_status", subscription_id=unpaid["id"], new_status="cancel")
+    assert answer["status"] == "cancelled"
+    assert subscription(account_stack, unpaid["id"])["status"] == "cancelled"
+
+
+def test_cancel_without_prepaid_time_is_immediate(account_stack: LocalStack) -> None:
+    overdue = new_subscription(account_stack, customer_id=1, next_payment_date_gmt=gmt_in(timedelta(days=-2)))
+    answer = ok(account_stack, "set_subscription_status", subscription_id=overdue["id"], new_status="cancel")
+    assert answer["status"] == "cancelled"
+
+
+def test_a_refused_transition_is_409_with_woocommerce_words_and_no_retry(account_stack: LocalStack) -> None:
+    # PayPal Standard schedules its own payments: WooCommerce Subscriptions will not reactivate a pending
+    # cancellation paid with it, and says so only in a note (the HTTP answer is WordPress's generic 500).
+    sub = new_subscription(
+        account_stack,
+        customer_id=1,
+        status="pending-cancel",
+        payment_method="paypal",
+        next_payment_date_gmt="",
+        end_date_gmt=gmt_in(timedelta(days=10)),
+    )
+    httpx.delete(f"{account_stack.woocommerce}/_sim/requests", timeout=10).raise_for_status()
+    body = refused(
+        call(account_stack, "set_subscription_status", subscription_id=sub["id"], new_status="active"),
+        409,
+        "invalid_transition",
+    )
+    assert 'Unable to change subscription status to "active"' in body["error"]
+    assert requests_to(account_stack, "PUT", f"/subscriptions/{sub['id']}") == 1  # sent once, never blindly again
+    assert subscription(account_stack, sub["id"])["status"] == "pending-cancel"
+
+
+def test_a_transition_known_to_be_invalid_is_409_without_a_write(account_stack: LocalStack) -> None:
+    ended = new_subscription(account_stack, customer_id=1, status="on-hold", end_date_gmt=gmt_in(timedelta(days=-1)))
+    httpx.delete(f"{account_stack.woocommerce}/_sim/requests", timeout=10).raise_for_status()
+    refused(
+        call(account_stack, "set_subscription_status", subscription_id=ended["id"], new_status="active"),
+        409,
+        "invalid_transition",
+    )
+    assert requests_to(account_stack, "PUT", f"/subscriptions/{ended['id']}") == 0
 
 
 @pytest.mark.parametrize("new_status", ["cancelled", "expired", "ACTIVE", "", None])
@@ -342,10 +439,20 @@ def test_set_subscription_status_refuses_unknown_statuses(account_stack: LocalSt
 
 
 def test_set_next_delivery_date(account_stack: LocalStack) -> None:
+    before = subscription(account_stack, 501)["next_payment_date_gmt"]
     day = date.today() + timedelta(days=20)
     sub = ok(account_stack, "set_next_delivery_date", subscription_id=501, new_date=day.isoformat())
     assert datetime.fromtimestamp(sub["next_payment_date"], UTC).date() == day
-    assert subscription(account_stack, 501)["next_payment_date_gmt"].startswith(day.isoformat())
+    stored = subscription(account_stack, 501)["next_payment_date_gmt"]
+    assert stored == f"{day.isoformat()}T{before[11:]}"  # moved in the shop, time of day kept
+    assert requests_to(account_stack, "GET", "/subscriptions/501") >= 2  # read back after the write
+
+
+def test_set_next_delivery_date_stays_before_the_end(account_stack: LocalStack) -> None:
+    ending = new_subscription(account_stack, customer_id=1, end_date_gmt=gmt_in(timedelta(days=15)))
+    day = (date.today() + timedelta(days=30)).isoformat()
+    refused(call(account_stack, "set_next_delivery_date", subscription_id=ending["id"], new_date=day), 400, "bad_date")
+    assert subscription(account_stack, ending["id"])["next_payment_date_gmt"] == ending["next_payment_date_gmt"]
 
 
 @pytest.mark.parametrize(
@@ -390,15 +497,52 @@ def test_set_subscription_info(account_stack: LocalStack) -> None:
 
 
 def test_set_subscription_delivery_recalculates_totals(account_stack: LocalStack) -> None:
-    assert subscription(account_stack, 501)["total"] == "35.00"  # 30.00 + 5.00 flat rate
-    sub = ok(account_stack, "set_subscription_delivery", subscription_id=501, method_id="free_shipping")
-    assert sub["shipping_lines"][0]["method_id"] == "free_shipping"
+    assert subscription(account_stack, 501)["total"] == "35.00"  # 30.00 + 5.00 Colissimo
+    sub = ok(account_stack, "set_subscription_delivery", subscription_id=501, method_id="local_pickup:3")
+    line = sub["shipping_lines"][0]
+    assert (line["method_id"], line["instance_id"], line["total"]) == ("local_pickup", "3", "0.00")
     assert (sub["shipping_total"], sub["total"]) == ("0.00", "30.00")
     assert subscription(account_stack, 501)["total"] == "30.00"
+    back = ok(account_stack, "set_subscription_delivery", subscription_id=501, method_id="flat_rate")  # one rate
+    assert (back["shipping_lines"][0]["total"], back["total"]) == ("5.00", "35.00")
+    assert len(subscription(account_stack, 501)["shipping_lines"]) == 1
     refused(
         call(account_stack, "set_subscription_delivery", subscription_id=501, method_id="teleport"), 400, "bad_method"
     )
     refused(call(account_stack, "set_subscription_delivery", subscription_id=501, method_id="a b"), 400)
+
+
+def test_delivery_change_takes_the_price_of_the_matching_zone(account_stack: LocalStack) -> None:
+    berlin = {"first_name": "Alice", "last_name": "Martin", "city": "Berlin", "postcode": "10115", "country": "DE"}
+    sub = new_subscription(account_stack, customer_id=1, shipping=berlin)  # a 30.00 box, sold with Colissimo 5.00
+    methods = ok(account_stack, "get_subscription_delivery", subscription_id=sub["id"])
+    assert [(m["method_id"], m["price"]) for m in methods] == [("flat_rate:4", "12.50")]
+    # The French rates are not this address's: refused, nothing written.
+    refused(
+        call(account_stack, "set_subscription_delivery", subscription_id=sub["id"], method_id="local_pickup:3"), 400
+    )
+    changed = ok(account_stack, "set_subscription_delivery", subscription_id=sub["id"], method_id="flat_rate:4")
+    stored = subscription(account_stack, sub["id"])
+    assert [
+        (sl["method_id"], sl["instance_id"], sl["method_title"], sl["total"]) for sl in stored["shipping_lines"]
+    ] == [("flat_rate", "4", "Europe standard", "12.50")]
+    assert (stored["shipping_total"], stored["total"]) == ("12.50", "42.50")
+    assert changed["total"] == "42.50"
+
+
+def test_delivery_elsewhere_falls_back_to_the_rest_of_the_world_zone(account_stack: LocalStack) -> None:
+    boston = {"first_name": "Alice", "city": "Boston", "state": "MA", "postcode": "02108", "country": "US"}
+    sub = new_subscription(account_stack, customer_id=1, shipping=boston)
+    methods = ok(account_stack, "get_subscription_delivery", subscription_id=sub["id"])
+    assert [(m["method_id"], m["title"], m["price"]) for m in methods] == [("flat_rate:6", "International", "30.00")]
+
+
+def test_free_shipping_is_offered_from_its_minimum_amount(account_stack: LocalStack) -> None:
+    big = new_subscription(account_stack, customer_id=1, product_ids=[13, 14])  # 30.00 + 28.00 to Paris
+    methods = ok(account_stack, "get_subscription_delivery", subscription_id=big["id"])
+    assert ("free_shipping:2", "0.00") in [(m["method_id"], m["price"]) for m in methods]
+    sub = ok(account_stack, "set_subscription_delivery", subscription_id=big["id"], method_id="free_shipping:2")
+    assert (sub["shipping_total"], sub["total"]) == ("0.00", "58.00")
 
 
 def test_set_order_info(account_stack: LocalStack) -> None:

@@ -37,6 +37,7 @@ META_KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 MAX_META_ENTRIES = 50
 MAX_META_VALUE_LENGTH = 2000
 WOO_DATE = "%Y-%m-%dT%H:%M:%S"
+MYSQL_DATE = "%Y-%m-%d %H:%M:%S"
 
 
 # ------------------------------------------------------------------ errors
@@ -326,34 +327,145 @@ def meta_entries(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"key": key, "value": value} for key, value in meta.items()]
 
 
-# ------------------------------------------------------------------ subscriptions
-SUBSCRIPTION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    # requested -> (statuses it may come from, the WooCommerce status sent as ``transition_status``)
-    "active": (frozenset({"on-hold", "pending-cancel"}), "active"),
-    "on-hold": (frozenset({"active"}), "on-hold"),
-    "cancel": (frozenset({"active", "on-hold"}), "cancelled"),
+# ------------------------------------------------------------------ subscriptions: status
+# WooCommerce Subscriptions, includes/core/wcs-functions.php: wcs_get_subscription_ended_statuses().
+ENDED_STATUSES = frozenset({"cancelled", "trash", "expired", "switched", "pending-cancel"})
+# What a customer may ask for, from which statuses. The shop has the last word (WC_Subscription::can_be_updated_to()
+# also weighs the payment gateway's features and whether the products are still sold, which the REST API does
+# not show): a transition it refuses is answered 409 too, with its own words.
+CUSTOMER_TRANSITIONS: dict[str, frozenset[str]] = {
+    "active": frozenset({"on-hold", "pending-cancel"}),
+    "on-hold": frozenset({"active"}),
+    "cancel": frozenset({"active", "on-hold"}),
 }
+# Asked again for where it already is: nothing to send. A second "cancel" of a pending-cancel subscription is a
+# retry (a double click), not a request to end the paid period now as cancel_order() would.
 ALREADY = {"active": {"active"}, "on-hold": {"on-hold"}, "cancel": {"pending-cancel", "cancelled"}}
 CHANGEABLE = frozenset({"active", "on-hold"})
+# class-wc-subscription.php, update_status(): the note written when a transition is refused (or throws).
+REFUSAL_NOTE = "Unable to change subscription status to"
 
 
-def status_change(subscription: Mapping[str, Any], params: SetSubscriptionStatusParams) -> dict[str, Any] | None:
+class ChangeNotApplied(DomainError):
+    """WooCommerce answered a write but its state does not show the change."""
+
+    kind = ErrorKind.BAD_GATEWAY
+    code = "change_not_applied"
+
+
+def moment_of(value: Any) -> datetime | None:
+    """A WooCommerce GMT date (``T`` or space separated) as an aware datetime; empty -> None."""
+    stamp = timestamp(value)
+    return datetime.fromtimestamp(stamp, UTC) if stamp is not None else None
+
+
+def end_of_prepaid_term(subscription: Mapping[str, Any], now: datetime) -> datetime:
+    """``WC_Subscription::calculate_date( 'end_of_prepaid_term' )``: a future next payment, else a future end
+    date when a next payment exists but is past, else now (no prepaid time)."""
+    next_payment = moment_of(subscription.get("next_payment_date_gmt"))
+    end = moment_of(subscription.get("end_date_gmt"))
+    now = now.replace(microsecond=0)
+    if next_payment is not None and next_payment >= now:
+        return next_payment
+    if next_payment is None or end is None or end <= now:
+        return now
+    return end
+
+
+def _order_needs_payment(order: Mapping[str, Any]) -> bool:
+    # WooCommerce: WC_Order::needs_payment(): a pending or failed order with a total above zero.
+    try:
+        total = Decimal(str(order.get("total") or "0"))
+    except ArithmeticError:
+        total = Decimal("0")
+    return order.get("status") in ("pending", "failed") and total > 0
+
+
+def needs_payment(subscription: Mapping[str, Any], related_orders: Sequence[Mapping[str, Any]]) -> bool:
+    """``WC_Subscription::needs_payment()`` from the REST data: the subscription itself, its parent order, and
+    its last renewal order that is not an early renewal (``GET /subscriptions/{id}/orders`` gives both, each
+    with its ``order_type``)."""
+    if _order_needs_payment(subscription):
+        return True
+    parent = next((o for o in related_orders if o.get("order_type") == "parent_order"), None)
+    if parent is not None and (_order_needs_payment(parent) or parent.get("status") in ("on-hold", "cancelled")):
+        return True
+    renewals = [
+        o
+        for o in related_orders
+        if o.get("order_type") == "renewal_order"
+        and not any(m.get("key") == "_subscription_renewal_early" for m in o.get("meta_data", []))
+    ]
+    if not renewals:
+        return False
+    last = max(renewals, key=lambda o: (timestamp(o.get("date_created_gmt")) or 0, int(o.get("id") or 0)))
+    return _order_needs_payment(last) or last.get("status") in ("on-hold", "failed", "cancelled")
+
+
+def cancel_needs_orders(subscription: Mapping[str, Any]) -> bool:
+    """Whether deciding a cancel needs the related orders: only an on-hold subscription's does."""
+    return subscription.get("status") == "on-hold"
+
+
+def cancel_status(
+    subscription: Mapping[str, Any], now: datetime, related_orders: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    """The status a customer's cancel leads to, as ``WC_Subscription::cancel_order()`` (the shop's own My Account
+    "Cancel") decides: ``pending-cancel`` while prepaid time is left for an active subscription, or an on-hold
+    one that needs no payment; ``cancelled`` otherwise."""
+    status = subscription.get("status")
+    prepaid = end_of_prepaid_term(subscription, now) > now.replace(microsecond=0)
+    if prepaid and (status == "active" or (status == "on-hold" and not needs_payment(subscription, related_orders))):
+        return "pending-cancel"
+    return "cancelled"
+
+
+def status_change(
+    subscription: Mapping[str, Any],
+    params: SetSubscriptionStatusParams,
+    now: datetime,
+    related_orders: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any] | None:
     """The WooCommerce update for a status request; None when the subscription is already there.
 
-    A customer cancel goes through ``transition_status`` so the store applies its own rule (an active
-    subscription becomes ``pending-cancel`` until the paid period ends).
+    The status goes as ``transition_status``: WooCommerce Subscriptions' REST controller
+    (``prepare_object_for_database()``) hands it to ``WC_Subscription::update_status()``, which checks
+    ``can_be_updated_to()`` and applies the transition's own dates (a pending cancellation keeps the paid period
+    as its end date; a reactivation restores the next payment). ``status`` would only call ``set_status()``:
+    any status, no check, no date. ``update_status()`` takes the value as given, so the cancel target is
+    decided here the way ``cancel_order()`` decides it.
     """
     current = str(subscription.get("status"))
     if current in ALREADY[params.new_status]:
         return None
-    allowed, woo_status = SUBSCRIPTION_TRANSITIONS[params.new_status]
-    if current not in allowed:
+    if current not in CUSTOMER_TRANSITIONS[params.new_status]:
         raise InvalidTransition(f"a subscription that is {current} cannot be set to {params.new_status}")
-    change: dict[str, Any] = {"transition_status": woo_status}
+    if params.new_status == "active":
+        end = moment_of(subscription.get("end_date_gmt"))
+        if end is not None and end <= now:
+            raise InvalidTransition("this subscription has ended and cannot be reactivated")
+        target = "active"
+    elif params.new_status == "on-hold":
+        target = "on-hold"
+    else:
+        target = cancel_status(subscription, now, related_orders)
+    change: dict[str, Any] = {"transition_status": target}
     if params.reason:
         key = "cancel_reason" if params.new_status == "cancel" else "status_reason"
         change["meta_data"] = [{"key": key, "value": params.reason}]
     return change
+
+
+def refusal_message(notes: Iterable[Mapping[str, Any]], since: datetime) -> str | None:
+    """The note ``WC_Subscription::update_status()`` writes before it throws on a refused transition (the HTTP
+    answer is WordPress's generic 500 and does not carry it), when one was written since ``since``."""
+    floor = int(since.timestamp())
+    for note in notes:
+        text = str(note.get("note") or "")
+        written = timestamp(note.get("date_created_gmt")) or 0
+        if text.startswith(REFUSAL_NOTE) and written >= floor:
+            return text
+    return None
 
 
 def require_changeable(subscription: Mapping[str, Any]) -> None:
@@ -361,8 +473,15 @@ def require_changeable(subscription: Mapping[str, Any]) -> None:
         raise InvalidTransition(f"a subscription that is {subscription.get('status')} cannot be changed")
 
 
+# ------------------------------------------------------------------ subscriptions: dates
+def mysql_date(moment: datetime) -> str:
+    """The format ``WC_Subscription::update_dates()`` accepts (``wcs_is_datetime_mysql_format()``), in GMT."""
+    return moment.astimezone(UTC).strftime(MYSQL_DATE)
+
+
 def next_delivery(subscription: Mapping[str, Any], new_day: date, now: datetime) -> datetime:
-    """The new next payment moment: ``new_day`` at the current one's time of day, never in the past."""
+    """The new next payment moment: ``new_day`` at the current one's time of day, never in the past, and in the
+    order ``prepare_dates_for_update()`` demands (after the start and the trial end, before the end)."""
     require_changeable(subscription)
     if new_day < now.date():
         raise InvalidRequest("new_date must be today or later", code="validation_error")
@@ -370,7 +489,34 @@ def next_delivery(subscription: Mapping[str, Any], new_day: date, now: datetime)
     at = datetime.fromtimestamp(current, UTC).time() if current else time(9, 0)
     moment = datetime.combine(new_day, at, tzinfo=UTC)
     # Today at a time already gone: the store needs a future moment, so the next hour.
-    return moment if moment > now else (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    if moment <= now:
+        moment = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    end = moment_of(subscription.get("end_date_gmt"))
+    if end is not None and moment >= end:
+        raise InvalidRequest(
+            f"new_date must be before the subscription ends ({end.date().isoformat()})", code="bad_date"
+        )
+    for name in ("start_date_gmt", "trial_end_date_gmt"):
+        earlier = moment_of(subscription.get(name))
+        if earlier is not None and moment <= earlier:
+            raise InvalidRequest(
+                f"new_date must be after {earlier.date().isoformat()} ({name.removesuffix('_date_gmt')})",
+                code="bad_date",
+            )
+    return moment
+
+
+def next_delivery_change(moment: datetime) -> dict[str, Any]:
+    """``next_payment_date`` is the writable key (``*_date_gmt`` keys are answers only: a write ignores them)."""
+    return {"next_payment_date": mysql_date(moment)}
+
+
+def confirm_next_delivery(answer: Mapping[str, Any], moment: datetime) -> None:
+    stored = answer.get("next_payment_date_gmt")
+    if timestamp(stored) != int(moment.timestamp()):
+        raise ChangeNotApplied(
+            f"WooCommerce kept the next payment date at {stored or 'none'} instead of {woo_date(moment)}"
+        )
 
 
 def current_interval(subscription: Mapping[str, Any]) -> str:
@@ -436,38 +582,262 @@ def price_html(price: Decimal, currency: str) -> str:
     return f'<span class="woocommerce-Price-amount amount"><bdi>{amount}</bdi></span>'
 
 
-def delivery_methods(methods: Iterable[Mapping[str, Any]], currency: str) -> list[dict[str, Any]]:
-    shaped = []
-    for method in methods:
-        price = Decimal(str(method.get("cost") or "0"))
-        shaped.append(
-            {
-                "method_id": method["id"],
-                "title": method.get("title", ""),
-                "price": f"{price:.2f}",
-                "price_html": price_html(price, currency),
-            }
+# ------------------------------------------------------------------ delivery: shipping zones
+# WooCommerce: i18n/continents.php (the continent codes a zone location of type "continent" holds).
+CONTINENTS: dict[str, str] = {
+    country: continent
+    for continent, countries in {
+        "AF": "AO BF BI BJ BW CD CF CG CI CM CV DJ DZ EG EH ER ET GA GH GM GN GQ GW KE KM LR LS LY MA MG ML MR MU MW "
+        "MZ NA NE NG RE RW SC SD SH SL SN SO SS ST SZ TD TG TN TZ UG YT ZA ZM ZW",
+        "AN": "AQ BV GS HM TF",
+        "AS": "AE AF AM AZ BD BH BN BT CC CN CX CY GE HK ID IL IN IO IQ IR JO JP KG KH KP KR KW KZ LA LB LK MM MN MO "
+        "MV MY NP OM PH PK PS QA SA SG SY TH TJ TL TM TW UZ VN YE",
+        "EU": "AD AL AT AX BA BE BG BY CH CZ DE DK EE ES FI FO FR GB GG GI GR HR HU IE IM IS IT JE LI LT LU LV MC MD "
+        "ME MK MT NL NO PL PT RO RS RU SE SI SJ SK SM XK TR UA VA",
+        "NA": "AG AI AW BB BL BM BQ BS BZ CA CR CU CW DM DO GD GL GP GT HN HT JM KN KY LC MF MQ MS MX NI PA PM PR SV "
+        "SX TC TT US VC VG VI",
+        "OC": "AS AU CK FJ FM GU KI MH MP NC NF NR NU NZ PF PG PN PW SB TK TO TV UM VU WF WS",
+        "SA": "AR BO BR CL CO EC FK GF GY PE PY SR UY VE",
+    }.items()
+    for country in countries.split()
+}
+PLAIN_COST = re.compile(r"^\d+(\.\d+)?$")
+
+
+class ShippingZone(BaseModel):
+    """One zone as ``GET /shipping/zones``, ``.../{id}/locations`` and ``.../{id}/methods`` give it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    order: int = 0
+    locations: tuple[dict[str, Any], ...] = ()
+    methods: tuple[dict[str, Any], ...] = ()
+
+
+class DeliveryOption(BaseModel):
+    """A priced method instance of a zone: ``rate_id`` is WooCommerce's own rate id, ``<method_id>:<instance_id>``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rate_id: str
+    method_id: str
+    instance_id: int
+    title: str
+    price: Decimal
+
+
+def shipping_destination(subscription: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Country, state and postcode the subscription ships to (its shipping address; the billing one when the
+    shipping address has no country, as the shop's checkout does when shipping to the billing address)."""
+    address = subscription.get("shipping") or {}
+    if not str(address.get("country") or "").strip():
+        address = subscription.get("billing") or {}
+    return (
+        str(address.get("country") or "").strip().upper(),
+        str(address.get("state") or "").strip().upper(),
+        str(address.get("postcode") or ""),
+    )
+
+
+def normalize_postcode(postcode: str) -> str:
+    """WooCommerce: includes/wc-formatting-functions.php, wc_normalize_postcode(): no spaces or dashes, upper case."""
+    return re.sub(r"[\s\-]", "", postcode.strip().upper())
+
+
+def postcode_matches(postcode: str, rule: str) -> bool:
+    """WooCommerce: includes/wc-core-functions.php, wc_postcode_location_matcher() / wc_get_wildcard_postcodes():
+    an exact code, a ``prefix*`` wildcard, or a numeric ``min...max`` range. (Country-specific formatting of
+    wc_format_postcode() and ranges of letters are not modelled: the codes compare normalized.)"""
+    code = normalize_postcode(postcode)
+    if "..." in rule:
+        low, _, high = (part.strip() for part in rule.partition("..."))
+        if code.isdigit() and low.isdigit() and high.isdigit():
+            return int(low) <= int(code) <= int(high)
+        return False
+    wanted = re.sub(r"\s", "", rule.strip().upper())
+    candidates = {code, f"{code}*"} | {f"{code[:i]}*" for i in range(len(code))}
+    return wanted in candidates
+
+
+def matching_zone(zones: Sequence[ShippingZone], country: str, state: str, postcode: str) -> ShippingZone | None:
+    """WooCommerce: includes/data-stores/class-wc-shipping-zone-data-store.php, get_zone_id_from_package() (what
+    WC_Shipping_Zones::get_zone_matching_package() runs): a zone matches when one of its region locations
+    (country, ``COUNTRY:STATE``, continent) does, or it has none; a zone with postcode rules must also match one.
+    The lowest ``order`` wins, then the lowest id; nothing matched: zone 0, "the rest of the world"."""
+    continent = CONTINENTS.get(country, "")
+    candidates = []
+    for zone in zones:
+        if zone.id == 0:
+            continue
+        regions = [loc for loc in zone.locations if loc.get("type") != "postcode"]
+        postcodes = [loc for loc in zone.locations if loc.get("type") == "postcode"]
+        region_ok = not regions or any(
+            (loc.get("type") == "country" and loc.get("code") == country)
+            or (loc.get("type") == "state" and loc.get("code") == f"{country}:{state}")
+            or (loc.get("type") == "continent" and loc.get("code") == continent)
+            for loc in regions
         )
-    return shaped
+        postcode_ok = not postcodes or any(postcode_matches(postcode, str(loc.get("code", ""))) for loc in postcodes)
+        if region_ok and postcode_ok:
+            candidates.append(zone)
+    if candidates:
+        return min(candidates, key=lambda z: (z.order, z.id))
+    return next((z for z in zones if z.id == 0), None)
 
 
-def delivery_change(
-    subscription: Mapping[str, Any], methods: Sequence[Mapping[str, Any]], method_id: str
-) -> dict[str, Any]:
-    """The ``shipping_lines`` update that moves the subscription to ``method_id`` (the store recomputes totals)."""
+def _setting(method: Mapping[str, Any], key: str) -> str:
+    value = (method.get("settings") or {}).get(key) or {}
+    return str(value.get("value") if isinstance(value, Mapping) else value or "").strip()
+
+
+def items_amount(subscription: Mapping[str, Any], *, before_discounts: bool) -> Decimal:
+    key = "subtotal" if before_discounts else "total"
+    amount = Decimal("0")
+    for item in subscription.get("line_items", []):
+        try:
+            amount += Decimal(str(item.get(key) if item.get(key) not in (None, "") else item.get("total") or "0"))
+        except ArithmeticError:
+            continue
+    return amount.quantize(Decimal("0.01"))
+
+
+def delivery_options(zone: ShippingZone, subscription: Mapping[str, Any]) -> list[DeliveryOption]:
+    """The zone's enabled method instances with the price this subscription would pay, in the zone's order.
+
+    - ``flat_rate`` / ``local_pickup``: ``settings.cost`` when it is a plain amount (empty: free). A cost formula
+      (``[qty]``, ``[fee]``...) is left out: it depends on a cart this service does not rebuild.
+    - ``free_shipping`` (``WC_Shipping_Free_Shipping::is_available()``): no requirement, or ``min_amount`` /
+      ``either`` met by the subscription's items (after discounts, before them when ``ignore_discounts`` is
+      ``yes``; excluding tax); ``coupon`` / ``both`` need a coupon a renewal cannot carry: left out.
+    - Other method types (plugins) price themselves at checkout only: left out.
+    """
+    options = []
+    ordered = sorted(zone.methods, key=lambda m: (int(m.get("order") or 0), int(m.get("instance_id") or 0)))
+    for method in ordered:
+        if method.get("enabled") is not True:
+            continue
+        kind, instance = str(method.get("method_id", "")), int(method.get("instance_id") or 0)
+        title = str(method.get("title") or _setting(method, "title") or method.get("method_title") or kind)
+        if kind in ("flat_rate", "local_pickup"):
+            cost = _setting(method, "cost") or "0"
+            if not PLAIN_COST.match(cost):
+                continue
+            price = Decimal(cost)
+        elif kind == "free_shipping":
+            requires = _setting(method, "requires")
+            if requires in ("min_amount", "either"):
+                minimum = _setting(method, "min_amount") or "0"
+                if not PLAIN_COST.match(minimum):
+                    continue
+                before = _setting(method, "ignore_discounts") == "yes"
+                if items_amount(subscription, before_discounts=before) < Decimal(minimum):
+                    continue
+            elif requires:
+                continue
+            price = Decimal("0")
+        else:
+            continue
+        options.append(
+            DeliveryOption(rate_id=f"{kind}:{instance}", method_id=kind, instance_id=instance, title=title, price=price)
+        )
+    return options
+
+
+def delivery_methods(options: Iterable[DeliveryOption], currency: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "method_id": option.rate_id,
+            "title": option.title,
+            "price": f"{option.price:.2f}",
+            "price_html": price_html(option.price, currency),
+        }
+        for option in options
+    ]
+
+
+def choose_option(options: Sequence[DeliveryOption], method_id: str) -> DeliveryOption:
+    """``method_id`` is a rate id (``flat_rate:3``); a bare type (``flat_rate``) is accepted when the zone offers
+    exactly one instance of it."""
+    found = [o for o in options if o.rate_id == method_id]
+    if not found and ":" not in method_id:
+        found = [o for o in options if o.method_id == method_id]
+        if len(found) > 1:
+            raise InvalidRequest(
+                f"{method_id} has several rates here; give one of {', '.join(o.rate_id for o in found)}",
+                code="bad_method",
+            )
+    if not found:
+        raise InvalidRequest(f"no delivery method {method_id} for this address", code="bad_method")
+    return found[0]
+
+
+def delivery_change(subscription: Mapping[str, Any], option: DeliveryOption) -> dict[str, Any]:
+    """The ``shipping_lines`` update that puts the subscription on ``option`` at its price.
+
+    WooCommerce's REST controller (``set_item()`` / ``prepare_shipping_lines()``) sets a line's ``method_id``,
+    ``instance_id``, ``method_title`` and ``total`` as given, on the line whose ``id`` is sent (a line without
+    ``id`` is added, not swapped), and removes a line sent with a null ``method_id``; ``save_object()`` then
+    recalculates the totals. Renewals copy these lines, so this price is what each delivery costs.
+    """
     require_changeable(subscription)
-    method = next((m for m in methods if m["id"] == method_id), None)
-    if method is None:
-        raise InvalidRequest(f"no delivery method {method_id}", code="bad_method")
     line: dict[str, Any] = {
-        "method_id": method["id"],
-        "method_title": method.get("title", ""),
-        "total": method.get("cost") or "0.00",
+        "method_id": option.method_id,
+        "instance_id": str(option.instance_id),
+        "method_title": option.title,
+        "total": f"{option.price:.2f}",
     }
-    current = list(subscription.get("shipping_lines") or [])
-    if current and current[0].get("id"):
+    current = [sl for sl in subscription.get("shipping_lines") or [] if sl.get("id")]
+    if current:
         line["id"] = current[0]["id"]
-    return {"shipping_lines": [line]}
+    return {"shipping_lines": [line, *({"id": extra["id"], "method_id": None} for extra in current[1:])]}
+
+
+def confirm_delivery(answer: Mapping[str, Any], option: DeliveryOption) -> None:
+    lines = list(answer.get("shipping_lines") or [])
+    ok = (
+        len(lines) == 1
+        and lines[0].get("method_id") == option.method_id
+        and str(lines[0].get("instance_id")) == str(option.instance_id)
+        and _same_amount(lines[0].get("total"), option.price)
+    )
+    if not ok:
+        raise ChangeNotApplied("WooCommerce did not set the subscription's shipping line to the chosen method")
+
+
+def _same_amount(value: Any, amount: Decimal) -> bool:
+    try:
+        return Decimal(str(value)) == amount
+    except ArithmeticError:
+        return False
+
+
+# ------------------------------------------------------------------ confirming writes from WooCommerce's answer
+def confirm_status(answer: Mapping[str, Any], status: str) -> None:
+    if answer.get("status") != status:
+        raise ChangeNotApplied(f"WooCommerce kept the subscription {answer.get('status')} instead of {status}")
+
+
+def same_meta_value(stored: Any, sent: Any) -> bool:
+    """WordPress keeps meta as text: ``true`` reads back ``"1"``, ``false`` and ``null`` ``""``, ``3`` ``"3"``."""
+    if isinstance(sent, bool):
+        return stored in (sent, int(sent), "1" if sent else "", "true" if sent else "false", "0" if not sent else "1")
+    if sent is None:
+        return stored in (None, "")
+    return str(stored) == str(sent)
+
+
+def confirm_meta(answer: Mapping[str, Any], entries: Iterable[Mapping[str, Any]]) -> None:
+    stored = {m.get("key"): m.get("value") for m in answer.get("meta_data", [])}
+    missing = [e["key"] for e in entries if e["key"] not in stored or not same_meta_value(stored[e["key"]], e["value"])]
+    if missing:
+        raise ChangeNotApplied(f"WooCommerce did not store {', '.join(sorted(missing))}")
+
+
+def confirm_fields(answer: Mapping[str, Any], change: Mapping[str, Any], fields: Iterable[str]) -> None:
+    differ = [f for f in fields if f in change and str(answer.get(f, "")).lower() != str(change[f]).lower()]
+    if differ:
+        raise ChangeNotApplied(f"WooCommerce did not change {', '.join(differ)}")
 
 
 # ------------------------------------------------------------------ mail to the merchant

@@ -8,15 +8,18 @@ page by page.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from woo_backend.domain.account import (
+    DeliveryOption,
+    InvalidTransition,
     ListParams,
     MerchantMail,
     NoParams,
@@ -29,26 +32,45 @@ from woo_backend.domain.account import (
     SetSubscriptionInfoParams,
     SetSubscriptionStatusParams,
     SetUserInfoParams,
+    ShippingZone,
     SubscriptionParams,
     TooManyMails,
     UnknownObject,
+    cancel_needs_orders,
+    choose_option,
+    confirm_delivery,
+    confirm_fields,
+    confirm_meta,
+    confirm_next_delivery,
+    confirm_status,
     customer_changes,
     delivery_change,
     delivery_methods,
+    delivery_options,
     exchange_intervals,
     exchange_products,
     interval_change,
+    matching_zone,
     merchant_mail,
     meta_entries,
     next_delivery,
+    next_delivery_change,
     owned,
+    refusal_message,
     shape_customer,
     shape_order,
     shape_subscription,
+    shipping_destination,
     status_change,
-    woo_date,
 )
-from woo_backend.errors import DomainError, InvalidRequest, UpstreamNotFound, describe_validation_errors
+from woo_backend.errors import (
+    DomainError,
+    InvalidRequest,
+    UpstreamNotFound,
+    UpstreamRejected,
+    UpstreamUnavailable,
+    describe_validation_errors,
+)
 from woo_backend.observability import logger, metrics
 
 Json = dict[str, Any]
@@ -62,7 +84,9 @@ class AccountShop(Protocol):
 
     def get_object(self, path: str, params: Mapping[str, Any] | None = None) -> Json: ...
 
-    def write_object(self, method: str, path: str, data: Mapping[str, Any]) -> Json: ...
+    def write_object(
+        self, method: str, path: str, data: Mapping[str, Any], *, repeatable: bool | None = None
+    ) -> Json: ...
 
 
 class Mailer(Protocol):
@@ -122,7 +146,7 @@ class AccountService:
         self.quota = quota
         self.mail_limit_per_hour = mail_limit_per_hour
         self.clock = clock
-        self._shipping: tuple[list[Json], float] | None = None
+        self._zones: tuple[list[ShippingZone], float] | None = None
 
     # -------------------------------------------------------------- dispatch
     def dispatch(self, uid: int, name: str, fields: Mapping[str, Any]) -> Any:
@@ -223,63 +247,146 @@ def get_exchange_intervals(service: AccountService, uid: int, params: Subscripti
     return exchange_intervals(subscription, _products_of(service, subscription)) or EMPTY
 
 
-def _shipping_methods(service: AccountService) -> list[Json]:
-    """The shop's delivery methods, kept a few minutes per container: they change with the shop's
-    settings, not with each request."""
+def _shipping_zones(service: AccountService) -> list[ShippingZone]:
+    """The shop's shipping zones with their locations and method instances (where the prices are), kept a few
+    minutes per container: they change with the shop's settings, not with each request."""
     now = time.monotonic()
-    cached = service._shipping
+    cached = service._zones
     if cached is None or cached[1] <= now:
-        items, _, _ = service.shop.list_page("/shipping_methods")
-        cached = service._shipping = (items, now + SHIPPING_CACHE_SECONDS)
+        listed, _, _ = service.shop.list_page("/shipping/zones")
+        zones = []
+        for raw in listed:
+            zone_id = int(raw["id"])
+            # Zone 0 ("the rest of the world") has no locations: WooCommerce cannot store any for it.
+            locations = [] if zone_id == 0 else service.shop.list_page(f"/shipping/zones/{zone_id}/locations")[0]
+            methods, _, _ = service.shop.list_page(f"/shipping/zones/{zone_id}/methods")
+            zones.append(
+                ShippingZone(
+                    id=zone_id, order=int(raw.get("order") or 0), locations=tuple(locations), methods=tuple(methods)
+                )
+            )
+        cached = service._zones = (zones, now + SHIPPING_CACHE_SECONDS)
     return cached[0]
 
 
-@action("get_subscription_delivery", SubscriptionParams, "Delivery methods the subscription can switch to.")
+def _delivery_options(service: AccountService, subscription: Json) -> list[DeliveryOption]:
+    zone = matching_zone(_shipping_zones(service), *shipping_destination(subscription))
+    return delivery_options(zone, subscription) if zone is not None else []
+
+
+@action(
+    "get_subscription_delivery",
+    SubscriptionParams,
+    "Delivery methods for the subscription's shipping address, priced by the shop's matching shipping zone.",
+)
 def get_subscription_delivery(service: AccountService, uid: int, params: SubscriptionParams) -> Any:
     subscription = service.subscription(uid, params.subscription_id)
-    return delivery_methods(_shipping_methods(service), str(subscription.get("currency", ""))) or EMPTY
+    options = _delivery_options(service, subscription)
+    return delivery_methods(options, str(subscription.get("currency", ""))) or EMPTY
 
 
 # ------------------------------------------------------------------ writes
+# Every write is confirmed before the customer hears "done": from WooCommerce's answer when it carries the
+# changed fields (it answers the object as saved), by reading it back otherwise.
 @action("set_user_info", SetUserInfoParams, "Update account data (email, password, names) and meta.", writes=True)
 def set_user_info(service: AccountService, uid: int, params: SetUserInfoParams) -> Json:
     changes = customer_changes(params)
     try:
-        return shape_customer(service.shop.write_object("PUT", f"/customers/{uid}", changes))
+        answer = service.shop.write_object("PUT", f"/customers/{uid}", changes)
     except UpstreamNotFound:
         raise UnknownObject(f"no customer {uid}", code="unknown_customer") from None
+    confirm_fields(answer, changes, ("email", "first_name", "last_name"))
+    confirm_meta(answer, changes.get("meta_data", []))
+    return shape_customer(answer)
 
 
-def _change_subscription(
-    service: AccountService, uid: int, subscription_id: int, plan: Callable[[Json], Json | None]
-) -> Json:
-    """Read the customer's subscription, plan the change from it, and send it (nothing to send: as is)."""
-    subscription = service.subscription(uid, subscription_id)
-    change = plan(subscription)
-    if not change:
-        return shape_subscription(subscription)
-    return shape_subscription(service.shop.write_object("PUT", f"/subscriptions/{subscription_id}", change))
+def _subscription_path(subscription_id: int) -> str:
+    return f"/subscriptions/{subscription_id}"
 
 
 @action(
     "set_subscription_status",
     SetSubscriptionStatusParams,
-    "Set the status: active, on-hold or cancel (reason kept in the subscription meta).",
+    "Set the status: active, on-hold or cancel (reason kept in the subscription meta). A cancel keeps the paid "
+    "period (pending-cancel) when the shop's own cancel would.",
     writes=True,
 )
 def set_subscription_status(service: AccountService, uid: int, params: SetSubscriptionStatusParams) -> Json:
-    return _change_subscription(service, uid, params.subscription_id, lambda sub: status_change(sub, params))
+    subscription = service.subscription(uid, params.subscription_id)
+    path = _subscription_path(params.subscription_id)
+    related: list[Json] = []
+    if params.new_status == "cancel" and cancel_needs_orders(subscription):
+        related, _, _ = service.shop.list_page(f"{path}/orders", {"per_page": 100})
+    change = status_change(subscription, params, service.clock(), related)
+    if change is None:
+        return shape_subscription(subscription)
+    target = str(change["transition_status"])
+    sent_at = service.clock()
+    try:
+        # Sent once: a refused transition answers 500, and sending it again only adds refusal notes.
+        answer = service.shop.write_object("PUT", path, change, repeatable=False)
+    except UpstreamUnavailable as exc:
+        answer = _after_failed_transition(service, path, target, sent_at, exc)
+    confirm_status(answer, target)
+    confirm_meta(answer, change.get("meta_data", []))
+    return shape_subscription(answer)
+
+
+# What the HTTP client says of a non-repeatable request WooCommerce answered 500 (an exception nobody caught:
+# WordPress's fatal error handler). A 502/504 from a proxy, or no answer, says nothing about a refusal.
+ANSWERED_500 = re.compile(r"\banswered 500\b")
+
+
+def _after_failed_transition(
+    service: AccountService, path: str, target: str, sent_at: datetime, failure: UpstreamUnavailable
+) -> Json:
+    """A status write that failed: the subscription read back says whether it landed (a lost answer); if not,
+    the refusal note ``WC_Subscription::update_status()`` writes before throwing says why (WordPress answers
+    an uncaught exception with a generic 500 that does not)."""
+    current = service.shop.get_object(path)
+    if current.get("status") == target:
+        return current
+    notes, _, _ = service.shop.list_page(f"{path}/notes")
+    message = refusal_message(notes, since=sent_at - timedelta(seconds=5))
+    if message is not None:
+        raise InvalidTransition(f"WooCommerce: {message}")
+    if ANSWERED_500.search(str(failure)):
+        raise InvalidTransition(f"WooCommerce refused to change the subscription to {target}")
+    raise failure
 
 
 @action(
     "set_next_delivery_date", SetNextDeliveryDateParams, "Move the next delivery to new_date (YYYY-MM-DD).", writes=True
 )
 def set_next_delivery_date(service: AccountService, uid: int, params: SetNextDeliveryDateParams) -> Json:
-    def plan(subscription: Json) -> Json:
-        moment = next_delivery(subscription, params.new_date, service.clock())
-        return {"next_payment_date_gmt": woo_date(moment)}
+    subscription = service.subscription(uid, params.subscription_id)
+    moment = next_delivery(subscription, params.new_date, service.clock())
+    path = _subscription_path(params.subscription_id)
+    try:
+        service.shop.write_object("PUT", path, next_delivery_change(moment))
+    except UpstreamRejected as exc:
+        if exc.status != 400:
+            raise
+        # update_dates() refused the date (WooCommerce Subscriptions answers 400 woocommerce_rest_invalid_payment_data).
+        raise InvalidTransition(
+            "WooCommerce refused this date for the subscription's schedule", code="date_refused"
+        ) from None
+    # Read back: a shop that ignored the key (older WooCommerce Subscriptions, or *_gmt keys) still answers 200.
+    stored = service.shop.get_object(path)
+    confirm_next_delivery(stored, moment)
+    return shape_subscription(stored)
 
-    return _change_subscription(service, uid, params.subscription_id, plan)
+
+def _change_subscription(
+    service: AccountService, uid: int, subscription_id: int, plan: Callable[[Json], Json | None]
+) -> tuple[Json, Json | None]:
+    """Read the customer's subscription, plan the change from it, and send it. Returns WooCommerce's answer
+    and the change sent (None: nothing to send, the subscription as read)."""
+    subscription = service.subscription(uid, subscription_id)
+    change = plan(subscription)
+    if not change:
+        return subscription, None
+    return service.shop.write_object("PUT", _subscription_path(subscription_id), change), change
 
 
 @action("set_new_interval", SetNewIntervalParams, "Switch the delivery interval (4_week, 2_month...).", writes=True)
@@ -287,13 +394,18 @@ def set_new_interval(service: AccountService, uid: int, params: SetNewIntervalPa
     def plan(subscription: Json) -> Json:
         return interval_change(subscription, _products_of(service, subscription), params.new_interval)
 
-    return _change_subscription(service, uid, params.subscription_id, plan)
+    answer, change = _change_subscription(service, uid, params.subscription_id, plan)
+    if change:
+        confirm_fields(answer, change, ("billing_interval", "billing_period"))
+    return shape_subscription(answer)
 
 
 @action("set_order_info", SetOrderInfoParams, "Update the order's meta with key: value pairs.", writes=True)
 def set_order_info(service: AccountService, uid: int, params: SetOrderInfoParams) -> Json:
     service.order(uid, params.order_id)
-    order = service.shop.write_object("PUT", f"/orders/{params.order_id}", {"meta_data": meta_entries(params.info)})
+    entries = meta_entries(params.info)
+    order = service.shop.write_object("PUT", f"/orders/{params.order_id}", {"meta_data": entries})
+    confirm_meta(order, entries)
     return shape_order(order, service._subscriptions_of(uid))
 
 
@@ -304,22 +416,31 @@ def set_order_info(service: AccountService, uid: int, params: SetOrderInfoParams
     writes=True,
 )
 def set_subscription_info(service: AccountService, uid: int, params: SetSubscriptionInfoParams) -> Json:
-    return _change_subscription(
-        service, uid, params.subscription_id, lambda _: {"meta_data": meta_entries(params.info)}
-    )
+    entries = meta_entries(params.info)
+    answer, _ = _change_subscription(service, uid, params.subscription_id, lambda _: {"meta_data": entries})
+    confirm_meta(answer, entries)
+    return shape_subscription(answer)
 
 
 @action(
     "set_subscription_delivery",
     SetSubscriptionDeliveryParams,
-    "Switch the delivery method; the subscription's totals are recalculated.",
+    "Switch the delivery method (a method_id from get_subscription_delivery): the shipping line takes that "
+    "method's price in the zone of the subscription's address, and WooCommerce recalculates the totals.",
     writes=True,
 )
 def set_subscription_delivery(service: AccountService, uid: int, params: SetSubscriptionDeliveryParams) -> Json:
-    def plan(subscription: Json) -> Json:
-        return delivery_change(subscription, _shipping_methods(service), params.method_id)
+    chosen: list[DeliveryOption] = []
 
-    return _change_subscription(service, uid, params.subscription_id, plan)
+    def plan(subscription: Json) -> Json:
+        option = choose_option(_delivery_options(service, subscription), params.method_id)
+        chosen.append(option)
+        return delivery_change(subscription, option)
+
+    answer, change = _change_subscription(service, uid, params.subscription_id, plan)
+    if change:
+        confirm_delivery(answer, chosen[0])
+    return shape_subscription(answer)
 
 
 # ------------------------------------------------------------------ more
