@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from woo_backend.api import create_resolver, error_response, http_entrypoint, json_response
-from woo_backend.domain.balance import Authorization, parse_amount
+from woo_backend.domain.balance import Authorization, PaymentStatus, check_capturable, check_currency, parse_amount
 from woo_backend.dynamo import dynamodb_client
 from woo_backend.errors import Unauthorized
 from woo_backend.observability import logger
@@ -51,7 +51,14 @@ class AuthorizeRequest(BaseModel):
 
     token: StrictStr = Field(min_length=1, max_length=512)
     order_id: StrictInt = Field(gt=0)
-    amount: StrictStr | StrictInt = Field(description='a decimal string with at most two decimals, e.g. "12.50"')
+    amount: StrictStr | StrictInt = Field(
+        description='the order\'s total exactly: a decimal string with at most two decimals, e.g. "12.50"'
+    )
+    currency: StrictStr | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217; optional, and when sent it must be the one Topomer balances are in (BALANCE_CURRENCY)",
+    )
 
 
 class AuthorizeCommand(BaseModel):
@@ -88,6 +95,8 @@ def authorize(request: AuthorizeRequest, idempotency_key: IdempotencyKey = None)
     if idempotency_key is None:
         return error_response(400, "missing_idempotency_key", "send an Idempotency-Key header with every payment")
     amount = str(parse_amount(request.amount))  # a bad amount is refused before any key is claimed
+    # So is another currency: the one accepted is the configured one, so it takes no part in the key's payload.
+    check_currency(request.currency, service.settings.currency)
     logger.append_keys(order_id=request.order_id)
     idempotency_config.register_lambda_context(app.lambda_context)
     command = AuthorizeCommand(
@@ -110,7 +119,9 @@ def get_payment(payment_id: PaymentId, token: TopomerToken = None) -> Response[s
 @app.post("/balance/v1/payments/<payment_id>/capture")
 def capture(payment_id: PaymentId, token: TopomerToken = None) -> Response[str]:
     payment = service.capture(payment_id, _token(token))
-    return json_response(200 if payment.status.value == "captured" else 202, payment.public())
+    if payment.status is PaymentStatus.NEEDS_ATTENTION:
+        check_capturable(payment)  # 409 payment_needs_attention, with the reason
+    return json_response(200 if payment.status is PaymentStatus.CAPTURED else 202, payment.public())
 
 
 @app.post("/balance/v1/payments/<payment_id>/void")

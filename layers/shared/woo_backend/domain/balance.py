@@ -6,6 +6,11 @@ three recorded steps run one after the other: ``debit`` (write the new balance),
 ``record_order``. Each step is marked before it runs and after it succeeds; a step found marked but not
 finished is run again, and the debit first checks Topomer's balance to tell "already applied" from
 "never applied".
+
+A payment is bound to its WooCommerce order: it is authorized only for an order that exists, is not
+paid yet, is in the payment's currency and totals exactly the amount; and before the debit the order is
+checked again. A mismatch stops the capture (``needs_attention`` with a ``reason``) and runs one more
+recorded step, ``hold_order``: the order is put on hold with a note, so the shop sees it.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ class StepName(StrEnum):
     DEBIT = "debit"
     EXPIRE_TOKEN = "expire_token"  # noqa: S105 (a step name, not a secret)
     RECORD_ORDER = "record_order"
+    # Not a capture step: run instead of the capture when the order does not match the payment.
+    HOLD_ORDER = "hold_order"
 
 
 CAPTURE_STEPS: tuple[StepName, ...] = (StepName.DEBIT, StepName.EXPIRE_TOKEN, StepName.RECORD_ORDER)
@@ -88,6 +95,34 @@ class PaymentNotCapturable(Conflict):
     code = "payment_not_capturable"
 
 
+class PaymentNeedsAttention(PaymentNotCapturable):
+    """The capture stopped and waits for a person (the payment's ``reason`` or steps say why)."""
+
+    code = "payment_needs_attention"
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+
+
+class OrderAlreadyPaid(Conflict):
+    code = "order_already_paid"
+
+
+class OrderNotPayable(Conflict):
+    code = "order_not_payable"
+
+
+class AmountMismatch(DomainError):
+    kind = ErrorKind.SEMANTIC
+    code = "amount_mismatch"
+
+
+class CurrencyMismatch(DomainError):
+    kind = ErrorKind.SEMANTIC
+    code = "currency_mismatch"
+
+
 # ------------------------------------------------------------------ models
 class Step(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -118,6 +153,10 @@ class Payment(BaseModel):
     # The debit's arithmetic, recorded before the call: Topomer's balance then, and the one written.
     balance_before: Decimal | None = None
     balance_after: Decimal | None = None
+    # Payments authorized before currencies were recorded have none: they are in the configured one.
+    currency: str | None = None
+    # Why the capture stopped for a person (``<code>: <explanation>``), when the order did not match.
+    reason: str | None = None
 
     def step(self, name: StepName) -> Step:
         return self.steps.get(name, Step())
@@ -129,11 +168,17 @@ class Payment(BaseModel):
             "order_id": self.order_id,
             "user_id": self.user_id,
             "amount": money(self.amount),
+            **({"currency": self.currency} if self.currency else {}),
             "status": self.status.value,
+            **({"reason": self.reason} if self.reason else {}),
             "created_at": self.created_at,
             "hold_expires_at": self.hold_expires_at,
             "captured_at": self.captured_at,
-            "steps": {name.value: self.step(name).model_dump(mode="json", exclude_none=True) for name in CAPTURE_STEPS},
+            "steps": {
+                name.value: self.step(name).model_dump(mode="json", exclude_none=True)
+                for name in (*CAPTURE_STEPS, StepName.HOLD_ORDER)
+                if name in CAPTURE_STEPS or name in self.steps
+            },
         }
 
 
@@ -156,6 +201,7 @@ class Authorization(BaseModel):
     status: PaymentStatus
     amount: str
     available_after: str
+    currency: str | None = None  # absent from answers recorded before currencies were
     created: bool = True
 
 
@@ -219,6 +265,15 @@ def plan_debit(payment: Payment, current_balance: Decimal) -> tuple[DebitDecisio
     return DebitDecision.DRIFTED, payment.balance_before, payment.balance_after
 
 
+def debit_unstarted(payment: Payment) -> bool:
+    """A capture under way whose debit was never recorded as started: checking its order may still stop it."""
+    return (
+        payment.status is PaymentStatus.CAPTURE_PENDING
+        and payment.balance_before is None
+        and payment.step(StepName.DEBIT).status is not StepStatus.DONE
+    )
+
+
 def next_step(payment: Payment) -> StepName | None:
     for name in CAPTURE_STEPS:
         if payment.step(name).status is not StepStatus.DONE:
@@ -247,7 +302,85 @@ def check_voidable(payment: Payment) -> None:
 def check_capturable(payment: Payment) -> None:
     if payment.status in CAPTURABLE or payment.status is PaymentStatus.CAPTURED:
         return
+    if payment.status is PaymentStatus.NEEDS_ATTENTION:
+        why = payment.reason or "a capture step failed too often or Topomer's balance moved; see the payment's steps"
+        raise PaymentNeedsAttention(f"the capture was stopped for a person: {why}")
     raise PaymentNotCapturable(f"payment is {payment.status.value} and cannot be captured")
+
+
+# ------------------------------------------------------------------ the payment's order
+# WooCommerce: includes/wc-order-functions.php, wc_get_is_paid_statuses() (what WC_Order::is_paid() tests).
+PAID_STATUSES = frozenset({"processing", "completed"})
+# Orders that will not be paid any more (WooCommerce's ``valid_order_statuses_for_payment`` are pending and
+# failed; on-hold is where a shop waits for a payment).
+CLOSED_STATUSES = frozenset({"cancelled", "refunded", "trash"})
+# Statuses a mismatched order is left in: already held, or already not going ahead.
+NOT_HELD_STATUSES = frozenset({"on-hold", "failed"}) | CLOSED_STATUSES
+ORDER_GONE = "order_not_found: WooCommerce no longer has this order"
+
+
+def check_currency(requested: str | None, configured: str) -> str:
+    """The payment's currency: the one Topomer balances are in; a request may only name that one."""
+    if requested is not None and requested != configured:
+        raise CurrencyMismatch(f"Topomer balances are in {configured}; a payment in {requested} is not possible")
+    return configured
+
+
+def check_order_payable(
+    *,
+    order_id: int,
+    status: str,
+    date_paid_gmt: str | None,
+    total: Decimal,
+    order_currency: str,
+    amount: Decimal,
+    currency: str,
+) -> None:
+    """Refuse an authorization for an order that is paid, closed, in another currency or of another total.
+
+    Paid is WooCommerce's own meaning: a paid status (``is_paid()``), or a ``date_paid``, which WooCommerce
+    sets once, when the order first reaches a paid status, and keeps (an order paid then put on hold is paid).
+    """
+    if status in PAID_STATUSES or date_paid_gmt:
+        raise OrderAlreadyPaid(f"order {order_id} is already paid (status {status})")
+    if status in CLOSED_STATUSES:
+        raise OrderNotPayable(f"order {order_id} is {status} and cannot be paid")
+    if order_currency.upper() != currency:
+        raise CurrencyMismatch(f"order {order_id} is in {order_currency or 'no currency'}; payments are in {currency}")
+    if total != amount:
+        raise AmountMismatch(
+            f"the amount must be the order's total: order {order_id} totals {money(total)} {currency},"
+            f" not {money(amount)}"
+        )
+
+
+def capture_mismatch(*, amount: Decimal, currency: str, total: Decimal, order_currency: str) -> str | None:
+    """Why a capture must not debit this order (``<code>: <explanation>``), or ``None`` when it matches."""
+    if order_currency.upper() != currency:
+        return f"currency_mismatch: the payment is in {currency}, the order in {order_currency or 'no currency'}"
+    if total != amount:
+        return (
+            f"amount_mismatch: the payment is {money(amount)} {currency}, "
+            f"the order totals {money(total)} {order_currency.upper()}"
+        )
+    return None
+
+
+def order_needs_hold(status: str) -> bool:
+    return status not in NOT_HELD_STATUSES
+
+
+def note_marker(payment_id: str) -> str:
+    """The words that identify this payment's note among the order's notes (written once)."""
+    return f"Topomer payment {payment_id}"
+
+
+def mismatch_note(payment_id: str, reason: str) -> str:
+    return (
+        f"{note_marker(payment_id)} was not captured ({reason}). Nothing was taken from the customer's "
+        "Topomer balance and the order was put on hold. Check the order before fulfilling it; the payment "
+        "needs a person to settle it."
+    )
 
 
 class OrderEvent(StrEnum):

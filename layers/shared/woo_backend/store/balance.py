@@ -370,6 +370,26 @@ class PaymentsStore:
             values.update({":status": status.value, ":open": f"OPEN#{status.value}"})
         return self._update_payment(payment_id, update, CAPTURING, values)
 
+    def stop_capture(self, payment_id: str, reason: str, hold_step: Step | None, now: datetime) -> Payment:
+        """The order does not match: ``needs_attention`` with the ``reason`` (and the ``hold_order`` step to run).
+
+        Only a capture under way whose debit was never started: once the debit is recorded as started its
+        outcome must be settled, not abandoned. ``StatusChanged`` otherwise.
+        """
+        update = "SET #status = :attention, #gsi1pk = :open, #reason = :reason, #updated_at = :now"
+        values: dict[str, Any] = {
+            ":attention": PaymentStatus.NEEDS_ATTENTION.value,
+            ":open": f"OPEN#{PaymentStatus.NEEDS_ATTENTION.value}",
+            ":reason": reason,
+            ":now": _iso(now),
+            ":pending": PaymentStatus.CAPTURE_PENDING.value,
+        }
+        if hold_step is not None:
+            update += f", #steps.#{StepName.HOLD_ORDER.value} = :hold"
+            values[":hold"] = hold_step.model_dump(mode="json", exclude_none=True)
+        condition = "#status = :pending AND attribute_not_exists(#balance_before)"
+        return self._update_payment(payment_id, update, condition, values)
+
     def start_debit(self, payment: Payment, step: Step, before: Decimal, after: Decimal) -> Payment:
         """Record the debit as started, with its arithmetic, and mark it as the user's debit in flight.
 
