@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -11,11 +12,17 @@ from hypothesis import strategies as st
 
 from woo_backend.domain.balance import (
     CAPTURE_STEPS,
+    AmountMismatch,
+    CurrencyMismatch,
     DebitDecision,
     InsufficientBalance,
     InvalidAmount,
+    OrderAlreadyPaid,
     OrderEvent,
+    OrderNotFound,
+    OrderNotPayable,
     Payment,
+    PaymentNeedsAttention,
     PaymentNotCapturable,
     PaymentNotVoidable,
     PaymentStatus,
@@ -24,17 +31,26 @@ from woo_backend.domain.balance import (
     StepStatus,
     TokenExpired,
     available,
+    capture_mismatch,
     check_can_hold,
     check_capturable,
+    check_currency,
+    check_order_payable,
     check_voidable,
+    debit_unstarted,
     drift,
     due,
+    mismatch_note,
     next_step,
+    note_marker,
     order_event,
+    order_needs_hold,
     parse_amount,
     plan_debit,
     retry_delay,
 )
+from woo_backend.errors import ErrorKind
+from woo_backend.settings import BalanceSettings, ConfigurationError
 
 
 def payment(**changes: object) -> Payment:
@@ -177,3 +193,131 @@ def test_the_public_view_never_shows_the_token() -> None:
     assert "tpm_secret_token" not in str(view)
     assert view["amount"] == "30.00"
     assert set(view["steps"]) == {"debit", "expire_token", "record_order"}
+
+
+# ------------------------------------------------------------------ the payment's order
+def order_terms(**changes: object) -> dict[str, Any]:
+    terms: dict[str, Any] = {
+        "order_id": 49,
+        "status": "pending",
+        "date_paid_gmt": None,
+        "total": Decimal("50.00"),
+        "order_currency": "EUR",
+        "amount": Decimal("50.00"),
+        "currency": "EUR",
+    }
+    return {**terms, **changes}
+
+
+@pytest.mark.parametrize(
+    ("changes", "refusal"),
+    [
+        ({"status": "processing"}, OrderAlreadyPaid),  # wc_get_is_paid_statuses()
+        ({"status": "completed"}, OrderAlreadyPaid),
+        ({"status": "on-hold", "date_paid_gmt": "2026-11-22T10:00:00"}, OrderAlreadyPaid),  # paid, then held
+        ({"status": "refunded", "date_paid_gmt": "2026-11-22T10:00:00"}, OrderAlreadyPaid),
+        ({"status": "cancelled"}, OrderNotPayable),
+        ({"status": "trash"}, OrderNotPayable),
+        ({"order_currency": "USD"}, CurrencyMismatch),
+        ({"order_currency": ""}, CurrencyMismatch),
+        ({"amount": Decimal("0.01")}, AmountMismatch),
+        ({"amount": Decimal("50.01")}, AmountMismatch),
+    ],
+)
+def test_an_order_that_is_paid_closed_or_of_another_currency_or_total_is_refused(
+    changes: dict[str, object], refusal: type[Exception]
+) -> None:
+    with pytest.raises(refusal):
+        check_order_payable(**order_terms(**changes))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"status": "on-hold"}, {"status": "failed"}, {"amount": Decimal("50")}, {"order_currency": "eur"}],
+)
+def test_an_unpaid_order_of_the_amount_and_currency_is_accepted(changes: dict[str, object]) -> None:
+    check_order_payable(**order_terms(**changes))
+
+
+def test_the_refusals_say_what_the_order_expects() -> None:
+    with pytest.raises(AmountMismatch, match=r"totals 50\.00 EUR, not 0\.01"):
+        check_order_payable(**order_terms(amount=Decimal("0.01")))
+    with pytest.raises(CurrencyMismatch, match="is in USD; payments are in EUR"):
+        check_order_payable(**order_terms(order_currency="USD"))
+    assert AmountMismatch.kind is ErrorKind.SEMANTIC
+    assert OrderAlreadyPaid.kind is ErrorKind.CONFLICT
+    assert OrderNotFound.kind is ErrorKind.NOT_FOUND
+
+
+def test_a_request_may_only_name_the_configured_currency() -> None:
+    assert check_currency(None, "EUR") == "EUR"
+    assert check_currency("EUR", "EUR") == "EUR"
+    with pytest.raises(CurrencyMismatch):
+        check_currency("USD", "EUR")
+
+
+def test_a_capture_mismatch_names_its_reason() -> None:
+    same = {"amount": Decimal("50.00"), "currency": "EUR", "total": Decimal("50"), "order_currency": "EUR"}
+    assert capture_mismatch(**same) is None
+    assert capture_mismatch(**{**same, "total": Decimal("50.01")}) == (
+        "amount_mismatch: the payment is 50.00 EUR, the order totals 50.01 EUR"
+    )
+    assert capture_mismatch(**{**same, "order_currency": "GBP"}) == (
+        "currency_mismatch: the payment is in EUR, the order in GBP"
+    )
+
+
+def test_only_a_debit_never_started_may_still_be_stopped() -> None:
+    pending = payment(status=PaymentStatus.CAPTURE_PENDING)
+    assert debit_unstarted(pending)
+    assert debit_unstarted(pending.model_copy(update={"steps": {StepName.DEBIT: Step(status=StepStatus.RETRY)}}))
+    assert not debit_unstarted(payment())  # authorized: no capture under way
+    assert not debit_unstarted(pending.model_copy(update={"balance_before": Decimal(80), "balance_after": Decimal(50)}))
+    assert not debit_unstarted(pending.model_copy(update={"steps": {StepName.DEBIT: Step(status=StepStatus.DONE)}}))
+
+
+@pytest.mark.parametrize("status", ["pending", "processing", "completed"])
+def test_an_order_going_ahead_is_put_on_hold(status: str) -> None:
+    assert order_needs_hold(status)
+
+
+@pytest.mark.parametrize("status", ["on-hold", "failed", "cancelled", "refunded", "trash"])
+def test_an_order_held_or_not_going_ahead_is_left_as_it_is(status: str) -> None:
+    assert not order_needs_hold(status)
+
+
+def test_the_note_names_the_payment_and_the_reason_and_never_the_token() -> None:
+    stopped = payment(token="tpm_secret", reason="amount_mismatch: the payment is 0.01 EUR, the order totals 50.00 EUR")
+    note = mismatch_note(stopped.payment_id, stopped.reason or "")
+    assert note_marker(stopped.payment_id) in note
+    assert "the order totals 50.00 EUR" in note
+    assert "tpm_secret" not in note
+
+
+def test_a_stopped_payment_shows_its_reason_currency_and_hold_step() -> None:
+    stopped = payment(
+        status=PaymentStatus.NEEDS_ATTENTION,
+        currency="EUR",
+        reason="amount_mismatch: x",
+        steps={**{name: Step() for name in CAPTURE_STEPS}, StepName.HOLD_ORDER: Step(status=StepStatus.DONE)},
+    )
+    view = stopped.public()
+    assert (view["reason"], view["currency"]) == ("amount_mismatch: x", "EUR")
+    assert view["steps"]["hold_order"]["status"] == "done"
+    assert "reason" not in payment().public()
+    with pytest.raises(PaymentNeedsAttention, match="amount_mismatch: x"):
+        check_capturable(stopped)
+    with pytest.raises(PaymentNeedsAttention, match="see the payment's steps"):
+        check_capturable(payment(status=PaymentStatus.NEEDS_ATTENTION))
+
+
+def test_the_balance_currency_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYMENTS_TABLE", "PaymentsTable")
+    monkeypatch.delenv("BALANCE_CURRENCY", raising=False)
+    assert BalanceSettings.from_env().currency == "EUR"
+    monkeypatch.setenv("BALANCE_CURRENCY", "CHF")
+    assert BalanceSettings.from_env().currency == "CHF"
+    for bad in ("eur", "EURO", "E1R"):
+        monkeypatch.setenv("BALANCE_CURRENCY", bad)
+        with pytest.raises(ConfigurationError, match="BALANCE_CURRENCY"):
+            BalanceSettings.from_env()
