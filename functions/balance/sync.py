@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from woo_backend.scheduled import scheduled_entrypoint
 from woo_backend.services.balance import BalanceService
+from woo_backend.services.webhooks import BALANCE_WEBHOOK_PATH
 
 service = BalanceService.from_env()
 
 
-lambda_handler = scheduled_entrypoint("BalanceSync", lambda run: service.sync(run))
+lambda_handler = scheduled_entrypoint(
+    "BalanceSync", lambda run: service.sync(run), webhook_paths=[BALANCE_WEBHOOK_PATH]
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from woo_backend.scheduled import scheduled_entrypoint
 from woo_backend.services.credits import CreditsService
+from woo_backend.services.webhooks import CREDITS_WEBHOOK_PATH
 from woo_backend.settings import CreditsSettings, WooCommerceSettings
 from woo_backend.store.credits import CreditsStore
 from woo_backend.woocommerce import WooCommerceClient
@@ -19,4 +20,6 @@ service = CreditsService(
 )
 
 
-lambda_handler = scheduled_entrypoint("CreditsSync", lambda _run: service.sync_orders())
+lambda_handler = scheduled_entrypoint(
+    "CreditsSync", lambda _run: service.sync_orders(), webhook_paths=[CREDITS_WEBHOOK_PATH]
+)

@@ -4,10 +4,16 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from local.simulators.woo_webhooks import generate_signature as sim_signature
+from local.simulators.woo_webhooks import wp_specialchars_decode_quotes
 from woo_backend.auth import (
     account_signature,
     mint_account_credentials,
@@ -15,8 +21,25 @@ from woo_backend.auth import (
     require_bearer,
     verify_account_signature,
 )
-from woo_backend.errors import Unauthorized
-from woo_backend.woocommerce import is_webhook_ping, verify_webhook_signature, webhook_signature
+from woo_backend.errors import Unauthorized, UpstreamUnavailable
+from woo_backend.scheduled import watch_webhooks
+from woo_backend.services.webhooks import (
+    BALANCE_WEBHOOK_PATH,
+    CREDITS_WEBHOOK_PATH,
+    WEBHOOK_TOPICS,
+    WantedWebhook,
+    WebhookWatch,
+    ensure_webhooks,
+    wanted_webhooks,
+)
+from woo_backend.webhook import ORDER_TOPICS
+from woo_backend.woocommerce import (
+    Webhook,
+    is_webhook_ping,
+    verify_webhook_signature,
+    webhook_signature,
+    wp_specialchars_decode,
+)
 
 
 def test_webhook_signature_is_base64_hmac_sha256_of_the_raw_body() -> None:
@@ -30,10 +53,51 @@ def test_webhook_signature_is_base64_hmac_sha256_of_the_raw_body() -> None:
     assert not verify_webhook_signature(body, "", "s3cret")
 
 
-def test_webhook_secret_is_html_entity_decoded_as_woocommerce_does() -> None:
+def _sign(key: bytes, body: bytes) -> str:
+    return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
+
+
+def test_webhook_secret_is_decoded_as_wordpress_does_not_as_html() -> None:
     body = b"{}"
-    signed_with_decoded = base64.b64encode(hmac.new(b"a&b", body, hashlib.sha256).digest()).decode()
-    assert verify_webhook_signature(body, signed_with_decoded, "a&amp;b")
+    assert verify_webhook_signature(body, _sign(b"a&b", body), "a&amp;b")
+    # wp_specialchars_decode() knows no other named entity: this secret signs as written.
+    assert verify_webhook_signature(body, _sign(b"a&eacute;b", body), "a&eacute;b")
+    assert not verify_webhook_signature(body, _sign("aéb".encode(), body), "a&eacute;b")
+
+
+@pytest.mark.parametrize(
+    ("secret", "decoded"),
+    [
+        ("", ""),
+        ("plain-secret", "plain-secret"),
+        ("a&amp;b", "a&b"),
+        ("a&eacute;b", "a&eacute;b"),
+        ("&apos;&AMP;&nbsp;&#233;&#xE9;", "&apos;&AMP;&nbsp;&#233;&#xE9;"),
+        ("&lt;&gt;&quot;&#039;", "<>\"'"),
+        ("&#39;&#0039;&#x27;&#X27;&#x0027;", "'" * 5),
+        ("&#34;&#034;&#x22;&#X022;", '"' * 4),
+        ("&#60;&#060;&#0062;&#38;&#x26;&#X26;", "<<>&&&"),
+        ("&#x3C;&#x3E;", "&#x3C;&#x3E;"),  # hexadecimal < and > are not in WordPress's table
+        ("&amp;lt;", "&lt;"),  # one strtr() pass: what a replacement produced is not decoded again
+        ("&amp;amp;", "&amp;"),
+        ("a&b&", "a&b&"),
+    ],
+)
+def test_wp_specialchars_decode_matches_wordpress(secret: str, decoded: str) -> None:
+    assert wp_specialchars_decode(secret) == decoded
+    assert webhook_signature(b"x", secret) == _sign(decoded.encode(), b"x")
+
+
+_FRAGMENTS = st.sampled_from(
+    ["&", ";", "#", "x", "X", "0", "3", "9", "2", "7", "6", "amp", "lt", "gt", "quot", "eacute", "a", "&amp;", "&#"]
+)
+
+
+@given(st.lists(_FRAGMENTS, max_size=12).map("".join))
+def test_the_simulator_decodes_secrets_as_the_client_does(secret: str) -> None:
+    # Two independent ports of wp_specialchars_decode(): the client's (regexes) and the simulator's (strtr).
+    assert wp_specialchars_decode(secret) == wp_specialchars_decode_quotes(secret)
+    assert webhook_signature(b"{}", secret) == sim_signature(b"{}", secret)
 
 
 @pytest.mark.parametrize(
@@ -80,3 +144,121 @@ def test_api_keys_and_bearer() -> None:
     for value in ("", "Bearer", "Bearer wrong", "Basic admin", "admin"):
         with pytest.raises(Unauthorized):
             require_bearer({"Authorization": value}, SecretStr("admin"))
+
+
+# ------------------------------------------------------------------ the shop's webhooks (service)
+class FakeShop:
+    """WebhookClient over a list, answering as WooCommerce does (create: always active; PUT: what is set)."""
+
+    def __init__(self, hooks: list[Webhook] | None = None, *, refuse_status: bool = False) -> None:
+        self.hooks = list(hooks or [])
+        self.secrets: dict[int, str] = {}
+        self.writes: list[tuple[str, int, dict[str, Any]]] = []
+        self.refuse_status = refuse_status
+
+    def list_webhooks(self) -> list[Webhook]:
+        return [hook.model_copy() for hook in self.hooks]
+
+    def create_webhook(self, *, name: str, topic: str, delivery_url: str, secret: str) -> Webhook:
+        hook = Webhook(id=len(self.hooks) + 1, name=name, status="active", topic=topic, delivery_url=delivery_url)
+        self.hooks.append(hook)
+        self.secrets[hook.id] = secret
+        self.writes.append(("POST", hook.id, {"topic": topic}))
+        return hook.model_copy()
+
+    def update_webhook(self, webhook_id: int, data: Mapping[str, Any]) -> Webhook:
+        hook = next(h for h in self.hooks if h.id == webhook_id)
+        self.writes.append(("PUT", webhook_id, dict(data)))
+        if "secret" in data:
+            self.secrets[webhook_id] = data["secret"]
+        if "status" in data and not self.refuse_status:
+            hook.status = data["status"]
+        return hook.model_copy()
+
+
+BASE = "https://api.example.com"
+
+
+def _hook(hook_id: int, topic: str, path: str, status: str = "active", base: str = BASE) -> Webhook:
+    return Webhook(id=hook_id, name="", status=status, topic=topic, delivery_url=base + path)
+
+
+def test_the_topics_set_up_are_the_ones_the_webhook_route_handles() -> None:
+    assert WEBHOOK_TOPICS == ORDER_TOPICS
+    assert [(w.topic, w.delivery_url) for w in wanted_webhooks(BASE + "/", [CREDITS_WEBHOOK_PATH])] == [
+        ("order.created", BASE + CREDITS_WEBHOOK_PATH),
+        ("order.updated", BASE + CREDITS_WEBHOOK_PATH),
+    ]
+
+
+def test_the_watch_turns_disabled_and_paused_webhooks_back_on_and_reports_missing_ones() -> None:
+    shop = FakeShop(
+        [
+            _hook(1, "order.created", CREDITS_WEBHOOK_PATH, "paused"),
+            _hook(2, "order.updated", CREDITS_WEBHOOK_PATH + "/", "disabled"),  # a trailing slash is the same URL
+            _hook(3, "order.updated", BALANCE_WEBHOOK_PATH, "disabled"),  # another sync's
+            _hook(4, "order.updated", CREDITS_WEBHOOK_PATH, "disabled", base="https://other.example.com"),
+            _hook(5, "order.deleted", CREDITS_WEBHOOK_PATH, "disabled"),  # not a topic we need
+        ]
+    )
+    report = WebhookWatch(shop, wanted_webhooks(BASE, [CREDITS_WEBHOOK_PATH])).check()
+    assert [(r.webhook_id, r.previous_status) for r in report.reactivated] == [(1, "paused"), (2, "disabled")]
+    assert report.missing == []
+    assert shop.writes == [("PUT", 1, {"status": "active"}), ("PUT", 2, {"status": "active"})]
+    assert {h.id: h.status for h in shop.hooks} == {
+        1: "active",
+        2: "active",
+        3: "disabled",
+        4: "disabled",
+        5: "disabled",
+    }
+    again = WebhookWatch(shop, wanted_webhooks(BASE, [CREDITS_WEBHOOK_PATH])).check()
+    assert (again.healthy, again.reactivated, shop.writes[2:]) == (2, [], [])
+
+
+def test_the_watch_reports_a_missing_webhook_without_creating_it() -> None:
+    shop = FakeShop([_hook(1, "order.updated", BALANCE_WEBHOOK_PATH)])
+    report = WebhookWatch(shop, wanted_webhooks(BASE, [BALANCE_WEBHOOK_PATH])).check()
+    assert [(m.topic, m.delivery_url) for m in report.missing] == [("order.created", BASE + BALANCE_WEBHOOK_PATH)]
+    assert report.counts() == {"healthy": 1, "reactivated": 0, "missing": 1, "still_off": 0}
+    assert shop.writes == []
+
+
+def test_a_webhook_that_does_not_turn_back_on_is_reported_as_still_off() -> None:
+    shop = FakeShop([_hook(1, "order.updated", BALANCE_WEBHOOK_PATH, "disabled")], refuse_status=True)
+    report = WebhookWatch(shop, [WantedWebhook("order.updated", BASE + BALANCE_WEBHOOK_PATH)]).check()
+    assert (report.reactivated, [s.webhook_id for s in report.still_off]) == ([], [1])
+
+
+def test_setup_creates_what_is_missing_and_never_duplicates() -> None:
+    shop = FakeShop([_hook(7, "order.updated", CREDITS_WEBHOOK_PATH, "disabled")])
+    wanted = wanted_webhooks(BASE)
+    first = ensure_webhooks(shop, wanted, "s3cret")
+    assert sorted((a.action, a.topic, a.delivery_url) for a in first) == sorted(
+        [("updated", "order.updated", BASE + CREDITS_WEBHOOK_PATH)]
+        + [
+            ("created", w.topic, w.delivery_url)
+            for w in wanted
+            if w.topic != "order.updated" or "credits" not in w.delivery_url
+        ]
+    )
+    second = ensure_webhooks(shop, wanted, "s3cret")
+    assert {a.action for a in second} == {"updated"}
+    assert sorted((h.topic, h.delivery_url) for h in shop.hooks) == sorted((w.topic, w.delivery_url) for w in wanted)
+    assert {h.status for h in shop.hooks} == {"active"}
+    assert set(shop.secrets.values()) == {"s3cret"}
+
+
+def test_the_sync_reports_webhooks_and_survives_a_failed_check(caplog: pytest.LogCaptureFixture) -> None:
+    shop = FakeShop([_hook(1, "order.updated", CREDITS_WEBHOOK_PATH, "disabled")])
+    counts = watch_webhooks(WebhookWatch(shop, wanted_webhooks(BASE, [CREDITS_WEBHOOK_PATH])))
+    assert counts == {"healthy": 0, "reactivated": 1, "missing": 1, "still_off": 0}
+    assert any("turned back on" in m for m in caplog.messages)
+    assert any("webhook missing" in m for m in caplog.messages)
+
+    class Broken(FakeShop):
+        def list_webhooks(self) -> list[Webhook]:
+            raise UpstreamUnavailable("woocommerce", "answered 503")
+
+    assert watch_webhooks(WebhookWatch(Broken(), wanted_webhooks(BASE))) == {"check_failed": 1}
+    assert any("webhook check failed" in m for m in caplog.messages)
