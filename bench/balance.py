@@ -39,6 +39,10 @@ def _measure(topomer_sim: TopomerSimulator, woo_sim: WooCommerceSimulator) -> li
         return answer
 
     def authorize_event(order_id: int, key: str) -> dict[str, Any]:
+        with woo_sim.lock:  # a payment is for an unpaid order of exactly its amount
+            if order_id not in woo_sim.orders:
+                line = {"product_id": 12, "quantity": 1, "total": "1.00", "subtotal": "1.00"}
+                woo_sim.new_order({"id": order_id, "payment_method": "topomer", "line_items": [line]})
         body = {"token": token, "order_id": order_id, "amount": "1.00"}
         return http_event("POST", "/balance/v1/payments", "/balance/v1/payments", {}, body, {"Idempotency-Key": key})
 
@@ -83,7 +87,7 @@ def _measure(topomer_sim: TopomerSimulator, woo_sim: WooCommerceSimulator) -> li
         Row(
             "balance: round trips per authorize (warm)",
             authorize,
-            note="idempotency claim, holds read, one transaction, idempotency record",
+            note="idempotency claim, order read, holds read, one transaction, idempotency record",
         ),
         Row("balance: round trips per authorize replay", replay, note="answered from the idempotency record"),
         Row(
