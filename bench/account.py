@@ -20,8 +20,10 @@ SECRET = "bench-account-secret"
 NOTES = {
     "get_orders": "a page of orders + the customer's subscriptions, one request each",
     "get_orders (single)": "the order (ownership) + its subscriptions",
-    "get_subscription_delivery": "subscription + shipping methods (then cached 5 minutes)",
-    "set_subscription_delivery": "subscription (ownership) + update; methods from the cache",
+    "get_subscription_delivery": "subscription + shipping zones, each zone's locations and methods (cached 5 minutes)",
+    "set_subscription_delivery": "subscription (ownership) + update (its answer confirms); zones from the cache",
+    "set_subscription_status": "subscription + update sent once (its answer confirms the status)",
+    "set_next_delivery_date": "subscription + update + read back (the date must be there)",
     "set_order_info": "order (ownership) + update + its subscriptions for the answer",
     "set_new_interval": "subscription + its products (allowed intervals) + update",
     "send_mail": "customer's address for the merchant; the hourly quota in DynamoDB; SES besides",
@@ -79,7 +81,7 @@ def _measure(woo_url: str) -> list[Row]:
         ("set_new_interval", {"subscription_id": 501, "new_interval": "2_month"}),
         ("set_order_info", {"order_id": 45, "info": {"gift": "yes"}}),
         ("set_subscription_info", {"subscription_id": 501, "info": {"door": "12"}}),
-        ("set_subscription_delivery", {"subscription_id": 501, "method_id": "free_shipping"}),
+        ("set_subscription_delivery", {"subscription_id": 501, "method_id": "local_pickup"}),
         ("send_mail", {"from": "a@example.com", "topic": "t", "content": "c"}),
         ("describe", {}),
     ]
