@@ -348,11 +348,12 @@ def _after_failed_transition(
         return current
     notes, _, _ = service.shop.list_page(f"{path}/notes")
     message = refusal_message(notes, since=sent_at - timedelta(seconds=5))
-    if message is not None:
-        raise InvalidTransition(f"WooCommerce: {message}")
-    if ANSWERED_500.search(str(failure)):
-        raise InvalidTransition(f"WooCommerce refused to change the subscription to {target}")
-    raise failure
+    if message is None and ANSWERED_500.search(str(failure)):
+        message = f"WooCommerce refused to change the subscription to {target}"
+    if message is None:
+        raise failure
+    logger.info("subscription status change refused by WooCommerce", extra={"target_status": target})
+    raise InvalidTransition(f"WooCommerce: {message}" if message.startswith("Unable") else message)
 
 
 @action(
