@@ -28,13 +28,14 @@ from woo_backend.domain.promo import (
     Side,
     SideSync,
     auto_code,
+    coupon_expiry_confirmed,
     coupon_fields,
     discount,
     find_interval,
     normalize_intervals,
     topomer_fields,
 )
-from woo_backend.errors import DomainError, UpstreamError
+from woo_backend.errors import DomainError, UpstreamError, UpstreamInvalidResponse
 from woo_backend.observability import logger, metrics
 from woo_backend.settings import PromoSettings, TopomerSettings, WooCommerceSettings
 from woo_backend.store.promo import CartCode, CartMoved, CodeChanged, PromoStore
@@ -283,13 +284,24 @@ class PromoService:
             fields = coupon_fields(record, self.clock())
             coupon_id = state.remote_id
             if coupon_id is None and state.attempts > 0:
-                # An earlier attempt may have created it and lost the answer.
+                # An earlier attempt may have created it and lost the answer, a draft as well: find_coupon()
+                # looks in every status (``?code=`` sees only a published coupon; WooCommerce would then take
+                # a second coupon with the draft's code).
                 found = self.shop.find_coupon(record.code)
                 coupon_id = str(found.id) if found else None
             if coupon_id is None:
-                return str(self.shop.create_coupon({"code": record.code, **fields}).id)
-            self.shop.update_coupon(int(coupon_id), fields)
-            return coupon_id
+                coupon = self.shop.create_coupon({"code": record.code, **fields})
+            else:
+                coupon = self.shop.update_coupon(int(coupon_id), fields)
+            # The answer shows the expiry WooCommerce stored, in GMT: it must be the instant sent.
+            if "date_expires_gmt" in coupon.model_fields_set and not coupon_expiry_confirmed(
+                fields["date_expires"], coupon.date_expires_gmt
+            ):
+                raise UpstreamInvalidResponse(
+                    "woocommerce",
+                    f"coupon {coupon.id} expires at {coupon.date_expires_gmt} GMT, not {fields['date_expires']}",
+                )
+            return str(coupon.id)
         if state.remote_id is None:
             promo_id = str(self.topomer.create_promo(record.code, record.percentage, record.type.value).id)
             if record.version > 1 or not record.active:
