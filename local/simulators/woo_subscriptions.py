@@ -662,7 +662,12 @@ class WooSubscriptions(WooShop):
                 sub[f"{date_type}_date_gmt"] = work[f"{date_type}_date_gmt"]
         if status is not None:
             if transition == "set":
-                # set_status(): the status as given, no rule checked, no date touched.
+                # set_status(): the status as given, no rule checked, no date touched; the save writes the
+                # transition's note (WC_Subscription::status_transition()).
+                if status != work["status"]:
+                    self._add_note(
+                        work, f"Status changed from {STATUS_NAMES[work['status']]} to {STATUS_NAMES[status]}."
+                    )
                 work["status"] = status
             else:
                 try:

@@ -496,13 +496,19 @@ def next_delivery(subscription: Mapping[str, Any], new_day: date, now: datetime)
         raise InvalidRequest(
             f"new_date must be before the subscription ends ({end.date().isoformat()})", code="bad_date"
         )
-    for name in ("start_date_gmt", "trial_end_date_gmt"):
-        earlier = moment_of(subscription.get(name))
-        if earlier is not None and moment <= earlier:
-            raise InvalidRequest(
-                f"new_date must be after {earlier.date().isoformat()} ({name.removesuffix('_date_gmt')})",
-                code="bad_date",
-            )
+    start = moment_of(subscription.get("start_date_gmt"))
+    trial_end = moment_of(subscription.get("trial_end_date_gmt"))
+    # prepare_dates_for_update(): after the start; not in a minute before the trial end's.
+    for name, earlier, too_early in (
+        ("start", start, start is not None and moment <= start),
+        (
+            "trial_end",
+            trial_end,
+            trial_end is not None and int(moment.timestamp()) // 60 < int(trial_end.timestamp()) // 60,
+        ),
+    ):
+        if too_early and earlier is not None:
+            raise InvalidRequest(f"new_date must be after {earlier.date().isoformat()} ({name})", code="bad_date")
     return moment
 
 
