@@ -1,6 +1,10 @@
 """WooCommerce simulator: ``/wp-json/wc/v3`` orders, products, customers, coupons, subscriptions and
 shipping methods, with Basic auth, ``X-WP-Total``/``X-WP-TotalPages`` and signed webhook deliveries.
 
+Like WooCommerce, it takes Basic auth only over TLS (so, as it serves plain HTTP, never) unless it is
+constructed with ``local_mode=True`` (``make run`` and the test stack do; ``WOO_SIM_LOCAL_MODE=off`` turns
+it off there). Its site time zone is ``site_timezone`` / ``WOO_SIM_TIMEZONE`` (default Europe/Paris).
+
 Control endpoints besides the shared ones:
 - ``POST /_sim/orders`` creates an order (the JSON of the order, ``line_items`` with ``product_id`` and
   ``quantity``); ``POST /_sim/orders/{id}/status`` ``{"status": ..., "deliver": true}`` changes its status
