@@ -30,8 +30,33 @@ EXCLUDED_FROM_ANY = frozenset({"trash", "auto-draft"})
 # WooCommerce: includes/abstracts/abstract-wc-data.php, set_date_prop(): the one ISO 8601 shape whose
 # offset is honoured.
 ISO_8601 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(Z|((-|\+)\d{2}:\d{2}))$")
-READ_ONLY = frozenset(
-    {"id", "date_created", "date_created_gmt", "date_modified", "date_modified_gmt", "usage_count", "used_by"}
+# WooCommerce: Version2/class-wc-rest-coupons-v2-controller.php, get_item_schema(): the properties without
+# ``readonly``. Anything else in a request body is ignored. (date_expires_gmt is among them, but WC_Coupon has
+# no setter for it.)
+WRITABLE = frozenset(
+    {
+        "code",
+        "amount",
+        "status",
+        "discount_type",
+        "description",
+        "date_expires",
+        "date_expires_gmt",
+        "individual_use",
+        "product_ids",
+        "excluded_product_ids",
+        "usage_limit",
+        "usage_limit_per_user",
+        "limit_usage_to_x_items",
+        "free_shipping",
+        "product_categories",
+        "excluded_product_categories",
+        "exclude_sale_items",
+        "minimum_amount",
+        "maximum_amount",
+        "email_restrictions",
+        "meta_data",
+    }
 )
 
 
@@ -183,7 +208,7 @@ class WooCoupons(WooShop):
                 )
             coupon["code"] = code
         for key, value in body.items():
-            if key in READ_ONLY or key in ("code", "date_expires_gmt") or value is None:
+            if key not in WRITABLE or key in ("code", "date_expires_gmt") or value is None:
                 continue
             if key == "date_expires":
                 self._set_expiry(coupon, parse_wc_date(value, self.site_timezone))

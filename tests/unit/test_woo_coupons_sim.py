@@ -69,6 +69,13 @@ def test_date_expires_gmt_is_ignored_on_write(client: Client) -> None:
     assert changed.get_json()["date_expires_gmt"] is None
 
 
+def test_fields_outside_the_schema_are_ignored(client: Client) -> None:
+    made = post(client, "/coupons", {"code": "EXTRA", "expires_at": "2026-07-01T10:00:00Z", "id": 5}).get_json()
+    assert "expires_at" not in made
+    assert made["id"] != 5
+    assert made["date_expires"] is None
+
+
 def test_a_space_separated_date_with_an_offset_is_still_read_as_site_time(client: Client) -> None:
     made = post(client, "/coupons", {"code": "SPACED", "date_expires": "2026-07-01 10:00:00+00:00"}).get_json()
     assert made["date_expires_gmt"] == "2026-07-01T08:00:00"  # not the ISO shape set_date_prop() honours
