@@ -47,6 +47,18 @@ def admin(promo_stack: LocalStack) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.fixture(scope="module", autouse=True, params=["ok", "object", "created", "empty"])
+def topomer_answer_style(request: pytest.FixtureRequest, promo_stack: LocalStack) -> Iterator[str]:
+    """The whole module runs under every way Topomer may answer a write (nothing promised one)."""
+    before = promo_stack.topomer_state()["answer_style"]
+    style = {"style": request.param}
+    httpx.post(f"{promo_stack.topomer}/_sim/answer_style", json=style, timeout=10).raise_for_status()
+    try:
+        yield str(request.param)
+    finally:
+        httpx.post(f"{promo_stack.topomer}/_sim/answer_style", json={"style": before}, timeout=10).raise_for_status()
+
+
 @pytest.fixture(autouse=True)
 def clean_upstreams(promo_stack: LocalStack) -> Iterator[None]:
     yield
@@ -187,8 +199,9 @@ def test_email_restricts_the_coupon(promo_stack: LocalStack, api: httpx.Client) 
 
 
 def test_same_cart_same_interval_gets_the_same_code(promo_stack: LocalStack, api: httpx.Client) -> None:
-    first = quote(api, "120.00", cart_id="cart-idem-1")
-    again = quote(api, "180.00", cart_id="cart-idem-1")
+    cart = f"cart-idem-{secrets.token_hex(4)}"  # fresh per run: the module runs once per Topomer answer style
+    first = quote(api, "120.00", cart_id=cart)
+    again = quote(api, "180.00", cart_id=cart)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["code"] == first.json()["code"]
     assert again.json()["discount"] == "18.00"  # the discount follows the current total
@@ -197,8 +210,9 @@ def test_same_cart_same_interval_gets_the_same_code(promo_stack: LocalStack, api
 
 
 def test_moved_total_gets_a_new_code_and_disables_the_old_coupon(promo_stack: LocalStack, api: httpx.Client) -> None:
-    old = quote(api, "120.00", cart_id="cart-moved-1").json()
-    new = quote(api, "300.00", cart_id="cart-moved-1")
+    cart = f"cart-moved-{secrets.token_hex(4)}"
+    old = quote(api, "120.00", cart_id=cart).json()
+    new = quote(api, "300.00", cart_id=cart)
     assert new.status_code == 201
     assert new.json()["code"] != old["code"]
     assert new.json()["percentage"] == "15"
@@ -212,17 +226,20 @@ def test_moved_total_gets_a_new_code_and_disables_the_old_coupon(promo_stack: Lo
 
 
 def test_total_dropping_below_every_interval_retires_the_code(promo_stack: LocalStack, api: httpx.Client) -> None:
-    old = quote(api, "120.00", cart_id="cart-drop-1").json()
-    assert quote(api, "20.00", cart_id="cart-drop-1").json()["eligible"] is False
+    cart = f"cart-drop-{secrets.token_hex(4)}"
+    old = quote(api, "120.00", cart_id=cart).json()
+    assert quote(api, "20.00", cart_id=cart).json()["eligible"] is False
     assert coupon(promo_stack, old["code"])[0]["status"] == "draft"
 
 
 def test_concurrent_quotes_of_one_cart_make_one_code(promo_stack: LocalStack, api: httpx.Client) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
+    cart = f"cart-race-{secrets.token_hex(4)}"
+
     def one(_: int) -> str:
         with promo_stack.client as client:
-            return str(quote(client, "150.00", cart_id="cart-race-1").json()["code"])
+            return str(quote(client, "150.00", cart_id=cart).json()["code"])
 
     with ThreadPoolExecutor(8) as pool:
         codes = set(pool.map(one, range(8)))
@@ -475,8 +492,8 @@ def test_admin_routes_need_the_admin_key(
         ("woocommerce", "POST", WOO_COUPONS, "drop"),  # created, answer lost: found again, not duplicated
         ("woocommerce", "POST", WOO_COUPONS, "malformed"),
         ("topomer", "POST", TOPOMER_PROMOS, "500"),
-        ("topomer", "POST", TOPOMER_PROMOS, "drop"),
-        ("topomer", "POST", TOPOMER_PROMOS, "timeout"),
+        # A Topomer create whose answer was lost ("drop", "timeout") is no longer sent again: Topomer has no
+        # lookup by code and may keep every create, so it is parked for a person (test_topomer_contract.py).
     ],
 )
 def test_a_side_failing_during_create_is_completed_by_the_sync(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -10,9 +11,9 @@ import respx
 from pydantic import SecretStr
 
 from woo_backend.errors import UpstreamInvalidResponse, UpstreamNotFound, UpstreamRejected, UpstreamUnavailable
-from woo_backend.http import RetryPolicy
+from woo_backend.http import RetryPolicy, UpstreamOutcomeUnknown
 from woo_backend.settings import TopomerSettings, WooCommerceSettings
-from woo_backend.topomer import TopomerClient
+from woo_backend.topomer import AccessTokenRefused, CustomerTokenRefused, TopomerClient, TopomerOrder
 from woo_backend.woocommerce import WooCommerceClient
 
 WOO = "https://shop.test"
@@ -138,13 +139,207 @@ def test_topomer_wire_format(topomer: TopomerClient) -> None:
     respx.get(f"{TOPOMER}/api/interval-prix").mock(
         return_value=httpx.Response(200, json=[{"min": "50.00", "max": None, "pourcentage": "5"}])
     )
-    solde = respx.post(f"{TOPOMER}/api/plugin/users/update-solde").mock(
-        side_effect=[httpx.Response(200, json={"ok": True}), httpx.Response(200, json={})]
-    )
+    solde = respx.post(f"{TOPOMER}/api/plugin/users/update-solde").mock(return_value=httpx.Response(204))
     interval = topomer.price_intervals()[0]
     assert (interval.min, interval.max, interval.percentage) == (Decimal("50.00"), None, Decimal("5"))
     topomer.update_balance("tok", 7, Decimal("99.5"))
     assert solde.calls[0].request.content == b'{"token":"tok","user_id":7,"solde":"99.50"}'
-    # A write Topomer does not confirm is not taken as done.
+
+
+# ------------------------------------------------------------------ Topomer: answers nobody promised
+def _topomer_token() -> None:
+    respx.post(f"{TOPOMER}/api/auth/token").mock(
+        return_value=httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+    )
+
+
+WRITE_ANSWERS = [
+    httpx.Response(200, json={"ok": True}),
+    httpx.Response(200, json={"id": 7, "solde": "99.50", "expired": True, "email": None}),
+    httpx.Response(201, json={"id": 7}),
+    httpx.Response(204),
+    httpx.Response(200, json={"ok": False}),  # a body field nobody promised: not read either way
+    httpx.Response(202, text="accepted"),
+    httpx.Response(200, text="<html>done</html>"),
+]
+
+
+@pytest.mark.parametrize("answer", WRITE_ANSWERS, ids=["ok", "object", "created", "empty", "ok-false", "202", "html"])
+@respx.mock
+def test_topomer_takes_any_2xx_as_taken_without_reading_the_body(
+    topomer: TopomerClient, answer: httpx.Response
+) -> None:
+    _topomer_token()
+    routes = [
+        respx.post(f"{TOPOMER}/api/plugin/users/update-solde").mock(return_value=answer),
+        respx.post(f"{TOPOMER}/api/plugin/users/update-expired").mock(return_value=answer),
+        respx.post(f"{TOPOMER}/api/plugin/orders").mock(return_value=answer),
+        respx.put(f"{TOPOMER}/api/plugin/promos/5").mock(return_value=answer),
+        respx.post(f"{TOPOMER}/api/plugin/promos").mock(return_value=answer),
+    ]
+    topomer.update_balance("tok", 7, Decimal("99.50"))
+    topomer.expire_token("tok")
+    topomer.record_order(ORDER_REPORT, idempotency_key="woo-backend-order-pay_1")
+    topomer.update_promo(5, {"active": False})
+    topomer.create_promo("CODE-1", Decimal("10"), "manual")
+    assert [route.call_count for route in routes] == [1] * 5
+
+
+@respx.mock
+def test_topomer_user_needs_only_id_solde_and_expired(topomer: TopomerClient) -> None:
+    _topomer_token()
+    respx.get(f"{TOPOMER}/api/plugin/users/get-by-token").mock(
+        side_effect=[
+            httpx.Response(200, json={"id": 7, "solde": "12.30", "expired": False, "email": None}),
+            httpx.Response(200, json={"id": "u-7", "solde": 12.3, "expired": 1, "extra": {"x": 1}}),
+            httpx.Response(200, json={"id": 7, "expired": False}),
+            httpx.Response(200, json={"id": 7, "solde": "1.00"}),
+        ]
+    )
+    first = topomer.get_user_by_token("tok")
+    assert (first.id, first.balance, first.expired, first.email) == (7, Decimal("12.30"), False, None)
+    second = topomer.get_user_by_token("tok")
+    assert (second.id, second.balance, second.expired, second.email) == ("u-7", Decimal("12.3"), True, None)
     with pytest.raises(UpstreamInvalidResponse):
-        topomer.update_balance("tok", 7, Decimal("99.5"))
+        topomer.get_user_by_token("tok")  # no balance: nothing can be decided
+    with pytest.raises(UpstreamInvalidResponse):
+        topomer.get_user_by_token("tok")  # no expired flag: a spent token would look usable
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+@respx.mock
+def test_topomer_refused_customer_token_after_a_fresh_access_token(topomer: TopomerClient, status: int) -> None:
+    tokens = respx.post(f"{TOPOMER}/api/auth/token").mock(
+        return_value=httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+    )
+    user = respx.get(f"{TOPOMER}/api/plugin/users/get-by-token").mock(return_value=httpx.Response(status))
+    with pytest.raises(CustomerTokenRefused) as refused:
+        topomer.get_user_by_token("tok")
+    assert refused.value.status == status
+    assert isinstance(refused.value, UpstreamNotFound)  # what the services map to invalid_token
+    assert (user.call_count, tokens.call_count) == (2, 2)  # once more with a fresh access token
+
+
+@respx.mock
+def test_topomer_unknown_customer_token_is_refused_at_once(topomer: TopomerClient) -> None:
+    _topomer_token()
+    user = respx.get(f"{TOPOMER}/api/plugin/users/get-by-token").mock(return_value=httpx.Response(404, text="nope"))
+    with pytest.raises(CustomerTokenRefused):
+        topomer.get_user_by_token("tok")
+    assert user.call_count == 1
+
+
+@respx.mock
+def test_topomer_403_then_a_fresh_access_token_works(topomer: TopomerClient) -> None:
+    respx.post(f"{TOPOMER}/api/auth/token").mock(
+        side_effect=[
+            httpx.Response(200, json={"access_token": "old", "expires_in": 3600}),
+            httpx.Response(200, json={"access_token": "new", "expires_in": 3600}),
+        ]
+    )
+    respx.get(f"{TOPOMER}/api/plugin/users/get-by-token").mock(
+        side_effect=lambda request: (
+            httpx.Response(403)
+            if request.headers["Authorization"] == "Bearer old"
+            else httpx.Response(200, json={"id": 7, "solde": "5", "expired": False})
+        )
+    )
+    assert topomer.get_user_by_token("tok").balance == Decimal("5")
+
+
+@respx.mock
+def test_topomer_refused_client_credentials_are_not_a_customer_problem(topomer: TopomerClient) -> None:
+    respx.post(f"{TOPOMER}/api/auth/token").mock(return_value=httpx.Response(401))
+    with pytest.raises(AccessTokenRefused) as refused:
+        topomer.get_user_by_token("tok")
+    assert not isinstance(refused.value, CustomerTokenRefused)
+    assert refused.value.kind.value == "bad_gateway"
+
+
+ORDER_REPORT = TopomerOrder(
+    order_id=45, customer={"user_id": "7"}, items=[], total=Decimal("10.50"), payment_method="topomer"
+)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.Response(502), httpx.Response(504), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped")],
+    ids=["502", "504", "read-timeout", "dropped"],
+)
+@respx.mock
+def test_order_report_of_unknown_fate_is_sent_once(topomer: TopomerClient, failure: Any) -> None:
+    _topomer_token()
+    route = respx.post(f"{TOPOMER}/api/plugin/orders").mock(side_effect=[failure, httpx.Response(201)])
+    with pytest.raises(UpstreamOutcomeUnknown):
+        topomer.record_order(ORDER_REPORT, idempotency_key="woo-backend-order-pay_1")
+    assert route.call_count == 1
+    assert route.calls[0].request.headers["Idempotency-Key"] == "woo-backend-order-pay_1"
+
+
+@pytest.mark.parametrize("status", [500, 503])
+@respx.mock
+def test_order_report_that_surely_failed_is_not_unknown(topomer: TopomerClient, status: int) -> None:
+    _topomer_token()
+    route = respx.post(f"{TOPOMER}/api/plugin/orders").mock(return_value=httpx.Response(status))
+    with pytest.raises(UpstreamUnavailable) as failed:
+        topomer.record_order(ORDER_REPORT, idempotency_key="k")
+    assert not isinstance(failed.value, UpstreamOutcomeUnknown)  # the caller may send it again later
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_order_report_is_repeated_after_a_connection_that_never_opened(topomer: TopomerClient) -> None:
+    _topomer_token()
+    route = respx.post(f"{TOPOMER}/api/plugin/orders").mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.Response(204)]
+    )
+    topomer.record_order(ORDER_REPORT, idempotency_key="k")
+    assert route.call_count == 3
+
+
+@respx.mock
+def test_balance_writes_are_repeated_they_set_absolute_values(topomer: TopomerClient) -> None:
+    _topomer_token()
+    route = respx.post(f"{TOPOMER}/api/plugin/users/update-solde").mock(
+        side_effect=[httpx.Response(502), httpx.ReadTimeout("slow"), httpx.Response(204)]
+    )
+    topomer.update_balance("tok", 7, Decimal("1.00"))
+    assert route.call_count == 3
+    route.side_effect = None
+    route.return_value = httpx.Response(502)
+    with pytest.raises(UpstreamUnavailable) as failed:
+        topomer.update_balance("tok", 7, Decimal("1.00"))
+    assert not isinstance(failed.value, UpstreamOutcomeUnknown)  # repeatable: its fate does not matter
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (httpx.Response(201, json={"id": 12, "code": "CODE-1"}), 12),
+        (httpx.Response(200, json={"ok": True, "id": "p-12"}), "p-12"),
+        (httpx.Response(201, json={"data": {"id": 12}}), 12),
+        (httpx.Response(204, headers={"Location": "https://topomer.test/api/plugin/promos/12"}), "12"),
+        (httpx.Response(201, text="created", headers={"Location": "/api/plugin/promos/12/"}), "12"),
+        (httpx.Response(200, json={"ok": True}), None),
+        (httpx.Response(204), None),
+        (httpx.Response(200, json={"id": True}), None),
+    ],
+    ids=["object", "ok-id", "data", "204-location", "text-location", "ok", "empty", "bool-id"],
+)
+@respx.mock
+def test_promo_create_reads_the_id_where_an_answer_may_name_it(
+    topomer: TopomerClient, answer: httpx.Response, expected: object
+) -> None:
+    _topomer_token()
+    route = respx.post(f"{TOPOMER}/api/plugin/promos").mock(return_value=answer)
+    assert topomer.create_promo("CODE-1", Decimal("10"), "manual").id == expected
+    assert route.calls[0].request.headers["Idempotency-Key"] == "woo-backend-promo-CODE-1"
+
+
+@respx.mock
+def test_promo_create_of_unknown_fate_is_sent_once(topomer: TopomerClient) -> None:
+    _topomer_token()
+    route = respx.post(f"{TOPOMER}/api/plugin/promos").mock(return_value=httpx.Response(502))
+    with pytest.raises(UpstreamOutcomeUnknown):
+        topomer.create_promo("CODE-1", Decimal("10"), "manual")
+    assert route.call_count == 1

@@ -29,6 +29,20 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=2.0, read=5.0, write=5.0, pool=2.0)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Gateway answers: a proxy in front of the server says the server did not answer in time or answered
+# nonsense, so the request may have been processed. Other 5xx (500, 503) come from the server itself.
+AMBIGUOUS_STATUSES = frozenset({502, 504})
+
+
+class UpstreamOutcomeUnknown(UpstreamUnavailable):
+    """A request that is not safe to repeat was sent, and whether the server acted on it is unknown.
+
+    Raised (instead of a plain ``UpstreamUnavailable``) for a non-repeatable request after a timeout once
+    the connection was open, a connection dropped before the answer, or a 502/504. The caller must not
+    send it again blindly: the server may have taken it.
+    """
+
+    code = "upstream_outcome_unknown"
 
 
 class RetryPolicy:
@@ -89,32 +103,38 @@ class UpstreamClient:
 
         ``repeatable`` says a request is safe to send again although its method is not (for example an
         update that sets an absolute value); by default only GET/HEAD/OPTIONS/PUT/DELETE are repeated.
+        A request that is not repeated and may have been taken raises ``UpstreamOutcomeUnknown``.
         """
         safe = method.upper() in SAFE_METHODS if repeatable is None else repeatable
         last_problem = "no attempt"
+        ambiguous = False
         for attempt in range(self.retry.attempts):
             if attempt:
                 time.sleep(self.retry.delay(attempt))
             try:
                 response = self._http.request(method, path, params=params, json=json, headers=headers)
-            except httpx.ConnectError as exc:  # never reached the server: always safe to repeat
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never reached the server: safe to repeat
                 last_problem = f"connection failed ({type(exc).__name__})"
                 continue
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 last_problem = f"no answer ({type(exc).__name__})"
                 if safe:
                     continue
+                ambiguous = True
                 break
             if response.status_code >= 500:
                 last_problem = f"answered {response.status_code}"
                 if safe:
                     continue
+                ambiguous = response.status_code in AMBIGUOUS_STATUSES
                 break
             return self._check(response)
         logger.warning(
             "upstream unavailable",
             extra={"upstream": self.name, "method": method, "path": mask_text(path), "problem": last_problem},
         )
+        if ambiguous:
+            raise UpstreamOutcomeUnknown(self.name, f"{last_problem}; it may have been taken")
         raise UpstreamUnavailable(self.name, last_problem)
 
     def _check(self, response: httpx.Response) -> httpx.Response:

@@ -36,6 +36,7 @@ from woo_backend.domain.promo import (
     topomer_fields,
 )
 from woo_backend.errors import DomainError, UpstreamError, UpstreamInvalidResponse
+from woo_backend.http import UpstreamOutcomeUnknown
 from woo_backend.observability import logger, metrics
 from woo_backend.settings import PromoSettings, TopomerSettings, WooCommerceSettings
 from woo_backend.store.promo import CartCode, CartMoved, CodeChanged, PromoStore
@@ -61,6 +62,27 @@ class PromoShop(Protocol):
     def update_coupon(self, coupon_id: int, data: dict[str, Any]) -> Coupon: ...
 
     def find_coupon(self, code: str) -> Coupon | None: ...
+
+
+class TopomerPromoParked(UpstreamError):
+    """Topomer's side waits for a person: a create whose fate is unknown, or one taken without naming its id.
+
+    Its ``last_error`` starts with this code; while it does, the push never creates the promo again.
+    """
+
+    code = "topomer_promo_parked"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("topomer", message)
+
+
+class TopomerPromoBehind(UpstreamError):
+    """Topomer created the promo (``remote_id``) but the update that follows failed: the id must be kept."""
+
+    def __init__(self, remote_id: str, cause: UpstreamError) -> None:
+        super().__init__("topomer", f"created as {remote_id}, then the update failed: {cause.message}")
+        self.code = cause.code
+        self.remote_id = remote_id
 
 
 def utcnow() -> datetime:
@@ -262,7 +284,12 @@ class PromoService:
                 logger.warning("promo sync failed", extra={"code": code, "side": side.value, "error": exc.code})
                 metrics.add_metric(name="PromoSyncFailed", unit="Count", value=1)
                 failed = state.model_copy(
-                    update={"attempts": state.attempts + 1, "last_error": f"{exc.code}: {exc.message}"[:300]}
+                    update={
+                        "attempts": state.attempts + 1,
+                        "last_error": f"{exc.code}: {exc.message}"[:300],
+                        # A Topomer promo created before the failure keeps its id: it is never created again.
+                        "remote_id": exc.remote_id if isinstance(exc, TopomerPromoBehind) else state.remote_id,
+                    }
                 )
                 latest = self.store.record_side(code, side, failed, synced=False)
                 continue
@@ -302,13 +329,43 @@ class PromoService:
                     f"coupon {coupon.id} expires at {coupon.date_expires_gmt} GMT, not {fields['date_expires']}",
                 )
             return str(coupon.id)
-        if state.remote_id is None:
-            promo_id = str(self.topomer.create_promo(record.code, record.percentage, record.type.value).id)
-            if record.version > 1 or not record.active:
+        return self._push_topomer(record, state)
+
+    def _push_topomer(self, record: PromoCode, state: SideSync) -> str:
+        """Topomer's side: create the promo once, then update it by the id its create answer named.
+
+        Topomer has no lookup by code and a server may keep every create it receives, so a create whose
+        fate is unknown (no answer once sent, a dropped connection, 502/504) is never sent again on its
+        own: the side is parked (``pending``, ``last_error`` starting ``topomer_promo_parked``) for a
+        person, who checks Topomer and then records the promo's id on the side, or clears the error to have
+        it created. A create refused or failed for sure (4xx, 500/503, connection refused) is retried by
+        the sync. A create taken without naming an id is parked the same way (updates need the id). The
+        ``Idempotency-Key`` (from the code) lets a server that honours it dedupe; nothing more is relied on.
+        """
+        if state.remote_id is not None:
+            self.topomer.update_promo(state.remote_id, topomer_fields(record))
+            return state.remote_id
+        parked = f"{TopomerPromoParked.code}: topomer: "
+        if state.last_error and state.last_error.startswith(parked):
+            raise TopomerPromoParked(state.last_error.removeprefix(parked))  # not cleared by a person yet
+        try:
+            created = self.topomer.create_promo(record.code, record.percentage, record.type.value)
+        except UpstreamOutcomeUnknown as exc:
+            raise TopomerPromoParked(
+                f"create of {record.code} may have been taken ({exc.message}); check Topomer, then record its id"
+                " or clear this error to create it"
+            ) from exc
+        if created.id is None:
+            raise TopomerPromoParked(
+                f"Topomer took {record.code} but named no id; find it in Topomer and record its id"
+            )
+        promo_id = str(created.id)
+        if record.version > 1 or not record.active:
+            try:
                 self.topomer.update_promo(promo_id, topomer_fields(record))
-            return promo_id
-        self.topomer.update_promo(state.remote_id, topomer_fields(record))
-        return state.remote_id
+            except UpstreamError as exc:
+                raise TopomerPromoBehind(promo_id, exc) from exc
+        return promo_id
 
     def sync_pending(self) -> dict[str, int]:
         """The scheduled retry: push every code with a side behind its record."""

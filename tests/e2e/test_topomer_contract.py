@@ -1,0 +1,223 @@
+"""The Topomer contract, end to end: what the service needs of Topomer and nothing more.
+
+Topomer's answers to writes are not written down anywhere, so the service must work whether a write is
+answered ``{"ok": true}``, with the changed object, 201 with an id or 204 with nothing; must read back
+what a money move changed; must take a ``get-by-token`` answer that carries only what it uses; must treat
+a token Topomer refuses as the customer's (401), not as an outage; and must not duplicate an order report
+or a promo on a Topomer that keeps every POST it gets.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import LocalStack
+
+_ids = itertools.count(52000)
+ORDERS = "/api/plugin/orders"
+PROMOS = "/api/plugin/promos"
+
+
+@pytest.fixture
+def api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with stack.client as client:
+        yield client
+
+
+@pytest.fixture
+def admin(stack: LocalStack) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {stack.secret('ADMIN_API_KEY')}"}
+    with httpx.Client(base_url=stack.api, timeout=30, headers=headers) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def no_faults(stack: LocalStack) -> Iterator[None]:
+    yield
+    stack.clear_faults()
+
+
+@contextmanager
+def answer_style(stack: LocalStack, style: str, *, name_created_id: bool = True) -> Iterator[None]:
+    """Topomer answers writes in ``style`` inside the block; the style before is put back after."""
+    before = stack.topomer_state()["answer_style"]
+    body = {"style": style, "name_created_id": name_created_id}
+    httpx.post(f"{stack.topomer}/_sim/answer_style", json=body, timeout=10).raise_for_status()
+    try:
+        yield
+    finally:
+        httpx.post(f"{stack.topomer}/_sim/answer_style", json={"style": before}, timeout=10).raise_for_status()
+
+
+def new_user(stack: LocalStack, balance: str, **extra: Any) -> str:
+    token = f"tpm_contract_{secrets.token_hex(8)}"
+    user = {"id": next(_ids), "token": token, "email": "contract@example.com", "solde": balance, **extra}
+    httpx.post(f"{stack.topomer}/_sim/users", json=user, timeout=10).raise_for_status()
+    return token
+
+
+def new_order(stack: LocalStack, total: str) -> int:
+    line = {"product_id": 12, "quantity": 1, "total": total, "subtotal": total}
+    order = {
+        "customer_id": 1,
+        "payment_method": "topomer",
+        "status": "pending",
+        "currency": "EUR",
+        "line_items": [line],
+    }
+    response = httpx.post(f"{stack.woocommerce}/_sim/orders", json=order, timeout=10)
+    response.raise_for_status()
+    return int(response.json()["id"])
+
+
+def authorize(api: httpx.Client, token: str, order_id: int, amount: str) -> httpx.Response:
+    return api.post(
+        "/balance/v1/payments",
+        json={"token": token, "order_id": order_id, "amount": amount},
+        headers={"Idempotency-Key": secrets.token_hex(8)},
+    )
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"X-Topomer-Token": token}
+
+
+def order_reports(stack: LocalStack, order_id: int) -> list[dict[str, Any]]:
+    return [o for o in stack.topomer_state()["orders"] if o["order_id"] == order_id]
+
+
+def topomer_promos(stack: LocalStack, code: str) -> list[dict[str, Any]]:
+    return [p for p in stack.topomer_state()["promos"].values() if p["code"] == code]
+
+
+# ------------------------------------------------------------------ any 2xx is taken; money is read back
+@pytest.mark.parametrize("style", ["object", "created", "empty"])
+def test_capture_completes_whatever_a_2xx_answer_holds(stack: LocalStack, api: httpx.Client, style: str) -> None:
+    token, order_id = new_user(stack, "100.00"), new_order(stack, "35.25")
+    payment_id = authorize(api, token, order_id, "35.25").json()["payment_id"]
+    with answer_style(stack, style):
+        captured = api.post(f"/balance/v1/payments/{payment_id}/capture", headers=auth(token))
+    assert (captured.status_code, captured.json()["status"]) == (200, "captured")
+    state = stack.topomer_state()
+    assert Decimal(str(state["users"][token]["solde"])) == Decimal("64.75")
+    assert state["users"][token]["expired"] is True
+    assert [o["total"] for o in order_reports(stack, order_id)] == ["35.25"]
+
+
+# ------------------------------------------------------------------ get-by-token: only what is used
+def test_a_user_answer_without_token_and_with_a_null_email_works(stack: LocalStack, api: httpx.Client) -> None:
+    token = new_user(stack, "80.00", email=None, answer_fields=["id", "solde", "expired", "email"])
+    shown = api.get("/balance/v1/balance", headers=auth(token))
+    assert shown.status_code == 200, shown.text
+    assert (shown.json()["balance"], shown.json()["email"]) == ("80.00", None)
+    order_id = new_order(stack, "30.00")
+    held = authorize(api, token, order_id, "30.00")
+    assert held.status_code == 201, held.text
+    captured = api.post(f"/balance/v1/payments/{held.json()['payment_id']}/capture", headers=auth(token))
+    assert captured.json()["status"] == "captured"
+    assert Decimal(str(stack.topomer_state()["users"][token]["solde"])) == Decimal("50.00")
+
+
+# ------------------------------------------------------------------ a refused token is the customer's
+@pytest.mark.parametrize("status", [404, 403, 401, 400])
+def test_a_token_topomer_refuses_is_401_invalid_token(stack: LocalStack, api: httpx.Client, status: int) -> None:
+    token = new_user(stack, "50.00")
+    httpx.post(f"{stack.topomer}/_sim/tokens/refuse", json={"token": token, "status": status}, timeout=10)
+    for response in (
+        api.get("/balance/v1/balance", headers=auth(token)),
+        authorize(api, token, new_order(stack, "5.00"), "5.00"),
+    ):
+        assert response.status_code == 401, response.text
+        assert response.json()["error"]["code"] == "invalid_token"
+    assert token not in stack.log.read_text()
+
+
+def test_a_refusal_is_asked_again_with_a_fresh_access_token(stack: LocalStack, api: httpx.Client) -> None:
+    token = new_user(stack, "50.00")
+    httpx.post(f"{stack.topomer}/_sim/tokens/refuse", json={"token": token, "status": 403}, timeout=10)
+    httpx.delete(f"{stack.topomer}/_sim/requests", timeout=10).raise_for_status()
+    assert api.get("/balance/v1/balance", headers=auth(token)).status_code == 401
+    paths = [r["path"] for r in httpx.get(f"{stack.topomer}/_sim/requests", timeout=10).json()]
+    asked = [p for p in paths if p in ("/api/auth/token", "/api/plugin/users/get-by-token")]
+    assert asked[-3:] == ["/api/plugin/users/get-by-token", "/api/auth/token", "/api/plugin/users/get-by-token"]
+
+
+# ------------------------------------------------------------------ no duplicates on a server that keeps every POST
+@pytest.mark.parametrize("style", ["ok", "created", "empty"])
+def test_an_order_report_is_not_duplicated_after_a_lost_answer(
+    stack: LocalStack, api: httpx.Client, style: str
+) -> None:
+    assert stack.topomer_state()["dedup"]["orders"] is False  # a Topomer that keeps every report it gets
+    token, order_id = new_user(stack, "100.00"), new_order(stack, "20.00")
+    payment_id = authorize(api, token, order_id, "20.00").json()["payment_id"]
+    with answer_style(stack, style):
+        stack.set_faults("topomer", rules=[{"method": "POST", "path": ORDERS, "mode": "drop", "times": 5}])
+        api.post(f"/balance/v1/payments/{payment_id}/capture", headers=auth(token))
+        stack.clear_faults("topomer")
+        for _ in range(2):
+            stack.run_schedule("BalanceSyncFunction")
+    assert len(order_reports(stack, order_id)) == 1
+    sent = [e for e in stack.topomer_state()["post_log"] if e["idempotency_key"] == f"woo-backend-order-{payment_id}"]
+    assert len(sent) == 1
+    payment = api.get(f"/balance/v1/payments/{payment_id}", headers=auth(token)).json()
+    assert payment["status"] == "needs_attention"  # a person checks Topomer; the money itself moved once
+    assert "Check Topomer for order" in payment["steps"]["record_order"]["last_error"]
+    assert Decimal(str(stack.topomer_state()["users"][token]["solde"])) == Decimal("80.00")
+
+
+@pytest.mark.parametrize("mode", ["drop", "timeout"])
+def test_a_promo_create_is_not_duplicated_after_a_lost_answer(
+    stack: LocalStack, admin: httpx.Client, mode: str
+) -> None:
+    assert stack.topomer_state()["dedup"]["promos"] is False
+    code = f"CONTRACT-{secrets.token_hex(4).upper()}"
+    stack.set_faults("topomer", rules=[{"method": "POST", "path": PROMOS, "mode": mode, "times": 5}])
+    created = admin.post("/promo/v1/codes", json={"code": code, "percentage": "7"})
+    assert created.status_code == 201, created.text
+    stack.clear_faults("topomer")
+    taken = len(topomer_promos(stack, code))  # drop: created, answer lost (1); timeout: never reached (0)
+    assert taken == (1 if mode == "drop" else 0)
+    for _ in range(2):
+        stack.run_schedule("PromoSyncFunction")
+    assert len(topomer_promos(stack, code)) == taken  # never created again on its own
+    side = admin.get(f"/promo/v1/codes/{code}").json()["sync"]["topomer"]
+    assert side["status"] == "pending"  # what a person sees
+    assert side["last_error"].startswith("topomer_promo_parked: ")
+    assert "check Topomer" in side["last_error"]
+    assert admin.get(f"/promo/v1/codes/{code}").json()["sync"]["woocommerce"]["status"] == "synced"
+
+
+def test_a_promo_create_answer_naming_no_id_is_parked_not_duplicated(stack: LocalStack, admin: httpx.Client) -> None:
+    code = f"CONTRACT-{secrets.token_hex(4).upper()}"
+    with answer_style(stack, "empty", name_created_id=False):
+        admin.post("/promo/v1/codes", json={"code": code, "percentage": "7"}).raise_for_status()
+        admin.patch(f"/promo/v1/codes/{code}", json={"percentage": "9"}).raise_for_status()
+        stack.run_schedule("PromoSyncFunction")
+    assert len(topomer_promos(stack, code)) == 1
+    side = admin.get(f"/promo/v1/codes/{code}").json()["sync"]["topomer"]
+    assert side["status"] == "pending"
+    assert "named no id" in side["last_error"]
+
+
+@pytest.mark.parametrize("style", ["ok", "object", "created", "empty"])
+def test_a_promo_is_created_once_and_updated_by_the_id_its_answer_named(
+    stack: LocalStack, admin: httpx.Client, style: str
+) -> None:
+    code = f"CONTRACT-{secrets.token_hex(4).upper()}"
+    with answer_style(stack, style):
+        created = admin.post("/promo/v1/codes", json={"code": code, "percentage": "7"})
+        admin.patch(f"/promo/v1/codes/{code}", json={"percentage": "9"}).raise_for_status()
+    assert created.json()["sync"]["topomer"]["status"] == "synced"
+    [promo] = topomer_promos(stack, code)
+    assert promo["percentage"] == "9"
+    assert str(promo["id"]) == created.json()["sync"]["topomer"]["id"]
+    [sent] = [e for e in stack.topomer_state()["post_log"] if e["idempotency_key"] == f"woo-backend-promo-{code}"]
+    assert sent["path"] == PROMOS
