@@ -30,6 +30,7 @@ import math
 import re
 import secrets
 import string
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -227,16 +228,21 @@ class WooWebhooks(WooShop):
             "event": event,
             "hooks": hooks,
             "delivery_url": hook["delivery_url"],
-            # The simulated site's time zone for these dates is UTC.
-            "date_created": hook["date_created_gmt"],
+            # wc_rest_prepare_date_response( $date, false ): the site's time zone; without false: GMT.
+            "date_created": self._site_time(hook["date_created_gmt"]),
             "date_created_gmt": hook["date_created_gmt"],
-            "date_modified": hook["date_modified_gmt"],
+            "date_modified": self._site_time(hook["date_modified_gmt"]),
             "date_modified_gmt": hook["date_modified_gmt"],
             "_links": {
                 "self": [{"href": f"{HOME_URL}wp-json/wc/v3/webhooks/{hook['id']}"}],
                 "collection": [{"href": f"{HOME_URL}wp-json/wc/v3/webhooks"}],
             },
         }
+
+    def _site_time(self, gmt: str | None) -> str | None:
+        if gmt is None:
+            return None
+        return _fmt(datetime.strptime(gmt, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).astimezone(self.site_timezone))
 
     def _create_webhook(self, name: str, topic: str, delivery_url: str, secret: str) -> dict[str, Any]:
         """WooCommerce: Version1 controller create_item(): always ``active`` (the post status is 'publish'
