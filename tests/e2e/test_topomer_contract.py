@@ -221,3 +221,18 @@ def test_a_promo_is_created_once_and_updated_by_the_id_its_answer_named(
     assert str(promo["id"]) == created.json()["sync"]["topomer"]["id"]
     [sent] = [e for e in stack.topomer_state()["post_log"] if e["idempotency_key"] == f"woo-backend-promo-{code}"]
     assert sent["path"] == PROMOS
+
+
+def test_a_promo_created_before_its_update_failed_is_not_created_again(stack: LocalStack, admin: httpx.Client) -> None:
+    # An inactive code is created, then updated (the create carries only code, percentage and type). When
+    # that update fails, the id the create named is kept: the sync updates that promo, it creates no other.
+    code = f"CONTRACT-{secrets.token_hex(4).upper()}"
+    stack.set_faults("topomer", rules=[{"method": "PUT", "path": f"{PROMOS}/*", "mode": "500", "times": 10}])
+    admin.post("/promo/v1/codes", json={"code": code, "percentage": "7", "active": False}).raise_for_status()
+    side = admin.get(f"/promo/v1/codes/{code}").json()["sync"]["topomer"]
+    assert (side["status"], side["id"]) == ("pending", str(topomer_promos(stack, code)[0]["id"]))
+    stack.clear_faults("topomer")
+    stack.run_schedule("PromoSyncFunction")
+    [promo] = topomer_promos(stack, code)
+    assert promo["active"] is False
+    assert admin.get(f"/promo/v1/codes/{code}").json()["sync"]["topomer"]["status"] == "synced"

@@ -39,10 +39,8 @@ class UpstreamOutcomeUnknown(UpstreamUnavailable):
 
     Raised (instead of a plain ``UpstreamUnavailable``) for a non-repeatable request after a timeout once
     the connection was open, a connection dropped before the answer, or a 502/504. The caller must not
-    send it again blindly: the server may have taken it.
+    send it again blindly: the server may have taken it. Its API code stays ``upstream_unavailable`` (503).
     """
-
-    code = "upstream_outcome_unknown"
 
 
 class RetryPolicy:
