@@ -236,3 +236,25 @@ def test_a_promo_created_before_its_update_failed_is_not_created_again(stack: Lo
     [promo] = topomer_promos(stack, code)
     assert promo["active"] is False
     assert admin.get(f"/promo/v1/codes/{code}").json()["sync"]["topomer"]["status"] == "synced"
+
+
+# ------------------------------------------------------------------ the simulator's switches themselves
+def test_the_simulator_keeps_every_post_unless_told_to_honour_idempotency_keys(stack: LocalStack) -> None:
+    creds = {"client_id": stack.secret("TOPOMER_CLIENT_ID"), "client_secret": stack.secret("TOPOMER_CLIENT_SECRET")}
+    with httpx.Client(base_url=stack.topomer, timeout=10) as sim:
+        access = sim.post("/api/auth/token", json=creds).json()["access_token"]
+        sim.headers["Authorization"] = f"Bearer {access}"
+        order_id = 990000 + next(_ids)
+        key = {"Idempotency-Key": f"sim-{order_id}"}
+        for _ in range(2):
+            sim.post(ORDERS, json={"order_id": order_id}, headers=key).raise_for_status()
+        assert len(order_reports(stack, order_id)) == 2  # a server that dedupes nothing
+        try:
+            sim.post("/_sim/dedup", json={"orders": True}).raise_for_status()
+            first = sim.post(ORDERS, json={"order_id": order_id}, headers={"Idempotency-Key": "sim-other"})
+            again = sim.post(ORDERS, json={"order_id": order_id}, headers={"Idempotency-Key": "sim-other"})
+            assert (again.status_code, again.content) == (first.status_code, first.content)
+            assert len(order_reports(stack, order_id)) == 3  # the same key taken once
+        finally:
+            sim.post("/_sim/dedup", json={"orders": False}).raise_for_status()
+        assert sim.post("/_sim/answer_style", json={"style": "nope"}).status_code == 400

@@ -220,6 +220,15 @@ def test_topomer_refused_customer_token_after_a_fresh_access_token(topomer: Topo
     assert (user.call_count, tokens.call_count) == (2, 2)  # once more with a fresh access token
 
 
+@pytest.mark.parametrize("status", [401, 403, 404])
+@respx.mock
+def test_topomer_refused_shopper_pair_is_refused_not_an_outage(topomer: TopomerClient, status: int) -> None:
+    _topomer_token()
+    respx.get(f"{TOPOMER}/api/plugin/shoppers/s-1/balance").mock(return_value=httpx.Response(status))
+    with pytest.raises(CustomerTokenRefused):
+        topomer.shopper_balance("s-1", "shopper-token")
+
+
 @respx.mock
 def test_topomer_unknown_customer_token_is_refused_at_once(topomer: TopomerClient) -> None:
     _topomer_token()

@@ -10,7 +10,8 @@ promises the answers to writes. So:
 - ``GET /api/interval-prix`` -> [PriceInterval].
 - ``POST /api/plugin/users/update-solde`` {token, user_id, solde} (new absolute balance).
 - ``POST /api/plugin/users/update-expired`` {token, expired: true}.
-- ``GET /api/plugin/shoppers/{id}/balance`` (X-Shopper-Id, X-Shopper-Token) -> {balance}.
+- ``GET /api/plugin/shoppers/{id}/balance`` (X-Shopper-Id, X-Shopper-Token) -> {balance}; a refused pair
+  raises ``CustomerTokenRefused`` as for get-by-token.
 - ``POST /api/plugin/promos`` {code, percentage, type} -> the new promo's id (``id`` or ``data.id`` in a
   JSON body, or a ``Location`` header ending in it); ``PUT /api/plugin/promos/{id}``.
 - ``POST /api/plugin/orders`` {order_id, customer, items, total, payment_method}.
@@ -194,10 +195,16 @@ class TopomerClient(UpstreamClient):
     # -------------------------------------------------------------- endpoints
     def get_user_by_token(self, token: str) -> TopomerUser:
         """The customer's account; ``CustomerTokenRefused`` when Topomer will not serve this token."""
+        response = self._customer_call("GET", "/api/plugin/users/get-by-token", params={"token": token})
+        return self.parse(response, TopomerUser)
+
+    def _customer_call(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """A read keyed by a customer's credentials: 404, or 400/401/403 again with a fresh access token, is
+        Topomer refusing the customer's token (``CustomerTokenRefused``), never an outage."""
         try:
-            response = self.call(
-                "GET", "/api/plugin/users/get-by-token", params={"token": token}, refresh_on=REFUSED_TOKEN_STATUSES
-            )
+            return self.call(method, path, params=params, headers=headers, refresh_on=REFUSED_TOKEN_STATUSES)
         except AccessTokenRefused:
             raise
         except UpstreamNotFound as exc:
@@ -208,7 +215,6 @@ class TopomerClient(UpstreamClient):
                     self.name, f"customer token refused ({exc.status})", status=exc.status
                 ) from None
             raise
-        return self.parse(response, TopomerUser)
 
     def price_intervals(self) -> list[PriceInterval]:
         return self.parse_as(self.call("GET", "/api/interval-prix"), _intervals)
@@ -228,7 +234,7 @@ class TopomerClient(UpstreamClient):
         self.call("POST", "/api/plugin/users/update-expired", json={"token": token, "expired": True}, repeatable=True)
 
     def shopper_balance(self, shopper_id: str, shopper_token: str) -> ShopperBalance:
-        response = self.call(
+        response = self._customer_call(
             "GET",
             f"/api/plugin/shoppers/{shopper_id}/balance",
             headers={"X-Shopper-Id": shopper_id, "X-Shopper-Token": shopper_token},
