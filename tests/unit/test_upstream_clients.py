@@ -66,6 +66,16 @@ def test_unsafe_post_is_not_repeated_after_a_5xx_but_is_after_a_connect_error(wo
 
 
 @respx.mock
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_5xx_that_ends_the_attempts_carries_its_status(woo: WooCommerceClient, status: int) -> None:
+    # Callers tell "the shop threw" (500) from "a proxy lost the answer" (502/504) by the status, not the text.
+    respx.put(f"{WOO}/wp-json/wc/v3/subscriptions/5").mock(return_value=httpx.Response(status))
+    with pytest.raises(UpstreamUnavailable) as raised:
+        woo.write_object("PUT", "/subscriptions/5", {"transition_status": "active"}, repeatable=False)
+    assert raised.value.status == status
+
+
+@respx.mock
 def test_errors_are_mapped(woo: WooCommerceClient) -> None:
     respx.get(f"{WOO}/wp-json/wc/v3/orders/1").mock(return_value=httpx.Response(404, json={"code": "x"}))
     respx.get(f"{WOO}/wp-json/wc/v3/orders/2").mock(return_value=httpx.Response(401, json={"code": "x"}))

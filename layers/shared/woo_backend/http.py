@@ -105,6 +105,7 @@ class UpstreamClient:
         """
         safe = method.upper() in SAFE_METHODS if repeatable is None else repeatable
         last_problem = "no attempt"
+        last_status: int | None = None
         ambiguous = False
         for attempt in range(self.retry.attempts):
             if attempt:
@@ -122,6 +123,7 @@ class UpstreamClient:
                 break
             if response.status_code >= 500:
                 last_problem = f"answered {response.status_code}"
+                last_status = response.status_code
                 if safe:
                     continue
                 ambiguous = response.status_code in AMBIGUOUS_STATUSES
@@ -132,8 +134,8 @@ class UpstreamClient:
             extra={"upstream": self.name, "method": method, "path": mask_text(path), "problem": last_problem},
         )
         if ambiguous:
-            raise UpstreamOutcomeUnknown(self.name, f"{last_problem}; it may have been taken")
-        raise UpstreamUnavailable(self.name, last_problem)
+            raise UpstreamOutcomeUnknown(self.name, f"{last_problem}; it may have been taken", status=last_status)
+        raise UpstreamUnavailable(self.name, last_problem, status=last_status)
 
     def _check(self, response: httpx.Response) -> httpx.Response:
         status = response.status_code

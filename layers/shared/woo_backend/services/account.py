@@ -8,7 +8,6 @@ page by page.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -332,11 +331,6 @@ def set_subscription_status(service: AccountService, uid: int, params: SetSubscr
     return shape_subscription(answer)
 
 
-# What the HTTP client says of a non-repeatable request WooCommerce answered 500 (an exception nobody caught:
-# WordPress's fatal error handler). A 502/504 from a proxy, or no answer, says nothing about a refusal.
-ANSWERED_500 = re.compile(r"\banswered 500\b")
-
-
 def _after_failed_transition(
     service: AccountService, path: str, target: str, sent_at: datetime, failure: UpstreamUnavailable
 ) -> Json:
@@ -348,7 +342,9 @@ def _after_failed_transition(
         return current
     notes, _, _ = service.shop.list_page(f"{path}/notes")
     message = refusal_message(notes, since=sent_at - timedelta(seconds=5))
-    if message is None and ANSWERED_500.search(str(failure)):
+    # A 500 is WordPress's fatal error handler answering the exception nobody caught; a 502/504 from a proxy,
+    # or no answer at all, says nothing about a refusal.
+    if message is None and failure.status == 500:
         message = f"WooCommerce refused to change the subscription to {target}"
     if message is None:
         raise failure
