@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,8 @@ class FakeTopomer:
         self.interval_calls = 0
         self.promos: dict[str, dict[str, Any]] = {}
         self.fail_creates = 0
+        self.creates_sent: list[str] = []
+        self.while_creating: Callable[[], None] | None = None
 
     def price_intervals(self) -> list[PriceInterval]:
         self.interval_calls += 1
@@ -37,6 +40,9 @@ class FakeTopomer:
         return self.intervals
 
     def create_promo(self, code: str, percentage: Decimal, promo_type: str) -> TopomerPromo:
+        self.creates_sent.append(code)
+        if self.while_creating is not None:
+            self.while_creating()
         if self.fail_creates:
             self.fail_creates -= 1
             raise UpstreamUnavailable("topomer", "down")
@@ -133,3 +139,47 @@ def test_a_failed_side_is_retried_until_done(parts: tuple[PromoService, FakeTopo
     assert record.pending() == []
     assert record.side(Side.TOPOMER).attempts == 3
     assert service.sync_pending() == {"synced": 0, "pending": 0}
+
+
+class Stopped(BaseException):
+    """A Lambda run ended (timeout) in the middle of a call."""
+
+
+def _manual(code: str) -> PromoCode:
+    stamp = NOW.isoformat()
+    return PromoCode(code=code, type=PromoType.MANUAL, percentage=Decimal("10"), created_at=stamp, updated_at=stamp)
+
+
+def test_two_pushes_at_once_send_the_topomer_create_once(parts: tuple[PromoService, FakeTopomer, FakeShop]) -> None:
+    service, topomer, _ = parts
+    # A second push (the sync) arrives while the first one waits for Topomer's answer.
+    topomer.while_creating = lambda: (setattr(topomer, "while_creating", None), service.push("RACE-1"))[1]
+    created = service.create(_manual("RACE-1"))
+    assert topomer.creates_sent == ["RACE-1"]
+    assert created.pending() == []
+    assert created.side(Side.TOPOMER).remote_id == "1"
+
+
+def test_a_run_stopped_during_the_topomer_create_is_parked_not_resent(
+    parts: tuple[PromoService, FakeTopomer, FakeShop],
+) -> None:
+    service, topomer, _ = parts
+
+    def stop() -> None:
+        raise Stopped
+
+    topomer.while_creating = stop
+    with pytest.raises(Stopped):
+        service.create(_manual("STOP-1"))
+    topomer.while_creating = None
+    assert service.sync_pending() == {"synced": 0, "pending": 1}
+    assert service.sync_pending() == {"synced": 0, "pending": 1}
+    assert topomer.creates_sent == ["STOP-1"]  # never sent again on its own
+    side = service.get("STOP-1").side(Side.TOPOMER)
+    assert side.last_error is not None
+    assert side.last_error.startswith("topomer_promo_parked: ")
+    # A person checked Topomer (nothing there) and cleared the claim: the next run creates it once.
+    service.store.record_side("STOP-1", Side.TOPOMER, side.model_copy(update={"create_started_at": None}), synced=False)
+    assert service.sync_pending() == {"synced": 1, "pending": 0}
+    assert topomer.creates_sent == ["STOP-1", "STOP-1"]
+    assert service.get("STOP-1").side(Side.TOPOMER).remote_id == "1"

@@ -192,6 +192,9 @@ class SideSync(BaseModel):
     attempts: int = 0
     last_error: str | None = None
     synced_at: str | None = None
+    # When a create was claimed and sent, until its answer is recorded. Still set with no ``remote_id``, it
+    # means the create's fate is unknown (a lost answer, or a run stopped mid-call): it is never sent again.
+    create_started_at: str | None = None
 
 
 class PromoCode(BaseModel):

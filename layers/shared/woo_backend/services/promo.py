@@ -67,13 +67,19 @@ class PromoShop(Protocol):
 class TopomerPromoParked(UpstreamError):
     """Topomer's side waits for a person: a create whose fate is unknown, or one taken without naming its id.
 
-    Its ``last_error`` starts with this code; while it does, the push never creates the promo again.
+    The side keeps ``create_started_at`` (and a ``last_error`` starting with this code); while it does, the
+    push never creates the promo again.
     """
 
     code = "topomer_promo_parked"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, started_at: str) -> None:
         super().__init__("topomer", message)
+        self.started_at = started_at
+
+
+class CreateClaimedElsewhere(Exception):
+    """Another push claimed this side's create first: it sends the create and records the answer."""
 
 
 class TopomerPromoBehind(UpstreamError):
@@ -280,6 +286,8 @@ class PromoService:
             state = record.side(side)
             try:
                 remote_id = self._push_side(side, record, state)
+            except CreateClaimedElsewhere:
+                continue
             except UpstreamError as exc:
                 logger.warning("promo sync failed", extra={"code": code, "side": side.value, "error": exc.code})
                 metrics.add_metric(name="PromoSyncFailed", unit="Count", value=1)
@@ -289,6 +297,8 @@ class PromoService:
                         "last_error": f"{exc.code}: {exc.message}"[:300],
                         # A Topomer promo created before the failure keeps its id: it is never created again.
                         "remote_id": exc.remote_id if isinstance(exc, TopomerPromoBehind) else state.remote_id,
+                        # A create of unknown fate stays claimed (parked); one that surely failed may be sent again.
+                        "create_started_at": exc.started_at if isinstance(exc, TopomerPromoParked) else None,
                     }
                 )
                 latest = self.store.record_side(code, side, failed, synced=False)
@@ -336,28 +346,41 @@ class PromoService:
 
         Topomer has no lookup by code and a server may keep every create it receives, so a create whose
         fate is unknown (no answer once sent, a dropped connection, 502/504) is never sent again on its
-        own: the side is parked (``pending``, ``last_error`` starting ``topomer_promo_parked``) for a
-        person, who checks Topomer and then records the promo's id on the side, or clears the error to have
-        it created. A create refused or failed for sure (4xx, 500/503, connection refused) is retried by
-        the sync. A create taken without naming an id is parked the same way (updates need the id). The
-        ``Idempotency-Key`` (from the code) lets a server that honours it dedupe; nothing more is relied on.
+        own: the side is parked (``pending``, ``create_started_at`` kept, ``last_error`` starting
+        ``topomer_promo_parked``) for a person, who checks Topomer and then records the promo's id on the side,
+        or clears ``create_started_at`` to have it created. A create refused or failed for sure (4xx, 500/503,
+        connection refused) is retried by the sync. A create taken without naming an id is parked the same
+        way (updates need the id). The create is claimed in DynamoDB before it is sent (``claim_create``), so
+        two pushes at once send it once, and a run stopped mid-call leaves the claim behind: parked, not resent.
+        The ``Idempotency-Key`` (from the code) lets a server that honours it dedupe; nothing more is relied on.
         """
         if state.remote_id is not None:
             self.topomer.update_promo(state.remote_id, topomer_fields(record))
             return state.remote_id
-        parked = f"{TopomerPromoParked.code}: topomer: "
-        if state.last_error and state.last_error.startswith(parked):
-            raise TopomerPromoParked(state.last_error.removeprefix(parked))  # not cleared by a person yet
+        if state.create_started_at is not None:  # sent before, answer never recorded, not cleared by a person
+            parked = f"{TopomerPromoParked.code}: topomer: "
+            why = state.last_error or ""
+            raise TopomerPromoParked(
+                why.removeprefix(parked)
+                if why.startswith(parked)  # the reason given when it was parked
+                else f"a create of {record.code} sent at {state.create_started_at} has no recorded answer; check"
+                " Topomer, then record its id or clear create_started_at to create it",
+                state.create_started_at,
+            )
+        started_at = _iso(self.clock())
+        if not self.store.claim_create(record.code, Side.TOPOMER, state.attempts, started_at):
+            raise CreateClaimedElsewhere(record.code)
         try:
             created = self.topomer.create_promo(record.code, record.percentage, record.type.value)
         except UpstreamOutcomeUnknown as exc:
             raise TopomerPromoParked(
                 f"create of {record.code} may have been taken ({exc.message}); check Topomer, then record its id"
-                " or clear this error to create it"
+                " or clear create_started_at to create it",
+                started_at,
             ) from exc
         if created.id is None:
             raise TopomerPromoParked(
-                f"Topomer took {record.code} but named no id; find it in Topomer and record its id"
+                f"Topomer took {record.code} but named no id; find it in Topomer and record its id", started_at
             )
         promo_id = str(created.id)
         if record.version > 1 or not record.active:

@@ -276,6 +276,30 @@ class PromoStore:
         )
         return _record(written["Attributes"]) if written else None
 
+    def claim_create(self, code: str, side: Side, seen_attempts: int, started_at: str) -> bool:
+        """Claim the one create of a side before it is sent: False if another push claimed it first.
+
+        Conditioned on the attempt count the caller read, so of two pushes that read the same state only
+        one sends the create; a single-item conditional update, which real DynamoDB serializes per item.
+        """
+        state = f"#sync.#{side.value}"
+        update = f"SET {state}.#attempts = :next, {state}.#create_started_at = :at"
+        condition = (
+            f"{state}.#attempts = :seen AND (attribute_not_exists({state}.#remote_id) OR {state}.#remote_id = :none)"
+        )
+        written = conditional_write(
+            self.client.update_item,
+            TableName=self.table,
+            Key=_code_key(code),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names(update, condition),
+            ExpressionAttributeValues=to_values(
+                {":next": seen_attempts + 1, ":at": started_at, ":seen": seen_attempts, ":none": None}
+            ),
+        )
+        return written is not None
+
     def clear_pending(self, code: str, synced_version: int) -> None:
         """Drop the work-list entry, unless a newer change was recorded meanwhile."""
         conditional_write(
