@@ -34,26 +34,20 @@ def watch_webhooks(watch: WebhookWatch) -> dict[str, int]:
     # Emitted on every run, zero included, so an alarm sees data rather than silence.
     metrics.add_metric(name="WebhookDisabled", unit="Count", value=len(report.reactivated) + len(report.still_off))
     metrics.add_metric(name="WebhookMissing", unit="Count", value=len(report.missing))
-    for event in report.reactivated:
-        logger.warning(
-            "webhook was off in WooCommerce; turned back on",
-            extra={
-                "webhook_id": event.webhook_id,
-                "topic": event.topic,
-                "delivery_url": event.delivery_url,
-                "previous_status": event.previous_status,
-            },
-        )
-    for event in report.still_off:
-        logger.warning(
-            "webhook is off in WooCommerce and did not turn back on",
-            extra={
-                "webhook_id": event.webhook_id,
-                "topic": event.topic,
-                "delivery_url": event.delivery_url,
-                "previous_status": event.previous_status,
-            },
-        )
+    for message, events in (
+        ("webhook was off in WooCommerce; turned back on", report.reactivated),
+        ("webhook is off in WooCommerce and did not turn back on", report.still_off),
+    ):
+        for event in events:
+            logger.warning(
+                message,
+                extra={
+                    "webhook_id": event.webhook_id,
+                    "topic": event.topic,
+                    "delivery_url": event.delivery_url,
+                    "previous_status": event.previous_status,
+                },
+            )
     for want in report.missing:
         logger.warning(
             "webhook missing in WooCommerce; create it with `make setup-webhooks`",
