@@ -70,3 +70,29 @@ def conditional_write(write: Callable[..., Any], **request: Any) -> dict[str, An
             return None
         raise
     return answer
+
+
+def conditional_update(
+    client: DynamoDBClient,
+    table: str,
+    key: Mapping[str, Any],
+    update: str,
+    condition: str,
+    values: Mapping[str, Any],
+    *,
+    return_new: bool = False,
+) -> dict[str, Any] | None:
+    """One conditional ``update_item``, every ``#name`` mapped: the item's new attributes (empty unless
+    ``return_new``), or None if the condition refused it."""
+    request: dict[str, Any] = {
+        "TableName": table,
+        "Key": dict(key),
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names(update, condition),
+        "ExpressionAttributeValues": to_values(values),
+    }
+    if return_new:
+        request["ReturnValues"] = "ALL_NEW"
+    written = conditional_write(client.update_item, **request)
+    return None if written is None else dict(written.get("Attributes", {}))

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from woo_backend.domain.account import mail_window
-from woo_backend.dynamo import conditional_write, dynamodb_client, names, to_item, to_values
+from woo_backend.dynamo import conditional_update, dynamodb_client, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,13 +33,5 @@ class MailQuotaStore:
         self._add(uid, hour, "ADD #sent :delta", "#sent > :zero", {":delta": -1, ":zero": 0})
 
     def _add(self, uid: int, hour: str, update: str, condition: str, values: dict[str, int]) -> bool:
-        written = conditional_write(
-            self.client.update_item,
-            TableName=self.table,
-            Key=to_item({"pk": f"MAIL#{uid}", "sk": hour}),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names(update, condition),
-            ExpressionAttributeValues=to_values(values),
-        )
-        return written is not None
+        key = to_item({"pk": f"MAIL#{uid}", "sk": hour})
+        return conditional_update(self.client, self.table, key, update, condition, values) is not None

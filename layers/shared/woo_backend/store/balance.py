@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from woo_backend.domain.balance import Payment, PaymentStatus, Step, StepName, UserHolds
 from woo_backend.dynamo import (
-    conditional_write,
+    conditional_update,
     dynamodb_client,
     from_item,
     names,
@@ -167,19 +167,12 @@ class PaymentsStore:
 
     def _update_payment(self, payment_id: str, update: str, condition: str, values: dict[str, Any]) -> Payment:
         """A conditional update of one payment; the payment as written, or ``StatusChanged``."""
-        written = conditional_write(
-            self.client.update_item,
-            TableName=self.table,
-            Key=_payment_key(payment_id),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names(update, condition),
-            ExpressionAttributeValues=to_values(values),
-            ReturnValues="ALL_NEW",
+        written = conditional_update(
+            self.client, self.table, _payment_key(payment_id), update, condition, values, return_new=True
         )
         if written is None:
             raise StatusChanged(payment_id)
-        return _payment(written["Attributes"])
+        return _payment(written)
 
     # -------------------------------------------------------------- reads
     def get_payment(self, payment_id: str) -> Payment | None:
@@ -495,29 +488,19 @@ class PaymentsStore:
     def acquire_lease(self, user_id: str, owner: str, now: datetime, ttl: timedelta) -> bool:
         """Take the user's capture lease (free, expired, or already ours); ``False`` if another holds it."""
         update = "SET #lease_owner = :owner, #lease_until = :until, #user_id = if_not_exists(#user_id, :uid)"
-        taken = conditional_write(
-            self.client.update_item,
-            TableName=self.table,
-            Key=_user_key(user_id),
-            UpdateExpression=update,
-            ConditionExpression=LEASE_CONDITION,
-            ExpressionAttributeNames=names(update, LEASE_CONDITION),
-            ExpressionAttributeValues=to_values(
-                {":owner": owner, ":until": _iso(now + ttl), ":now": _iso(now), ":uid": user_id}
-            ),
-        )
+        values = {":owner": owner, ":until": _iso(now + ttl), ":now": _iso(now), ":uid": user_id}
+        taken = conditional_update(self.client, self.table, _user_key(user_id), update, LEASE_CONDITION, values)
         return taken is not None
 
     def release_lease(self, user_id: str, owner: str) -> None:
         # Refused when it is not ours any more (it expired and was taken): nothing to do then.
-        conditional_write(
-            self.client.update_item,
-            TableName=self.table,
-            Key=_user_key(user_id),
-            UpdateExpression="REMOVE #lease_owner, #lease_until",
-            ConditionExpression="#lease_owner = :owner",
-            ExpressionAttributeNames={"#lease_owner": "lease_owner", "#lease_until": "lease_until"},
-            ExpressionAttributeValues=to_values({":owner": owner}),
+        conditional_update(
+            self.client,
+            self.table,
+            _user_key(user_id),
+            "REMOVE #lease_owner, #lease_until",
+            "#lease_owner = :owner",
+            {":owner": owner},
         )
 
     # -------------------------------------------------------------- reconciliation

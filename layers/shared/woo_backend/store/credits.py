@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from woo_backend.domain.credits import COMPLETED, ConsumeResult, CreditAccount, LedgerEntry, ledger_sort_key
-from woo_backend.dynamo import conditional_write, dynamodb_client, from_item, names, to_item, to_values
+from woo_backend.dynamo import conditional_update, dynamodb_client, from_item, names, to_item, to_values
 from woo_backend.errors import InvalidRequest
 from woo_backend.store.cursors import SyncCursors
 
@@ -377,13 +377,5 @@ class CreditsStore:
             expression += ", #closed_at = if_not_exists(#closed_at, :now)"
             values[":now"] = _iso(now)
             condition = TRACK_CONDITION
-        written = conditional_write(
-            self.client.update_item,
-            TableName=self.table,
-            Key=to_item({"pk": _pk(order_key), "sk": STATE}),
-            UpdateExpression=expression,
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names(expression, condition),
-            ExpressionAttributeValues=to_values(values),
-        )
-        return written is not None
+        key = to_item({"pk": _pk(order_key), "sk": STATE})
+        return conditional_update(self.client, self.table, key, expression, condition, values) is not None

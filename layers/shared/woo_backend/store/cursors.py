@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from woo_backend.dynamo import conditional_write, dynamodb_client, from_item, to_item, to_values
+from woo_backend.dynamo import conditional_update, dynamodb_client, from_item, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,12 +23,11 @@ class SyncCursors:
 
     def advance(self, name: str, position: str) -> None:
         """Move the cursor forward only: two runs at once cannot move it back."""
-        conditional_write(
-            self.client.update_item,
-            TableName=self.table,
-            Key=to_item({"pk": "SYNC", "sk": name}),
-            UpdateExpression="SET #position = :p",
-            ConditionExpression="attribute_not_exists(#position) OR #position < :p",
-            ExpressionAttributeNames={"#position": "position"},
-            ExpressionAttributeValues=to_values({":p": position}),
+        conditional_update(
+            self.client,
+            self.table,
+            to_item({"pk": "SYNC", "sk": name}),
+            "SET #position = :p",
+            "attribute_not_exists(#position) OR #position < :p",
+            {":p": position},
         )

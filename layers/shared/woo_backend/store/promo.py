@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from woo_backend.domain.promo import DuplicateCode, Interval, PromoCode, Side, SideSync
-from woo_backend.dynamo import conditional_write, dynamodb_client, from_item, names, to_item, to_values
+from woo_backend.dynamo import (
+    conditional_update,
+    conditional_write,
+    dynamodb_client,
+    from_item,
+    names,
+    to_item,
+    to_values,
+)
 from woo_backend.errors import InvalidRequest
 from woo_backend.store.cursors import SyncCursors
 
@@ -264,17 +272,10 @@ class PromoStore:
         if synced:
             condition += f" AND #sync.#{side.value}.#synced_version < :v"
             values[":v"] = state.synced_version
-        written = conditional_write(
-            self.client.update_item,
-            TableName=self.table,
-            Key=_code_key(code),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names(update, condition),
-            ExpressionAttributeValues=to_values(values),
-            ReturnValues="ALL_NEW",
+        written = conditional_update(
+            self.client, self.table, _code_key(code), update, condition, values, return_new=True
         )
-        return _record(written["Attributes"]) if written else None
+        return _record(written) if written else None
 
     def claim_create(self, code: str, side: Side, seen_attempts: int, started_at: str) -> bool:
         """Claim the one create of a side before it is sent: False if another push claimed it first.
@@ -287,18 +288,8 @@ class PromoStore:
         condition = (
             f"{state}.#attempts = :seen AND (attribute_not_exists({state}.#remote_id) OR {state}.#remote_id = :none)"
         )
-        written = conditional_write(
-            self.client.update_item,
-            TableName=self.table,
-            Key=_code_key(code),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names(update, condition),
-            ExpressionAttributeValues=to_values(
-                {":next": seen_attempts + 1, ":at": started_at, ":seen": seen_attempts, ":none": None}
-            ),
-        )
-        return written is not None
+        values = {":next": seen_attempts + 1, ":at": started_at, ":seen": seen_attempts, ":none": None}
+        return conditional_update(self.client, self.table, _code_key(code), update, condition, values) is not None
 
     def clear_pending(self, code: str, synced_version: int) -> None:
         """Drop the work-list entry, unless a newer change was recorded meanwhile."""
