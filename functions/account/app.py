@@ -14,7 +14,7 @@ from woo_backend.auth import authenticate_account
 from woo_backend.errors import DomainError, InvalidRequest
 from woo_backend.mail import SesMailer
 from woo_backend.observability import logger
-from woo_backend.services.account import AccountService
+from woo_backend.services.account.service import AccountService
 from woo_backend.settings import AccountSettings, WooCommerceSettings
 from woo_backend.store.account import MailQuotaStore
 from woo_backend.woocommerce import WooCommerceClient

@@ -14,42 +14,40 @@ from pydantic import SecretStr, ValidationError
 
 from woo_backend.api import _php_form
 from woo_backend.auth import authenticate_account, mint_account_credentials
-from woo_backend.domain.account import (
-    ChangeNotApplied,
-    DeliveryOption,
-    InvalidTransition,
+from woo_backend.domain.account.customer import customer_changes, owned
+from woo_backend.domain.account.dates import timestamp, with_timestamps
+from woo_backend.domain.account.errors import ChangeNotApplied, InvalidTransition
+from woo_backend.domain.account.exchange import exchange_intervals, exchange_products, interval_change
+from woo_backend.domain.account.mail import mail_window, merchant_mail
+from woo_backend.domain.account.meta import confirm_meta
+from woo_backend.domain.account.params import (
     ListParams,
     SendMailParams,
     SetNextDeliveryDateParams,
     SetSubscriptionStatusParams,
     SetUserInfoParams,
+)
+from woo_backend.domain.account.shape import shape_order
+from woo_backend.domain.account.shipping import (
+    DeliveryOption,
     ShippingZone,
-    cancel_status,
     choose_option,
     confirm_delivery,
-    confirm_meta,
-    confirm_next_delivery,
-    confirm_status,
-    customer_changes,
     delivery_change,
     delivery_options,
-    end_of_prepaid_term,
-    exchange_intervals,
-    exchange_products,
-    interval_change,
-    mail_window,
     matching_zone,
-    merchant_mail,
+    postcode_matches,
+)
+from woo_backend.domain.account.subscriptions import (
+    cancel_status,
+    confirm_next_delivery,
+    confirm_status,
+    end_of_prepaid_term,
     needs_payment,
     next_delivery,
     next_delivery_change,
-    owned,
-    postcode_matches,
     refusal_message,
-    shape_order,
     status_change,
-    timestamp,
-    with_timestamps,
 )
 from woo_backend.errors import DomainError, Forbidden, InvalidRequest, Unauthorized
 

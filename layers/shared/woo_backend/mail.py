@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from woo_backend.domain.account import MerchantMail
+from woo_backend.domain.account.mail import MerchantMail
 from woo_backend.dynamo import CLIENT_CONFIG
 from woo_backend.errors import UpstreamRejected, UpstreamUnavailable
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from woo_backend.domain.account import mail_window
+from woo_backend.domain.account.mail import mail_window
 from woo_backend.dynamo import conditional_update, dynamodb_client, to_item
 
 if TYPE_CHECKING:
