@@ -1,0 +1,134 @@
+"""Delivery without AWS or HTTP: shipping zone matching, priced methods, the shipping-line change."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.unit.account_samples import SUB
+from woo_backend.domain.account.errors import ChangeNotApplied
+from woo_backend.domain.account.shipping import (
+    DeliveryOption,
+    ShippingZone,
+    choose_option,
+    confirm_delivery,
+    delivery_change,
+    delivery_options,
+    matching_zone,
+    postcode_matches,
+)
+from woo_backend.errors import InvalidRequest
+
+
+def method(instance: int, kind: str, order: int, enabled: bool = True, **settings: str) -> dict[str, Any]:
+    return {
+        "instance_id": instance,
+        "method_id": kind,
+        "title": settings.pop("title", kind),
+        "order": order,
+        "enabled": enabled,
+        "settings": {key: {"id": key, "value": value} for key, value in settings.items()},
+    }
+
+
+ZONES = [
+    ShippingZone(id=0, methods=(method(9, "flat_rate", 1, cost="30.00"),)),
+    ShippingZone(id=1, order=0, locations=({"code": "FR", "type": "country"},)),
+    ShippingZone(id=2, order=1, locations=({"code": "EU", "type": "continent"},)),
+    ShippingZone(id=3, order=0, locations=({"code": "US:CA", "type": "state"},)),
+    ShippingZone(id=4, order=0, locations=({"code": "GB", "type": "country"}, {"code": "SW1*", "type": "postcode"})),
+    ShippingZone(id=5, order=2, locations=({"code": "75000...75999", "type": "postcode"},)),
+]
+
+
+@pytest.mark.parametrize(
+    ("country", "state", "postcode", "zone"),
+    [
+        ("FR", "", "75002", 1),  # the country zone comes first by order
+        ("DE", "", "10115", 2),  # the continent
+        ("US", "CA", "94105", 3),  # COUNTRY:STATE
+        ("US", "NY", "10001", 0),  # nothing: the rest of the world
+        ("GB", "", "SW1A 1AA", 4),  # the country and the postcode wildcard
+        ("GB", "", "M1 1AE", 2),  # the postcode rule fails: the continent zone
+        ("BR", "", "75500", 5),  # a zone with postcodes only matches any country
+    ],
+)
+def test_matching_zone_as_woocommerce_finds_it(country: str, state: str, postcode: str, zone: int) -> None:
+    found = matching_zone(ZONES, country, state, postcode)
+    assert found is not None
+    assert found.id == zone
+
+
+def test_postcode_rules() -> None:
+    assert postcode_matches("sw1a 1aa", "SW1*")
+    assert postcode_matches("75002", "75002")
+    assert postcode_matches("75002", "75000...75999")
+    assert not postcode_matches("76000", "75000...75999")
+    assert not postcode_matches("M1 1AE", "SW1*")
+
+
+SUBSCRIPTION_30 = {**SUB, "line_items": [{"product_id": 13, "subtotal": "30.00", "total": "30.00"}]}
+
+
+def test_delivery_options_price_each_enabled_instance() -> None:
+    zone = ShippingZone(
+        id=1,
+        methods=(
+            method(3, "local_pickup", 3, cost=""),
+            method(1, "flat_rate", 1, title="Colissimo", cost="5.00"),
+            method(2, "free_shipping", 2, requires="min_amount", min_amount="50.00", ignore_discounts="no"),
+            method(4, "flat_rate", 4, enabled=False, cost="9.00"),
+            method(5, "flat_rate", 5, cost="2 + [qty] * 1.5"),
+            method(6, "free_shipping", 6, requires="coupon"),
+            method(7, "table_rate", 7, cost="4.00"),
+        ),
+    )
+    options = delivery_options(zone, SUBSCRIPTION_30)
+    assert [(o.rate_id, o.title, o.price) for o in options] == [
+        ("flat_rate:1", "Colissimo", Decimal("5.00")),
+        ("local_pickup:3", "local_pickup", Decimal("0")),
+    ]
+    rich = {**SUB, "line_items": [{"product_id": 13, "subtotal": "60.00", "total": "45.00"}]}
+    assert "free_shipping:2" not in [o.rate_id for o in delivery_options(zone, rich)]  # 45.00 after discounts
+    before = ShippingZone(
+        id=1, methods=(method(2, "free_shipping", 2, requires="min_amount", min_amount="50", ignore_discounts="yes"),)
+    )
+    assert [o.rate_id for o in delivery_options(before, rich)] == ["free_shipping:2"]
+
+
+FLAT = DeliveryOption(
+    rate_id="flat_rate:4", method_id="flat_rate", instance_id=4, title="Europe", price=Decimal("12.5")
+)
+
+
+def test_delivery_change_sets_the_line_on_its_id_with_the_price() -> None:
+    assert delivery_change(SUB, FLAT) == {
+        "shipping_lines": [
+            {"method_id": "flat_rate", "instance_id": "4", "method_title": "Europe", "total": "12.50", "id": 5010}
+        ]
+    }
+    two = {**SUB, "shipping_lines": [{"id": 1}, {"id": 2}]}
+    assert delivery_change(two, FLAT)["shipping_lines"][1] == {"id": 2, "method_id": None}  # removed
+    assert "id" not in delivery_change({**SUB, "shipping_lines": []}, FLAT)["shipping_lines"][0]
+
+
+def test_choose_option_by_rate_id_or_a_single_type() -> None:
+    pickup = DeliveryOption(rate_id="local_pickup:3", method_id="local_pickup", instance_id=3, title="P", price=0)
+    express = FLAT.model_copy(update={"rate_id": "flat_rate:5", "instance_id": 5})
+    assert choose_option([FLAT, pickup], "flat_rate") == FLAT
+    assert choose_option([FLAT, express], "flat_rate:5") == express
+    with pytest.raises(InvalidRequest):
+        choose_option([FLAT, express], "flat_rate")
+    with pytest.raises(InvalidRequest):
+        choose_option([FLAT], "local_pickup:3")
+
+
+def test_delivery_confirmed_from_the_answer() -> None:
+    line = {"method_id": "flat_rate", "instance_id": "4", "total": "12.50"}
+    confirm_delivery({"shipping_lines": [line]}, FLAT)
+    with pytest.raises(ChangeNotApplied):
+        confirm_delivery({"shipping_lines": [line, line]}, FLAT)
+    with pytest.raises(ChangeNotApplied):
+        confirm_delivery({"shipping_lines": [{**line, "total": "0.00"}]}, FLAT)
