@@ -1,59 +1,33 @@
-"""The WooCommerce simulator's webhooks, modelled on WooCommerce's own code:
-
-- the REST routes ``/wc/v3/webhooks`` (list, create, read, update, delete), as
-  includes/rest-api/Controllers/Version3/class-wc-rest-webhooks-controller.php and its parents
-  Version2/class-wc-rest-webhooks-v2-controller.php and Version1/class-wc-rest-webhooks-v1-controller.php;
-- the webhook object and its deliveries, as includes/class-wc-webhook.php (``deliver()``,
-  ``log_delivery()``, ``failed_delivery()``, ``deliver_ping()``, ``generate_signature()``) and
-  includes/data-stores/class-wc-webhook-data-store.php (``create()``, ``update()``).
-
-One simplification: WooCommerce delivers through Action Scheduler after the request that changed the
-order (includes/wc-webhook-functions.php, ``wc_webhook_execute_queue()``); the simulator delivers at once,
-so ``POST /_sim/orders/{id}/status`` can answer with what the receivers answered. ``order.created`` is
-not delivered (orders made through ``/_sim/orders`` or ``POST /orders`` fire nothing).
+"""The WooCommerce simulator's webhooks REST routes ``/wc/v3/webhooks`` (list, create, read, update, delete),
+as includes/rest-api/Controllers/Version3/class-wc-rest-webhooks-controller.php and its parents
+Version2/class-wc-rest-webhooks-v2-controller.php and Version1/class-wc-rest-webhooks-v1-controller.php, with
+includes/data-stores/class-wc-webhook-data-store.php (``create()``). The webhook objects, their pings and
+deliveries are in ``local.simulators.woo_webhook_delivery``.
 
 Control endpoints: ``POST /_sim/orders/{id}/status`` ``{"status": ..., "deliver": true}`` and
 ``POST /_sim/webhooks`` ``{"topic", "delivery_url", "secret"}`` (creates a webhook exactly as
-``POST /wc/v3/webhooks`` does, ping included). ``GET /_sim/state`` shows each webhook with what the REST
-API hides (``secret``, ``failure_count``, ``pending_delivery``) and ``webhook_log``, every ping and
-delivery sent.
+``POST /wc/v3/webhooks`` does, ping included).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import itertools
-import json
 import math
-import re
 import secrets
 import string
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx
 from werkzeug.wrappers import Request, Response
 
-from local.simulators.base import json_default, json_response
-from local.simulators.woo_shop import PREFIX, WooShop, _fmt, _now
+from local.simulators.base import json_response
+from local.simulators.woo_shop import PREFIX, _fmt, _now
+from local.simulators.woo_webhook_delivery import HOME_URL, WooWebhookDelivery
 
 WEBHOOK_SECRET = "local-webhook-secret"
 
-# WooCommerce: includes/class-wc-webhook.php, failed_delivery():
-# apply_filters( 'woocommerce_max_webhook_delivery_failures', 5 ).
-MAX_DELIVERY_FAILURES = 5
 # WooCommerce: includes/wc-webhook-functions.php, wc_get_webhook_statuses().
 STATUSES = ("active", "paused", "disabled")
-# WooCommerce: includes/class-wc-webhook.php, deliver(): 'timeout' => MINUTE_IN_SECONDS.
-DELIVERY_TIMEOUT_SECONDS = 60
-# WordPress: wp-includes/class-wp-http.php, request(): the default 'timeout' of wp_safe_remote_post().
-PING_TIMEOUT_SECONDS = 5
-USER_AGENT = "WooCommerce/9.9.0 Hookshot (WordPress/6.8)"
-HOME_URL = "http://shop.local/"
-_SALT = b"simulated-wp-salt"
 
 # WooCommerce: includes/class-wc-webhook.php, get_default_topic_hooks() (the order topics are the ones
 # this project uses; the others are listed for the ``hooks`` field).
@@ -83,66 +57,6 @@ TOPIC_HOOKS = {
     "product.restored": ["untrashed_post"],
 }
 
-# WordPress: wp-includes/formatting.php, wp_specialchars_decode( $text, ENT_QUOTES ), line by line: the
-# zero-padding patterns ($single_preg, $double_preg, $others_preg, in that order) ...
-_ZERO_PADDING = [
-    (r"&#0*39;", "&#039;", 0),
-    (r"&#x0*27;", "&#x27;", re.IGNORECASE),
-    (r"&#0*34;", "&#034;", 0),
-    (r"&#x0*22;", "&#x22;", re.IGNORECASE),
-    (r"&#0*60;", "&#060;", 0),
-    (r"&#0*62;", "&#062;", 0),
-    (r"&#0*38;", "&#038;", 0),
-    (r"&#x0*26;", "&#x26;", re.IGNORECASE),
-]
-# ... then strtr() with $single + $double + $others.
-_TRANSLATION = {
-    "&#039;": "'",
-    "&#x27;": "'",
-    "&quot;": '"',
-    "&#034;": '"',
-    "&#x22;": '"',
-    "&lt;": "<",
-    "&#060;": "<",
-    "&gt;": ">",
-    "&#062;": ">",
-    "&amp;": "&",
-    "&#038;": "&",
-    "&#x26;": "&",
-}
-
-
-def wp_specialchars_decode_quotes(text: str) -> str:
-    if text == "" or "&" not in text:
-        return text
-    for pattern, replacement, flags in _ZERO_PADDING:
-        text = re.sub(pattern, replacement, text, flags=flags)
-    return _strtr(text, _TRANSLATION)
-
-
-def _strtr(text: str, table: dict[str, str]) -> str:
-    """PHP's strtr() with an array: at each position the longest key wins; replaced text is not rescanned."""
-    keys = sorted(table, key=len, reverse=True)
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        for key in keys:
-            if text.startswith(key, i):
-                out.append(table[key])
-                i += len(key)
-                break
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
-
-
-def generate_signature(payload: bytes, secret: str) -> str:
-    # WooCommerce: includes/class-wc-webhook.php, generate_signature():
-    # base64_encode( hash_hmac( 'sha256', $payload, wp_specialchars_decode( $secret, ENT_QUOTES ), true ) ).
-    key = wp_specialchars_decode_quotes(secret).encode()
-    return base64.b64encode(hmac.new(key, payload, hashlib.sha256).digest()).decode()
-
 
 def is_valid_topic(topic: str) -> bool:
     # WooCommerce: includes/wc-webhook-functions.php, wc_is_webhook_valid_topic().
@@ -168,13 +82,6 @@ def is_valid_url(url: str) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.netloc) and " " not in url
 
 
-def wp_json_encode(payload: Any) -> bytes:
-    # WordPress: wp_json_encode() is PHP's json_encode() with its default flags: no spaces, "/" escaped as
-    # "\/", non-ASCII as \uXXXX. WooCommerce trims it and signs exactly these bytes.
-    text = json.dumps(payload, default=json_default, separators=(",", ":"), ensure_ascii=True)
-    return text.replace("/", "\\/").strip().encode()
-
-
 def _generate_password(length: int = 50) -> str:
     # WordPress: wp-includes/pluggable.php, wp_generate_password( 50, true, true ), the default secret.
     chars = string.ascii_letters + string.digits + "!@#$%^&*()" + "-_ []{}<>~`+=,.;:/?|"
@@ -185,7 +92,7 @@ def _error(code: str, message: str, status: int) -> Response:
     return json_response({"code": code, "message": message, "data": {"status": status}}, status=status)
 
 
-class WooWebhooks(WooShop):
+class WooWebhooks(WooWebhookDelivery):
     def add_routes(self) -> None:
         super().add_routes()
         r = self.route
@@ -198,16 +105,7 @@ class WooWebhooks(WooShop):
         r("/_sim/orders/<int:order_id>/status", ["POST"], self.sim_set_status)
         r("/_sim/webhooks", ["POST"], self.sim_add_webhook)
 
-    def reset(self) -> None:
-        super().reset()
-        self.webhooks: list[dict[str, Any]] = []
-        self.webhook_log: list[dict[str, Any]] = []
-        self._webhook_ids = itertools.count(1)
-
-    def state(self) -> dict[str, Any]:
-        return {**super().state(), "webhooks": self.webhooks, "webhook_log": self.webhook_log[-500:]}
-
-    # ------------------------------------------------------------ the webhook object
+    # ------------------------------------------------------------ the webhook object, as the REST API shows it
     def _find_webhook(self, webhook_id: int) -> dict[str, Any] | None:
         return next((hook for hook in self.webhooks if hook["id"] == webhook_id), None)
 
@@ -264,109 +162,6 @@ class WooWebhooks(WooShop):
         }
         self.webhooks.append(hook)
         return hook
-
-    def _save(self, hook: dict[str, Any], *, url_changed: bool = False) -> None:
-        """WooCommerce: WC_Webhook_Data_Store::update(): stamps date_modified, then pings when the webhook is
-        active and its URL changed or no ping has succeeded yet (``pending_delivery``)."""
-        hook["date_modified_gmt"] = _fmt(_now())
-        if hook["status"] == "active" and (url_changed or hook["pending_delivery"]):
-            self.deliver_ping(hook)
-
-    def deliver_ping(self, hook: dict[str, Any]) -> bool:
-        """WooCommerce: WC_Webhook::deliver_ping(): ``webhook_id=<id>`` posted with no signature and no X-WC
-        headers; only an answer of exactly 200 counts (then ``pending_delivery`` is cleared and saved). A
-        failed ping changes nothing else: it is not a failed delivery and the REST answer ignores it."""
-        headers = {
-            "User-Agent": USER_AGENT,
-            # WordPress posts a string body as is; cURL (what almost every host uses) labels it as a form.
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-        status = self._post(hook["delivery_url"], f"webhook_id={hook['id']}".encode(), headers, PING_TIMEOUT_SECONDS)
-        self._log(hook, "ping", status)
-        if status != 200:
-            return False
-        hook["pending_delivery"] = False
-        hook["date_modified_gmt"] = _fmt(_now())  # save() -> update(): no second ping, pending is now false
-        return True
-
-    def _post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int | None:
-        """POST without following redirects ('redirection' => 0); ``None`` for a transport error (WP_Error)."""
-        # Released while sending: the receiver may call back into this simulator.
-        self.lock.release()
-        try:
-            return httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False).status_code
-        except httpx.HTTPError:
-            return None
-        finally:
-            self.lock.acquire()
-
-    def _log(self, hook: dict[str, Any], kind: str, status: int | None) -> None:
-        self.webhook_log.append(
-            {
-                "webhook_id": hook["id"],
-                "kind": kind,
-                "url": hook["delivery_url"],
-                "topic": hook["topic"],
-                "status": status,
-            }
-        )
-
-    # ------------------------------------------------------------ deliveries
-    def deliver(self, order: dict[str, Any], topic: str) -> list[dict[str, Any]]:
-        """Deliver ``topic`` for ``order`` to every webhook that should get it, as WooCommerce does."""
-        # WooCommerce: WC_Webhook::should_deliver(): is_active() ('active' === status) and the topic's hooks.
-        targets = [hook for hook in self.webhooks if hook["status"] == "active" and hook["topic"] == topic]
-        return [self._deliver_one(hook, order) for hook in targets]
-
-    def _deliver_one(self, hook: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
-        """WooCommerce: WC_Webhook::deliver(): the order's JSON now, signed, with the X-WC headers."""
-        body = wp_json_encode(order)
-        resource, _, event = hook["topic"].partition(".")
-        # get_new_delivery_id(): wp_hash( $id . strtotime( 'now' ) ), one-second resolution.
-        delivery_id = hmac.new(_SALT, f"{hook['id']}{int(_now().timestamp())}".encode(), hashlib.md5).hexdigest()
-        headers = {
-            "User-Agent": USER_AGENT,
-            "Content-Type": "application/json",
-            "X-WC-Webhook-Source": HOME_URL,
-            "X-WC-Webhook-Topic": hook["topic"],
-            "X-WC-Webhook-Resource": resource,
-            "X-WC-Webhook-Event": event,
-            "X-WC-Webhook-Signature": generate_signature(body, hook["secret"]),
-            "X-WC-Webhook-ID": str(hook["id"]),
-            "X-WC-Webhook-Delivery-ID": delivery_id,
-        }
-        url = hook["delivery_url"]
-        self.lock.release()
-        try:
-            answer = httpx.post(url, content=body, headers=headers, timeout=DELIVERY_TIMEOUT_SECONDS)
-            status: int | None = answer.status_code
-            text = answer.text
-        except httpx.HTTPError as exc:
-            status, text = None, str(exc)
-        finally:
-            self.lock.acquire()
-        self._log(hook, "delivery", status)
-        self._log_delivery(hook, status)
-        # log_delivery() ends with save(): the data store's update(), which pings a pending webhook.
-        self._save(hook)
-        return {"webhook_id": hook["id"], "url": url, "status": status, "body": text}
-
-    @staticmethod
-    def _log_delivery(hook: dict[str, Any], status: int | None) -> None:
-        """WooCommerce: WC_Webhook::log_delivery(), "Track failures": 200 <= code < 303 is a success and
-        resets the count; anything else (another status, or a WP_Error whose code intval()s to 0) is
-        failed_delivery()."""
-        if status is not None and 200 <= status < 303:
-            hook["failure_count"] = 0
-            return
-        # WooCommerce: WC_Webhook::failed_delivery(): the count is compared *before* it grows, so the
-        # webhook is disabled by the failure that finds it already above 5 (the 7th in a row), and the
-        # count stays where it was. Nothing resets it but a success: not a PUT, not turning it back on.
-        failures = hook["failure_count"]
-        if failures > MAX_DELIVERY_FAILURES:
-            hook["status"] = "disabled"
-        else:
-            hook["failure_count"] = failures + 1
 
     # ------------------------------------------------------------ REST: /wc/v3/webhooks
     def list_webhooks(self, request: Request) -> Response:

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from local.simulators.woo_webhooks import generate_signature as sim_signature
-from local.simulators.woo_webhooks import wp_specialchars_decode_quotes
+from local.simulators.woo_webhook_delivery import generate_signature as sim_signature
+from local.simulators.woo_webhook_delivery import wp_specialchars_decode_quotes
 from woo_backend.auth import (
     account_signature,
     mint_account_credentials,

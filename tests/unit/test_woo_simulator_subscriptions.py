@@ -1,5 +1,6 @@
 """The WooCommerce simulator's subscriptions and shipping behave as WooCommerce Subscriptions' and WooCommerce's
-own REST controllers do (see the sources named in ``local/simulators/woo_subscriptions.py``).
+own REST controllers do (see the sources named in ``local/simulators/woo_subscriptions.py``,
+``woo_subscription_rules.py`` and ``woo_shipping.py``).
 
 Driven through werkzeug's test client over ``https`` (WooCommerce takes Basic auth only over TLS).
 """
