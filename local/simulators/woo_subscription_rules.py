@@ -77,10 +77,6 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace(" ", "T")).replace(tzinfo=UTC)
 
 
-def _mysql(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
 def _add_period(moment: datetime, count: int, period: str) -> datetime:
     """wcs-time-functions.php, wcs_add_time() / wcs_add_months(): months keep the day, or the month's last day."""
     if period == "day":

@@ -49,7 +49,6 @@ WRITABLE_DATES = {
     "cancelled_date": "cancelled",
     "end_date": "end",
 }
-DATE_TYPES = ("start", "trial_end", "next_payment", "last_payment", "cancelled", "end")
 # WordPress: class-wp-fatal-error-handler.php display_default_error_template() -> wp_die() -> _json_wp_die_handler():
 # an exception no one catches in a REST callback is a PHP fatal error, answered 500 with this body (the
 # exception's own message is not in it).
