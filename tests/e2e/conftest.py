@@ -35,6 +35,23 @@ class LocalStack:
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.api, timeout=30)
 
+    @property
+    def admin(self) -> httpx.Client:
+        """A client of the API sending the admin bearer."""
+        headers = {"Authorization": f"Bearer {self.secret('ADMIN_API_KEY')}"}
+        return httpx.Client(base_url=self.api, timeout=30, headers=headers)
+
+    @contextmanager
+    def answer_style(self, style: str, *, name_created_id: bool = True) -> Iterator[None]:
+        """Topomer answers writes in ``style`` inside the block; the style before is put back after."""
+        before = self.topomer_state()["answer_style"]
+        body = {"style": style, "name_created_id": name_created_id}
+        httpx.post(f"{self.topomer}/_sim/answer_style", json=body, timeout=10).raise_for_status()
+        try:
+            yield
+        finally:
+            httpx.post(f"{self.topomer}/_sim/answer_style", json={"style": before}, timeout=10).raise_for_status()
+
     def sim(self, name: str) -> httpx.Client:
         return httpx.Client(base_url=getattr(self, name), timeout=30)
 
@@ -101,3 +118,9 @@ def start_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> Itera
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with start_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
+
+
+@pytest.fixture
+def api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with stack.client as client:
+        yield client

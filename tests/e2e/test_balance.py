@@ -6,8 +6,6 @@ The capture and fault tests run under every answer style the Topomer simulator h
 
 from __future__ import annotations
 
-import itertools
-import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -17,14 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import LocalStack
-
-_ids = itertools.count(9000)
-
-
-@pytest.fixture
-def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with stack.client as client:
-        yield client
+from tests.e2e.payments import ORDERS, auth, authorize, new_order, new_user, order_reports, topomer_balance
 
 
 @pytest.fixture(autouse=True)
@@ -39,49 +30,8 @@ ANSWER_STYLES = ("ok", "object", "created", "empty")
 @pytest.fixture(scope="module", params=ANSWER_STYLES)
 def answer_style(request: pytest.FixtureRequest, stack: LocalStack) -> Iterator[str]:
     """Topomer answers writes in this style for the tests that use it; the style before is put back after."""
-    before = stack.topomer_state()["answer_style"]
-    httpx.post(f"{stack.topomer}/_sim/answer_style", json={"style": request.param}, timeout=10).raise_for_status()
-    try:
+    with stack.answer_style(request.param):
         yield str(request.param)
-    finally:
-        httpx.post(f"{stack.topomer}/_sim/answer_style", json={"style": before}, timeout=10).raise_for_status()
-
-
-def order_reports(stack: LocalStack, order_id: int) -> list[dict[str, Any]]:
-    """Every report of the order Topomer took (the simulator keeps duplicates, as a real server may)."""
-    return [o for o in stack.topomer_state()["orders"] if o["order_id"] == order_id]
-
-
-def new_user(stack: LocalStack, balance: str, *, expired: bool = False) -> str:
-    token = f"tpm_e2e_{secrets.token_hex(8)}"
-    user = {"id": next(_ids), "token": token, "email": "e2e@example.com", "solde": balance, "expired": expired}
-    httpx.post(f"{stack.topomer}/_sim/users", json=user, timeout=10).raise_for_status()
-    return token
-
-
-def new_order(stack: LocalStack, total: str, *, status: str = "pending") -> int:
-    """A Topomer order of one line totalling ``total`` (a payment must be for its order's total)."""
-    line = {"product_id": 12, "quantity": 1, "total": total, "subtotal": total}
-    order = {"customer_id": 1, "payment_method": "topomer", "status": status, "currency": "EUR", "line_items": [line]}
-    response = httpx.post(f"{stack.woocommerce}/_sim/orders", json=order, timeout=10)
-    response.raise_for_status()
-    return int(response.json()["id"])
-
-
-def topomer_balance(stack: LocalStack, token: str) -> Decimal:
-    return Decimal(str(stack.topomer_state()["users"][token]["solde"]))
-
-
-def authorize(api: httpx.Client, token: str, order_id: int, amount: str, key: str | None = None) -> httpx.Response:
-    return api.post(
-        "/balance/v1/payments",
-        json={"token": token, "order_id": order_id, "amount": amount},
-        headers={"Idempotency-Key": key or secrets.token_hex(8)},
-    )
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"X-Topomer-Token": token}
 
 
 # ------------------------------------------------------------------ balance
@@ -309,8 +259,8 @@ def test_the_sync_applies_orders_whose_webhook_never_arrived(stack: LocalStack, 
 
 
 # ------------------------------------------------------------------ failures at each capture step
-CAPTURE_STEP_PATHS = ("/api/plugin/users/update-solde", "/api/plugin/users/update-expired", "/api/plugin/orders")
-SOLDE, EXPIRED, ORDERS = CAPTURE_STEP_PATHS
+SOLDE, EXPIRED = "/api/plugin/users/update-solde", "/api/plugin/users/update-expired"
+CAPTURE_STEP_PATHS = (SOLDE, EXPIRED, ORDERS)
 
 
 @pytest.mark.usefixtures("answer_style")

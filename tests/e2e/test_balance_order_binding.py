@@ -7,8 +7,6 @@ money moves, and a mismatch puts the order on hold with a note instead of debiti
 
 from __future__ import annotations
 
-import itertools
-import secrets
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -17,41 +15,13 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import LocalStack
-
-_ids = itertools.count(31000)
-
-
-@pytest.fixture
-def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with stack.client as client:
-        yield client
+from tests.e2e.payments import auth, authorize, new_order, new_user, topomer_balance
 
 
 @pytest.fixture(autouse=True)
 def no_faults(stack: LocalStack) -> Iterator[None]:
     yield
     stack.clear_faults()
-
-
-def new_user(stack: LocalStack, balance: str) -> str:
-    token = f"tpm_bind_{secrets.token_hex(8)}"
-    user = {"id": next(_ids), "token": token, "email": "bind@example.com", "solde": balance, "expired": False}
-    httpx.post(f"{stack.topomer}/_sim/users", json=user, timeout=10).raise_for_status()
-    return token
-
-
-def new_order(stack: LocalStack, total: str, *, currency: str = "EUR", status: str = "pending") -> int:
-    """A Topomer order of one line whose total is ``total`` (a posted line total, as WooCommerce takes it)."""
-    order = {
-        "customer_id": 1,
-        "payment_method": "topomer",
-        "status": status,
-        "currency": currency,
-        "line_items": [{"product_id": 12, "quantity": 1, "total": total, "subtotal": total}],
-    }
-    response = httpx.post(f"{stack.woocommerce}/_sim/orders", json=order, timeout=10)
-    response.raise_for_status()
-    return int(response.json()["id"])
 
 
 def woo_order(stack: LocalStack, order_id: int) -> dict[str, Any]:
@@ -71,23 +41,6 @@ def change_total(stack: LocalStack, order_id: int, total: str) -> None:
             f"/wp-json/wc/v3/orders/{order_id}", json={"line_items": [{"id": line_id, "total": total}]}
         ).raise_for_status()
     assert woo_order(stack, order_id)["total"] == total
-
-
-def topomer_balance(stack: LocalStack, token: str) -> Decimal:
-    return Decimal(str(stack.topomer_state()["users"][token]["solde"]))
-
-
-def authorize(
-    api: httpx.Client, token: str, order_id: int, amount: str, *, currency: str | None = None
-) -> httpx.Response:
-    body: dict[str, Any] = {"token": token, "order_id": order_id, "amount": amount}
-    if currency is not None:
-        body["currency"] = currency
-    return api.post("/balance/v1/payments", json=body, headers={"Idempotency-Key": secrets.token_hex(8)})
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"X-Topomer-Token": token}
 
 
 def available(api: httpx.Client, token: str) -> str:

@@ -42,21 +42,15 @@ def api(promo_stack: LocalStack) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def admin(promo_stack: LocalStack) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {promo_stack.secret('ADMIN_API_KEY')}"}
-    with httpx.Client(base_url=promo_stack.api, timeout=30, headers=headers) as client:
+    with promo_stack.admin as client:
         yield client
 
 
 @pytest.fixture(scope="module", autouse=True, params=["ok", "object", "created", "empty"])
 def topomer_answer_style(request: pytest.FixtureRequest, promo_stack: LocalStack) -> Iterator[str]:
     """The whole module runs under every way Topomer may answer a write (nothing promised one)."""
-    before = promo_stack.topomer_state()["answer_style"]
-    style = {"style": request.param}
-    httpx.post(f"{promo_stack.topomer}/_sim/answer_style", json=style, timeout=10).raise_for_status()
-    try:
+    with promo_stack.answer_style(request.param):
         yield str(request.param)
-    finally:
-        httpx.post(f"{promo_stack.topomer}/_sim/answer_style", json={"style": before}, timeout=10).raise_for_status()
 
 
 @pytest.fixture(autouse=True)

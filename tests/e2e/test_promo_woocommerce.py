@@ -34,8 +34,7 @@ def shop_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
 
 @pytest.fixture
 def admin(shop_stack: LocalStack) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {shop_stack.secret('ADMIN_API_KEY')}"}
-    with httpx.Client(base_url=shop_stack.api, timeout=30, headers=headers) as client:
+    with shop_stack.admin as client:
         yield client
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -20,22 +19,15 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import LocalStack
+from tests.e2e.payments import ORDERS, auth, authorize, new_order, new_user, order_reports
 
 _ids = itertools.count(52000)
-ORDERS = "/api/plugin/orders"
 PROMOS = "/api/plugin/promos"
 
 
 @pytest.fixture
-def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with stack.client as client:
-        yield client
-
-
-@pytest.fixture
 def admin(stack: LocalStack) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {stack.secret('ADMIN_API_KEY')}"}
-    with httpx.Client(base_url=stack.api, timeout=30, headers=headers) as client:
+    with stack.admin as client:
         yield client
 
 
@@ -43,55 +35,6 @@ def admin(stack: LocalStack) -> Iterator[httpx.Client]:
 def no_faults(stack: LocalStack) -> Iterator[None]:
     yield
     stack.clear_faults()
-
-
-@contextmanager
-def answer_style(stack: LocalStack, style: str, *, name_created_id: bool = True) -> Iterator[None]:
-    """Topomer answers writes in ``style`` inside the block; the style before is put back after."""
-    before = stack.topomer_state()["answer_style"]
-    body = {"style": style, "name_created_id": name_created_id}
-    httpx.post(f"{stack.topomer}/_sim/answer_style", json=body, timeout=10).raise_for_status()
-    try:
-        yield
-    finally:
-        httpx.post(f"{stack.topomer}/_sim/answer_style", json={"style": before}, timeout=10).raise_for_status()
-
-
-def new_user(stack: LocalStack, balance: str, **extra: Any) -> str:
-    token = f"tpm_contract_{secrets.token_hex(8)}"
-    user = {"id": next(_ids), "token": token, "email": "contract@example.com", "solde": balance, **extra}
-    httpx.post(f"{stack.topomer}/_sim/users", json=user, timeout=10).raise_for_status()
-    return token
-
-
-def new_order(stack: LocalStack, total: str) -> int:
-    line = {"product_id": 12, "quantity": 1, "total": total, "subtotal": total}
-    order = {
-        "customer_id": 1,
-        "payment_method": "topomer",
-        "status": "pending",
-        "currency": "EUR",
-        "line_items": [line],
-    }
-    response = httpx.post(f"{stack.woocommerce}/_sim/orders", json=order, timeout=10)
-    response.raise_for_status()
-    return int(response.json()["id"])
-
-
-def authorize(api: httpx.Client, token: str, order_id: int, amount: str) -> httpx.Response:
-    return api.post(
-        "/balance/v1/payments",
-        json={"token": token, "order_id": order_id, "amount": amount},
-        headers={"Idempotency-Key": secrets.token_hex(8)},
-    )
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"X-Topomer-Token": token}
-
-
-def order_reports(stack: LocalStack, order_id: int) -> list[dict[str, Any]]:
-    return [o for o in stack.topomer_state()["orders"] if o["order_id"] == order_id]
 
 
 def topomer_promos(stack: LocalStack, code: str) -> list[dict[str, Any]]:
@@ -103,7 +46,7 @@ def topomer_promos(stack: LocalStack, code: str) -> list[dict[str, Any]]:
 def test_capture_completes_whatever_a_2xx_answer_holds(stack: LocalStack, api: httpx.Client, style: str) -> None:
     token, order_id = new_user(stack, "100.00"), new_order(stack, "35.25")
     payment_id = authorize(api, token, order_id, "35.25").json()["payment_id"]
-    with answer_style(stack, style):
+    with stack.answer_style(style):
         captured = api.post(f"/balance/v1/payments/{payment_id}/capture", headers=auth(token))
     assert (captured.status_code, captured.json()["status"]) == (200, "captured")
     state = stack.topomer_state()
@@ -158,7 +101,7 @@ def test_an_order_report_is_not_duplicated_after_a_lost_answer(
     assert stack.topomer_state()["dedup"]["orders"] is False  # a Topomer that keeps every report it gets
     token, order_id = new_user(stack, "100.00"), new_order(stack, "20.00")
     payment_id = authorize(api, token, order_id, "20.00").json()["payment_id"]
-    with answer_style(stack, style):
+    with stack.answer_style(style):
         stack.set_faults("topomer", rules=[{"method": "POST", "path": ORDERS, "mode": "drop", "times": 5}])
         api.post(f"/balance/v1/payments/{payment_id}/capture", headers=auth(token))
         stack.clear_faults("topomer")
@@ -197,7 +140,7 @@ def test_a_promo_create_is_not_duplicated_after_a_lost_answer(
 
 def test_a_promo_create_answer_naming_no_id_is_parked_not_duplicated(stack: LocalStack, admin: httpx.Client) -> None:
     code = f"CONTRACT-{secrets.token_hex(4).upper()}"
-    with answer_style(stack, "empty", name_created_id=False):
+    with stack.answer_style("empty", name_created_id=False):
         admin.post("/promo/v1/codes", json={"code": code, "percentage": "7"}).raise_for_status()
         admin.patch(f"/promo/v1/codes/{code}", json={"percentage": "9"}).raise_for_status()
         stack.run_schedule("PromoSyncFunction")
@@ -212,7 +155,7 @@ def test_a_promo_is_created_once_and_updated_by_the_id_its_answer_named(
     stack: LocalStack, admin: httpx.Client, style: str
 ) -> None:
     code = f"CONTRACT-{secrets.token_hex(4).upper()}"
-    with answer_style(stack, style):
+    with stack.answer_style(style):
         created = admin.post("/promo/v1/codes", json={"code": code, "percentage": "7"})
         admin.patch(f"/promo/v1/codes/{code}", json={"percentage": "9"}).raise_for_status()
     assert created.json()["sync"]["topomer"]["status"] == "synced"
