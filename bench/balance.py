@@ -93,7 +93,7 @@ def _measure(topomer_sim: TopomerSimulator, woo_sim: WooCommerceSimulator) -> li
         Row(
             "balance: round trips per capture",
             capture,
-            note="lease, each step recorded before/after, balance read, 3 Topomer writes, order read",
+            note="lease, steps recorded, balance read, 3 Topomer writes (2 read back), order read",
         ),
         Row("balance: bare Topomer get-by-token (baseline)", bare, "", "1.00x", f"median of {LATENCY_RUNS}"),
         Row(

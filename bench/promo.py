@@ -56,7 +56,11 @@ def _measure() -> list[Row]:
             cold,
             note="intervals fetched (+ access token) and saved as last good copy; code pushed to both sides",
         ),
-        Row("promo: round trips per auto quote (new cart, cached)", new_cart, note="intervals from memory"),
+        Row(
+            "promo: round trips per auto quote (new cart, cached)",
+            new_cart,
+            note="intervals from memory; the Topomer create claimed first",
+        ),
         Row("promo: round trips per repeated quote (same cart)", repeat, note="cart pointer + code read"),
         Row("promo: round trips per quote with no interval", ineligible),
         Row("promo: round trips per quote whose total moved", moved, note="old coupon disabled, new one made"),
