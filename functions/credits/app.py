@@ -10,9 +10,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import BaseModel, StrictInt, StrictStr
 
-from woo_backend.api import create_resolver, http_entrypoint, json_response, raw_body
+from woo_backend.api import STATUS_BY_KIND, create_resolver, http_entrypoint, json_response, raw_body
 from woo_backend.auth import require_api_key
-from woo_backend.domain.credits import CreditAccount, parse_amount
+from woo_backend.domain.credits import CreditAccount, OrderNotCompleted, parse_amount
 from woo_backend.errors import DomainError, InvalidRequest
 from woo_backend.observability import logger, mask_key
 from woo_backend.services.credits import CreditsService
@@ -88,37 +88,32 @@ def transactions(
 
 
 # ------------------------------------------------------------------ Dotix-compatible API
-# Dotix answers {"_res": "err", "_msg": tag}; its tags map from our error codes. The statuses are the
-# ones DOTIX_ERROR_STATUS=4xx keeps; by default (200) a refusal is answered with 200 as WordPress does:
-# Dotix's REST callback returns an array, which WordPress serves as 200 whatever it holds.
-DOTIX_ERRORS = {
-    "unknown_order": (404, "wrong_hash"),
-    "order_not_completed": (409, "wrong_status"),
-    "invalid_amount": (400, "lack_of_param"),
-    "insufficient_credits": (409, "lack_of_bal"),
+# Dotix answers {"_res": "err", "_msg": tag}; its tags map from our error codes (any other code is its own
+# tag). The status is the error kind's, as on the native API; DOTIX_ERROR_STATUS=4xx keeps it, by default (200)
+# a refusal is answered with 200 as WordPress does: Dotix's REST callback returns an array, which WordPress
+# serves as 200 whatever it holds.
+DOTIX_TAGS = {
+    "unknown_order": "wrong_hash",
+    "order_not_completed": "wrong_status",
+    "invalid_amount": "lack_of_param",
+    "insufficient_credits": "lack_of_bal",
 }
 DOTIX_READABLE_STATUSES = frozenset({"processing", "completed"})
 # Dotix's URL on a WordPress site is /wp-json/dotix/v1/...: served too, so an app changes only its host.
 DOTIX_PATHS = ("/dotix/v1/order/<order_key>", "/wp-json/dotix/v1/order/<order_key>")
 
 
-def _dotix_error(tag: str, status: int) -> Response[str]:
-    # A refused API key stays 401 (WordPress too answers a refused permission check with 401) and an
-    # upstream failure stays 5xx (retry later); every other refusal is 200 unless DOTIX_ERROR_STATUS=4xx.
-    if settings.dotix_error_status == "200" and 400 <= status < 500 and status != 401:
-        status = 200
-    return json_response(status, {"_res": "err", "_msg": tag})
-
-
 def _dotix_call(action: Any) -> Response[str]:
     try:
         return json_response(200, action())
     except DomainError as exc:
-        if exc.code in DOTIX_ERRORS:
-            status, tag = DOTIX_ERRORS[exc.code]
-            return _dotix_error(tag, status)
-        status = {"invalid_api_key": 401, "idempotency_key_reused": 422}.get(exc.code, 503)
-        return _dotix_error(exc.code, status)
+        status = STATUS_BY_KIND[exc.kind]
+        # A refused API key stays 401 (WordPress too answers a refused permission check with 401) and an
+        # upstream failure or a busy order stays 5xx (retry later); every other refusal is 200 unless
+        # DOTIX_ERROR_STATUS=4xx.
+        if settings.dotix_error_status == "200" and 400 <= status < 500 and status != 401:
+            status = 200
+        return json_response(status, {"_res": "err", "_msg": DOTIX_TAGS.get(exc.code, exc.code)})
 
 
 def _dotix_num() -> Any:
@@ -150,7 +145,7 @@ def dotix_balance(order_key: str) -> Response[str]:
         _authorize()
         account = service.account(order_key)
         if account.status not in DOTIX_READABLE_STATUSES:
-            raise DomainError("not paid", code="order_not_completed")
+            raise OrderNotCompleted("not paid")
         return {"_res": "ok", "order_id": account.order_id, "status": account.status, "balance": str(account.balance)}
 
     return _dotix_call(read)
