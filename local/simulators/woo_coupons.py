@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import json_response
-from local.simulators.woo_shop import PREFIX, WooShop, _now
+from local.simulators.woo_shop import PREFIX, WooShop, _now, _rest_error
 
 # WordPress: wp-includes/post.php, create_initial_post_types(): the registered post statuses;
 # trash and auto-draft are exclude_from_search (left out of status=any).
@@ -198,14 +198,7 @@ class WooCoupons(WooShop):
         if "code" in body and body["code"] is not None:
             code = format_coupon_code(body["code"])
             if self.coupon_id_by_code(code, exclude=coupon.get("id", 0)):
-                return json_response(
-                    {
-                        "code": "woocommerce_rest_coupon_code_already_exists",
-                        "message": "The coupon code already exists",
-                        "data": {"status": 400},
-                    },
-                    status=400,
-                )
+                return _rest_error("woocommerce_rest_coupon_code_already_exists", "The coupon code already exists", 400)
             coupon["code"] = code
         for key, value in body.items():
             if key not in WRITABLE or key in ("code", "date_expires_gmt") or value is None:
@@ -232,14 +225,7 @@ class WooCoupons(WooShop):
     def create_coupon(self, request: Request) -> Response:
         body = request.get_json(silent=True) or {}
         if is_empty(body.get("code")):
-            return json_response(
-                {
-                    "code": "woocommerce_rest_empty_coupon_code",
-                    "message": "The coupon code cannot be empty.",
-                    "data": {"status": 400},
-                },
-                status=400,
-            )
+            return _rest_error("woocommerce_rest_empty_coupon_code", "The coupon code cannot be empty.", 400)
         coupon: dict[str, Any] = {
             "id": 0,
             "code": "",

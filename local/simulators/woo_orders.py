@@ -19,7 +19,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import json_response
-from local.simulators.woo_shop import PREFIX, WooShop, _fmt, _money, _now
+from local.simulators.woo_shop import PREFIX, WooShop, _fmt, _money, _now, _rest_error
 
 # WooCommerce: includes/wc-order-functions.php, wc_get_order_statuses() (the names status notes use).
 ORDER_STATUS_NAMES = {
@@ -208,13 +208,8 @@ class WooOrders(WooShop):
             lines = {item["id"]: item for item in order["line_items"]}
             for raw in body["line_items"]:
                 if raw.get("id") and int(raw["id"]) not in lines:
-                    return json_response(
-                        {
-                            "code": "woocommerce_rest_invalid_item_id",
-                            "message": "Order item ID provided is not associated with order.",
-                            "data": {"status": 400},
-                        },
-                        status=400,
+                    return _rest_error(
+                        "woocommerce_rest_invalid_item_id", "Order item ID provided is not associated with order.", 400
                     )
             for raw in body["line_items"]:
                 if raw.get("id"):
@@ -268,14 +263,7 @@ class WooOrders(WooShop):
     def list_order_notes(self, request: Request, order_id: int) -> Response:
         if order_id not in self.orders:
             # get_items(): "woocommerce_rest_{post_type}_invalid_id".
-            return json_response(
-                {
-                    "code": "woocommerce_rest_shop_order_invalid_id",
-                    "message": "Invalid order ID.",
-                    "data": {"status": 404},
-                },
-                status=404,
-            )
+            return _rest_error("woocommerce_rest_shop_order_invalid_id", "Invalid order ID.", 404)
         notes = list(reversed(self.order_notes.get(order_id, [])))  # get_comments(): newest first, no paging
         kind = request.args.get("type", "any")
         if kind == "customer":
@@ -288,20 +276,10 @@ class WooOrders(WooShop):
         body = request.get_json(silent=True) or {}
         if not isinstance(body.get("note"), str):
             # WordPress core (WP_REST_Request::has_valid_params()): ``note`` is a required argument.
-            return json_response(
-                {
-                    "code": "rest_missing_callback_param",
-                    "message": "Missing parameter(s): note",
-                    "data": {"status": 400, "params": ["note"]},
-                },
-                status=400,
-            )
+            return _rest_error("rest_missing_callback_param", "Missing parameter(s): note", 400, params=["note"])
         if order_id not in self.orders:
             # create_item(): "woocommerce_rest_order_invalid_id", 404.
-            return json_response(
-                {"code": "woocommerce_rest_order_invalid_id", "message": "Invalid order ID.", "data": {"status": 404}},
-                status=404,
-            )
+            return _rest_error("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
         note = self._add_order_note(
             order_id,
             body["note"],

@@ -176,17 +176,12 @@ class WooShop(Simulator):
             code, message = "cannot_delete", "Sorry, you are not allowed to delete this resource."
         else:
             code, message = "cannot_edit", "Sorry, you are not allowed to edit this resource."
-        return json_response(
-            {"code": f"woocommerce_rest_{code}", "message": message, "data": {"status": 401}}, status=401
-        )
+        return _rest_error(f"woocommerce_rest_{code}", message, 401)
 
     # ------------------------------------------------------------ helpers
     @staticmethod
     def _not_found(kind: str) -> Response:
-        return json_response(
-            {"code": f"woocommerce_rest_{kind}_invalid_id", "message": "Invalid ID.", "data": {"status": 404}},
-            status=404,
-        )
+        return _rest_error(f"woocommerce_rest_{kind}_invalid_id", "Invalid ID.", 404)
 
     @staticmethod
     def _paged(request: Request, items: list[dict[str, Any]]) -> Response:
