@@ -81,7 +81,7 @@ class BalanceService:
         self.settings = settings
         self.clock = clock
         self.captures = CaptureRunner(store, topomer, orders, settings, clock)
-        self.syncer = BalanceSync(store, topomer, orders, self.captures, self.apply_order, clock)
+        self.syncer = BalanceSync(self.captures, self.apply_order)
 
     @classmethod
     def from_env(cls) -> BalanceService:
@@ -125,9 +125,9 @@ class BalanceService:
 
     def payment(self, payment_id: str, token: str | None) -> Payment:
         """The payment, if ``token`` is the one that authorized it (``None``: a trusted caller)."""
-        payment = self.store.get_payment(payment_id)
+        payment = self.captures.reload(payment_id)
         # One answer for "no such payment" and "not yours": the API does not confirm that an id exists.
-        if payment is None or (token is not None and not hmac.compare_digest(payment.token_hash, token_hash(token))):
+        if token is not None and not hmac.compare_digest(payment.token_hash, token_hash(token)):
             raise PaymentNotFound("no payment with this id for this token")
         return payment
 

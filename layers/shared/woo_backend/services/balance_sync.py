@@ -23,23 +23,18 @@ RECONCILE_OVERLAP = timedelta(minutes=1)
 
 
 class BalanceSync:
-    """One scheduled run over the payments store; ``apply_order`` is the service's handling of an order."""
+    """One scheduled run over the payments store; ``apply_order`` is the service's handling of an order.
 
-    def __init__(
-        self,
-        store: PaymentsStore,
-        topomer: TopomerApi,
-        orders: OrdersApi,
-        captures: CaptureRunner,
-        apply_order: Callable[[Order], str],
-        clock: Clock,
-    ) -> None:
-        self.store = store
-        self.topomer = topomer
-        self.orders = orders
+    The store, the clients and the clock are the capture runner's: one set of wiring, not two to keep equal.
+    """
+
+    def __init__(self, captures: CaptureRunner, apply_order: Callable[[Order], str]) -> None:
         self.captures = captures
         self.apply_order = apply_order
-        self.clock = clock
+        self.store: PaymentsStore = captures.store
+        self.topomer: TopomerApi = captures.topomer
+        self.orders: OrdersApi = captures.orders
+        self.clock: Clock = captures.clock
 
     def run(self, run_id: str) -> dict[str, int]:
         """One run: retry pending captures, expire old holds, poll orders, reconcile balances."""
