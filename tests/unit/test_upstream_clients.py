@@ -306,12 +306,17 @@ def test_order_report_that_surely_failed_is_not_unknown(topomer: TopomerClient, 
     assert route.call_count == 1
 
 
+@pytest.mark.parametrize(
+    "never_sent",
+    [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.PoolTimeout("no free connection")],
+    ids=["refused", "connect-timeout", "pool-timeout"],
+)
 @respx.mock
-def test_order_report_is_repeated_after_a_connection_that_never_opened(topomer: TopomerClient) -> None:
+def test_order_report_is_repeated_after_a_connection_that_never_opened(
+    topomer: TopomerClient, never_sent: Exception
+) -> None:
     _topomer_token()
-    route = respx.post(f"{TOPOMER}/api/plugin/orders").mock(
-        side_effect=[httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.Response(204)]
-    )
+    route = respx.post(f"{TOPOMER}/api/plugin/orders").mock(side_effect=[never_sent, never_sent, httpx.Response(204)])
     topomer.record_order(ORDER_REPORT, idempotency_key="k")
     assert route.call_count == 3
 

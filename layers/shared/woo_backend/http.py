@@ -30,7 +30,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 DEFAULT_TIMEOUT = httpx.Timeout(connect=2.0, read=5.0, write=5.0, pool=2.0)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Gateway answers: a proxy in front of the server says the server did not answer in time or answered
-# nonsense, so the request may have been processed. Other 5xx (500, 503) come from the server itself.
+# nonsense, so the request may have been processed. Other 5xx (500, 503) come from the server itself and
+# are taken to mean it did not act: an assumption (a server may fail after writing), stated in the README.
 AMBIGUOUS_STATUSES = frozenset({502, 504})
 
 
@@ -112,7 +113,8 @@ class UpstreamClient:
                 time.sleep(self.retry.delay(attempt))
             try:
                 response = self._http.request(method, path, params=params, json=json, headers=headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never reached the server: safe to repeat
+            # Never sent: no connection (refused, or not opened in time) or none free in the pool. Safe to repeat.
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 last_problem = f"connection failed ({type(exc).__name__})"
                 continue
             except (httpx.TimeoutException, httpx.TransportError) as exc:
