@@ -223,16 +223,30 @@ def test_an_order_report_of_unknown_fate_is_parked_and_never_resent(parts: Any) 
     assert len(topomer.reports) == 1
 
 
-def test_a_parked_report_set_back_to_pending_by_a_person_is_sent_again(parts: Any) -> None:
+@pytest.mark.parametrize("keeps_last_error", [False, True], ids=["step-reset", "status-only"])
+def test_a_parked_report_set_back_to_pending_by_a_person_is_sent_again(parts: Any, keeps_last_error: bool) -> None:
     service, topomer, _, _, store = parts
     auth = hold(parts, TOKEN, 49, "30.00")
     topomer.lost["record_order"] = 1
-    service.capture(auth.payment_id, TOKEN)
+    parked = service.capture(auth.payment_id, TOKEN).step(StepName.RECORD_ORDER)
     topomer.reports.clear()  # a person finds no report in Topomer
-    store.record_step(auth.payment_id, StepName.RECORD_ORDER, Step(), status=PaymentStatus.CAPTURE_PENDING)
+    # As the README says: the step set to pending (its last_error may be left as it was), the payment capture_pending.
+    step = parked.model_copy(update={"status": StepStatus.PENDING}) if keeps_last_error else Step()
+    store.record_step(auth.payment_id, StepName.RECORD_ORDER, step, status=PaymentStatus.CAPTURE_PENDING)
     service.sync("run-1")
     assert service.payment(auth.payment_id, None).status is PaymentStatus.CAPTURED
     assert [key for _, key in topomer.reports] == [f"woo-backend-order-{auth.payment_id}"]  # the same key again
+
+
+def test_a_parked_payment_set_back_without_its_step_stays_parked(parts: Any) -> None:
+    service, topomer, _, _, store = parts
+    auth = hold(parts, TOKEN, 49, "30.00")
+    topomer.lost["record_order"] = 1
+    parked = service.capture(auth.payment_id, TOKEN).step(StepName.RECORD_ORDER)
+    store.record_step(auth.payment_id, StepName.RECORD_ORDER, parked, status=PaymentStatus.CAPTURE_PENDING)
+    service.sync("run-1")
+    assert service.payment(auth.payment_id, None).status is PaymentStatus.NEEDS_ATTENTION
+    assert len(topomer.reports) == 1  # not resent: the step still says its fate is unknown
 
 
 def test_a_report_left_running_by_a_stopped_run_is_parked_not_resent(parts: Any) -> None:

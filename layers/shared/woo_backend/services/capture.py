@@ -94,8 +94,8 @@ class CaptureRunner:
         self.settings = settings
         self.clock = clock
 
-    def _reload(self, payment_id: str) -> Payment:
-        """The payment as it is now (a trusted read: no token check)."""
+    def reload(self, payment_id: str) -> Payment:
+        """The payment as it is now (a trusted read: no token check); ``PaymentNotFound`` when there is none."""
         payment = self.store.get_payment(payment_id)
         if payment is None:
             raise PaymentNotFound("no payment with this id for this token")
@@ -114,7 +114,7 @@ class CaptureRunner:
             time.sleep(random.uniform(delay / 2, delay))
             delay = min(delay * 2, 0.5)
         try:
-            payment = self._reload(payment.payment_id)  # as it is now that the lease is ours
+            payment = self.reload(payment.payment_id)  # as it is now that the lease is ours
             if debit_unstarted(payment):
                 # Before any money moves: the order must still be what was authorized.
                 order, stopped = self._check_capture_order(payment, order)
@@ -151,7 +151,7 @@ class CaptureRunner:
         try:
             payment = self.store.stop_capture(payment.payment_id, reason, Step() if hold else None, self.clock())
         except StatusChanged:
-            return self._reload(payment.payment_id)
+            return self.reload(payment.payment_id)
         metrics.add_metric(name="CaptureNeedsAttention", unit="Count", value=1)
         logger.error(
             "capture stopped: the payment does not match its order",
@@ -171,7 +171,7 @@ class CaptureRunner:
             done = started.model_copy(update={"status": StepStatus.DONE, "done_at": iso(self.clock())})
             return self.store.record_step(payment.payment_id, StepName.HOLD_ORDER, done)
         except StatusChanged:
-            return self._reload(payment.payment_id)
+            return self.reload(payment.payment_id)
         except UpstreamError as exc:
             logger.warning(
                 "putting the order on hold failed; the sync retries it",
@@ -188,7 +188,7 @@ class CaptureRunner:
             try:
                 return self.store.record_step(payment.payment_id, StepName.HOLD_ORDER, failed)
             except StatusChanged:
-                return self._reload(payment.payment_id)
+                return self.reload(payment.payment_id)
 
     def _put_on_hold_with_note(self, payment: Payment) -> None:
         """Each half is looked up first, so a retry after a lost answer neither undoes nor duplicates anything."""
@@ -227,11 +227,11 @@ class CaptureRunner:
             except UpstreamError as exc:
                 return self._step_failed(payment, name, started, exc)
             except StatusChanged:
-                return self._reload(payment.payment_id)
+                return self.reload(payment.payment_id)
         try:
             payment = self.store.finish_capture(payment.payment_id, self.clock())
         except StatusChanged:
-            return self._reload(payment.payment_id)
+            return self.reload(payment.payment_id)
         metrics.add_metric(name="PaymentCaptured", unit="Count", value=1)
         logger.info("payment captured", extra={"payment": payment.payment_id, "order_id": payment.order_id})
         return payment
@@ -295,8 +295,9 @@ class CaptureRunner:
         """Report the paid order to Topomer exactly once, or park it for a person.
 
         Topomer has no way to look an order up, and a server may keep every POST it receives (nothing
-        written says it deduplicates). So the report is sent again only after a failure that surely did
-        not land (connection refused, a 4xx, a 500/503: ``_step_failed`` schedules the retry). When its
+        written says it deduplicates). So the report is sent again only after a failure taken as "not
+        kept" (connection refused, a 4xx, a 500/503, an assumption the README states: ``_step_failed``
+        schedules the retry). When its
         fate is unknown (no answer once sent, a dropped connection, 502/504, or a run that stopped after
         marking the step running) the payment is parked as ``needs_attention`` and never resent on its
         own: a person checks Topomer, then marks the step ``done``, or sets it back to ``pending`` with the
@@ -308,8 +309,13 @@ class CaptureRunner:
         previous = payment.step(StepName.RECORD_ORDER)
         if previous.status is StepStatus.RUNNING:
             return self._park_order_report(payment, started, "a run stopped after marking it sent")
-        if previous.last_error and previous.last_error.startswith(ORDER_REPORT_UNKNOWN):
-            return self._park_order_report(payment, started, previous.last_error)  # not cleared by a person
+        if (
+            previous.status is StepStatus.RETRY
+            and previous.last_error
+            and previous.last_error.startswith(ORDER_REPORT_UNKNOWN)
+        ):
+            # Still parked: only the payment was set back by a person. Setting the step pending sends it.
+            return self._park_order_report(payment, started, previous.last_error)
         record = self._order_record(payment, order)
         payment = self.store.record_step(payment.payment_id, StepName.RECORD_ORDER, started)
         try:
@@ -337,7 +343,7 @@ class CaptureRunner:
                 payment.payment_id, StepName.RECORD_ORDER, parked, status=PaymentStatus.NEEDS_ATTENTION
             )
         except StatusChanged:
-            return self._reload(payment.payment_id)
+            return self.reload(payment.payment_id)
 
     def _order_record(self, payment: Payment, order: Order | None) -> TopomerOrder:
         if order is None or order.id != payment.order_id:
@@ -377,7 +383,7 @@ class CaptureRunner:
         try:
             return self.store.record_step(payment.payment_id, name, failed, status=status)
         except StatusChanged:
-            return self._reload(payment.payment_id)
+            return self.reload(payment.payment_id)
 
     def retry_order_hold(self, payment: Payment) -> str | None:
         """Run a stopped payment's unfinished ``hold_order`` step when it is due; ``None`` when it has none."""
@@ -391,7 +397,7 @@ class CaptureRunner:
         if not self.store.acquire_lease(payment.user_id, owner, self.clock(), LEASE_TTL):
             return "busy"
         try:
-            payment = self._reload(payment.payment_id)
+            payment = self.reload(payment.payment_id)
             if payment.step(StepName.HOLD_ORDER).status is StepStatus.DONE:
                 return StepStatus.DONE.value
             return self._hold_order(payment).step(StepName.HOLD_ORDER).status.value
