@@ -52,6 +52,22 @@ def test_side_progress_never_moves_backwards_and_the_work_list_empties(store: Pr
     assert store.pending_codes() == []
 
 
+def test_a_late_failure_never_overwrites_a_success_recorded_meanwhile(store: PromoStore) -> None:
+    store.create(code("RACED"))
+    read = store.get("RACED")
+    assert read is not None
+    seen = read.side(Side.TOPOMER)  # a second push read the side before the first one's create was answered
+    done = SideSync(remote_id="7", synced_version=1, attempts=1)
+    assert store.record_side("RACED", Side.TOPOMER, done, synced=True) is not None
+    failed = seen.model_copy(update={"attempts": 2, "last_error": "topomer_promo_parked: topomer: in flight"})
+    assert store.record_side("RACED", Side.TOPOMER, failed, synced=False) is None
+    stored = store.get("RACED")
+    assert stored is not None
+    assert (stored.side(Side.TOPOMER).remote_id, stored.pending()) == ("7", [Side.WOOCOMMERCE])
+    # A failure over the progress it read is recorded.
+    assert store.record_side("RACED", Side.WOOCOMMERCE, SideSync(attempts=1, last_error="x"), synced=False)
+
+
 def test_a_change_needs_the_version_it_was_based_on(store: PromoStore) -> None:
     first = code("EDIT-ME")
     store.create(first)

@@ -262,16 +262,16 @@ class PromoStore:
 
     # -------------------------------------------------------------- sync state
     def record_side(self, code: str, side: Side, state: SideSync, *, synced: bool) -> PromoCode | None:
-        """Record one side's progress; a success never moves its ``synced_version`` backwards.
+        """Record one side's progress; a success never moves its ``synced_version`` backwards, and a failure
+        (``state`` built from the side as the caller read it) is recorded only while that ``synced_version`` is
+        still the stored one, so a success another push recorded meanwhile (its ``remote_id``) is never lost.
 
         Returns the record as it is now, or None when the condition kept the newer progress in place.
         """
         update = f"SET #sync.#{side.value} = :state"
-        condition = "attribute_exists(pk)"
-        values: dict[str, Any] = {":state": state.model_dump(mode="python")}
-        if synced:
-            condition += f" AND #sync.#{side.value}.#synced_version < :v"
-            values[":v"] = state.synced_version
+        compare = "<" if synced else "="
+        condition = f"attribute_exists(pk) AND #sync.#{side.value}.#synced_version {compare} :v"
+        values: dict[str, Any] = {":state": state.model_dump(mode="python"), ":v": state.synced_version}
         written = conditional_update(
             self.client, self.table, _code_key(code), update, condition, values, return_new=True
         )
