@@ -19,6 +19,14 @@ one server: it models the range a reasonable server may fall in, and tests run t
 - ``get-by-token`` shows a user's fields; a user added with ``answer_fields`` shows only those, and
   ``email`` may be null. ``POST /_sim/tokens/refuse {"token", "status"}`` makes ``get-by-token`` refuse a
   token with that status (400/401/403/404), as a server may for a token it will not serve.
+
+Not from any source, and assumed by the service (README, "What we rely on upstream"), so a real Topomer
+may differ: ``get-by-token`` keeps answering a token after ``update-expired``, with ``expired: true``
+(the capture reads that back, reconciliation and ``GET /balance`` read expired tokens); writes are
+applied before the answer (the service does not need it: a write not read back yet is retried); a 401
+asks for a fresh access token. The rest (404 for an unknown token or user, 400 for a negative
+``solde``, 422 for a create without its fields) is this simulator's own choice, and the service relies
+on none of it beyond "a 4xx was not taken".
 """
 
 from __future__ import annotations
