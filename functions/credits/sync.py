@@ -15,11 +15,10 @@ from woo_backend.store.credits import CreditsStore
 from woo_backend.woocommerce import WooCommerceClient
 
 settings = CreditsSettings.from_env()
-service = CreditsService(
-    CreditsStore(settings.table), WooCommerceClient(WooCommerceSettings.from_env()), meta_key=settings.meta_key
-)
+woo = WooCommerceClient(WooCommerceSettings.from_env())
+service = CreditsService(CreditsStore(settings.table), woo, meta_key=settings.meta_key)
 
 
 lambda_handler = scheduled_entrypoint(
-    "CreditsSync", lambda _run: service.sync_orders(), webhook_paths=[CREDITS_WEBHOOK_PATH]
+    "CreditsSync", lambda _run: service.sync_orders(), webhook_paths=[CREDITS_WEBHOOK_PATH], shop=woo
 )

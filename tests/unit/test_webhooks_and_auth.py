@@ -84,8 +84,12 @@ def test_webhook_secret_is_decoded_as_wordpress_does_not_as_html() -> None:
     ],
 )
 def test_wp_specialchars_decode_matches_wordpress(secret: str, decoded: str) -> None:
+    # Expected values read off WordPress's own tables (wp-includes/formatting.php, wp_specialchars_decode():
+    # $single/$double/$others and their *_preg), checked against both ports: the client's and the simulator's.
     assert wp_specialchars_decode(secret) == decoded
+    assert wp_specialchars_decode_quotes(secret) == decoded
     assert webhook_signature(b"x", secret) == _sign(decoded.encode(), b"x")
+    assert sim_signature(b"x", secret) == _sign(decoded.encode(), b"x")
 
 
 _FRAGMENTS = st.sampled_from(
@@ -247,6 +251,17 @@ def test_setup_creates_what_is_missing_and_never_duplicates() -> None:
     assert sorted((h.topic, h.delivery_url) for h in shop.hooks) == sorted((w.topic, w.delivery_url) for w in wanted)
     assert {h.status for h in shop.hooks} == {"active"}
     assert set(shop.secrets.values()) == {"s3cret"}
+
+
+def test_the_watch_uses_the_sync_client_when_given_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_BASE_URL", BASE + "/")
+    shop = FakeShop()
+    watch = WebhookWatch.from_env([CREDITS_WEBHOOK_PATH], shop)
+    assert watch is not None
+    assert watch.client is shop
+    assert [w.delivery_url for w in watch.wanted] == [BASE + CREDITS_WEBHOOK_PATH] * 2
+    monkeypatch.delenv("WEBHOOK_BASE_URL")
+    assert WebhookWatch.from_env([CREDITS_WEBHOOK_PATH], shop) is None
 
 
 def test_the_sync_reports_webhooks_and_survives_a_failed_check(caplog: pytest.LogCaptureFixture) -> None:

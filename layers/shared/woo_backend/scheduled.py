@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from woo_backend.observability import logger, metrics
-from woo_backend.services.webhooks import WebhookWatch
+from woo_backend.services.webhooks import WebhookClient, WebhookWatch
 
 
 def run_id(event: dict[str, Any]) -> str:
@@ -57,14 +57,19 @@ def watch_webhooks(watch: WebhookWatch) -> dict[str, int]:
 
 
 def scheduled_entrypoint(
-    name: str, run: Callable[[str], dict[str, int]], *, webhook_paths: Iterable[str] = ()
+    name: str,
+    run: Callable[[str], dict[str, int]],
+    *,
+    webhook_paths: Iterable[str] = (),
+    shop: WebhookClient | None = None,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """``run(run_id)`` returns how many items ended each way; each count becomes ``<name>_<outcome>``.
 
-    ``webhook_paths``: this sync's webhook routes, whose webhooks each run checks first.
+    ``webhook_paths``: this sync's webhook routes, whose webhooks each run checks first, through ``shop``
+    (the sync's own WooCommerce client; one is made when it is not given).
     """
     paths = tuple(webhook_paths)
-    watch = WebhookWatch.from_env(paths) if paths else None
+    watch = WebhookWatch.from_env(paths, shop) if paths else None
     if paths and watch is None:
         logger.warning("WEBHOOK_BASE_URL is not set: the shop's webhooks are not watched", extra={"sync": name})
 

@@ -95,12 +95,14 @@ class WebhookWatch:
         self.wanted = tuple(wanted)
 
     @classmethod
-    def from_env(cls, paths: Iterable[str]) -> WebhookWatch | None:
-        """``None`` when ``WEBHOOK_BASE_URL`` is not set (the template always sets it)."""
+    def from_env(cls, paths: Iterable[str], client: WebhookClient | None = None) -> WebhookWatch | None:
+        """``None`` when ``WEBHOOK_BASE_URL`` is not set (the template always sets it). ``client``: the sync's
+        own WooCommerce client, so a container holds one; without it, one is made from the environment."""
         settings = WebhookWatchSettings.from_env()
         if settings.base_url is None:
             return None
-        return cls(WooCommerceClient(WooCommerceSettings.from_env()), wanted_webhooks(settings.base_url, paths))
+        shop = client if client is not None else WooCommerceClient(WooCommerceSettings.from_env())
+        return cls(shop, wanted_webhooks(settings.base_url, paths))
 
     def check(self) -> WebhookReport:
         report = WebhookReport()
