@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-import httpx
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local import setup_webhooks, template
@@ -27,8 +26,6 @@ from local.apigw import LocalHttpApi
 from local.lambdas import FunctionPool
 from local.simulators import topomer as topomer_sim
 from local.simulators import woocommerce as woo_sim
-from woo_backend.errors import UpstreamError
-from woo_backend.services.webhooks import wanted_webhooks
 
 LOCAL_DEFAULTS = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -162,19 +159,13 @@ class LocalSystem:
 
     def _register_webhooks(self) -> None:
         """The service's webhooks, created in the simulated shop as `make setup-webhooks` does in a real one."""
-        base, secret = os.environ["WEBHOOK_BASE_URL"], os.environ["WOOCOMMERCE_WEBHOOK_SECRET"]
-        try:
-            actions = setup_webhooks.setup(base, secret)
-        except UpstreamError as exc:
-            # The simulator outside its local mode refuses Basic auth over plain HTTP, as a real shop does.
-            print(f"webhooks not created through the REST API ({exc}); created by the simulator", file=sys.stderr)
-            for want in wanted_webhooks(base):
-                httpx.post(
-                    f"{os.environ['WOOCOMMERCE_URL']}/_sim/webhooks",
-                    json={"name": want.name, "topic": want.topic, "delivery_url": want.delivery_url, "secret": secret},
-                    timeout=30,
-                ).raise_for_status()
+        assert self.shop_sim is not None
+        if not self.shop_sim.local_mode:
+            # Like a real shop over plain HTTP, it refuses the API keys: nothing can create webhooks in it.
+            self.config["Webhooks"] = "none (the shop refuses Basic auth over plain HTTP)"
             return
+        base = os.environ["WEBHOOK_BASE_URL"]
+        actions = setup_webhooks.setup(base, os.environ["WOOCOMMERCE_WEBHOOK_SECRET"])
         self.config["Webhooks"] = f"{len(actions)} ({', '.join(sorted({a.topic for a in actions}))}) to {base}"
 
     def _start_schedules(self) -> None:

@@ -4,9 +4,9 @@ Version2/class-wc-rest-webhooks-v2-controller.php and Version1/class-wc-rest-web
 includes/data-stores/class-wc-webhook-data-store.php (``create()``). The webhook objects, their pings and
 deliveries are in ``local.simulators.woo_webhook_delivery``.
 
-Control endpoints: ``POST /_sim/orders/{id}/status`` ``{"status": ..., "deliver": true}`` and
-``POST /_sim/webhooks`` ``{"topic", "delivery_url", "secret"}`` (creates a webhook exactly as
-``POST /wc/v3/webhooks`` does, ping included).
+Control endpoint: ``POST /_sim/orders/{id}/status`` ``{"status": ..., "deliver": true}``. Webhooks are
+created only through ``POST /wc/v3/webhooks``, as in a real shop (``local.run`` does it with
+``local.setup_webhooks``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from local.simulators.base import json_response
 from local.simulators.woo_shop import PREFIX, _fmt, _now
 from local.simulators.woo_webhook_delivery import HOME_URL, WooWebhookDelivery
 
+# The secret the local runtime gives its webhooks (WOOCOMMERCE_WEBHOOK_SECRET's local default).
 WEBHOOK_SECRET = "local-webhook-secret"
 
 # WooCommerce: includes/wc-webhook-functions.php, wc_get_webhook_statuses().
@@ -103,7 +104,6 @@ class WooWebhooks(WooWebhookDelivery):
         r(f"{PREFIX}/webhooks/<int:webhook_id>", ["POST", "PUT", "PATCH"], self.update_webhook_api)
         r(f"{PREFIX}/webhooks/<int:webhook_id>", ["DELETE"], self.delete_webhook_api)
         r("/_sim/orders/<int:order_id>/status", ["POST"], self.sim_set_status)
-        r("/_sim/webhooks", ["POST"], self.sim_add_webhook)
 
     # ------------------------------------------------------------ the webhook object, as the REST API shows it
     def _find_webhook(self, webhook_id: int) -> dict[str, Any] | None:
@@ -215,11 +215,8 @@ class WooWebhooks(WooWebhookDelivery):
         return json_response(self._webhook_json(hook))
 
     def create_webhook_api(self, request: Request) -> Response:
-        body = request.get_json(silent=True) or {}
-        return self._create_from_request(body)
-
-    def _create_from_request(self, body: dict[str, Any]) -> Response:
         """WooCommerce: Version1 controller create_item(), then deliver_ping() before it answers 201."""
+        body = request.get_json(silent=True) or {}
         missing = [name for name in ("topic", "delivery_url") if name not in body]
         if missing:
             return _error("rest_missing_callback_param", f"Missing parameter(s): {', '.join(missing)}", 400)
@@ -285,12 +282,6 @@ class WooWebhooks(WooWebhookDelivery):
         return json_response(self._webhook_json(hook))
 
     # ------------------------------------------------------------ control endpoints
-    def sim_add_webhook(self, request: Request) -> Response:
-        body = request.get_json(force=True)
-        return self._create_from_request(
-            {"topic": "order.updated", "secret": WEBHOOK_SECRET, **{k: v for k, v in body.items() if k != "id"}}
-        )
-
     def sim_set_status(self, request: Request, order_id: int) -> Response:
         order = self.orders.get(order_id)
         if order is None:

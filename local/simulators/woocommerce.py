@@ -21,9 +21,6 @@ Control endpoints besides the shared ones:
   would (a change adds the order note "Order status changed from X to Y.") and, unless ``deliver`` is false (a webhook
   that never arrived), delivers ``order.updated`` to the registered webhooks at once, answering with what
   they answered;
-- ``POST /_sim/webhooks`` ``{"topic", "delivery_url", "secret"}`` creates a webhook through the same path
-  as ``POST /wc/v3/webhooks`` (same checks, same ping, a 4xx for a bad topic or URL); ``topic`` defaults to
-  ``order.updated`` and ``secret`` to ``WEBHOOK_SECRET``, an ``id`` in the body is ignored;
 - ``POST /_sim/subscriptions`` creates a subscription (see ``woo_subscriptions``).
 
 ``GET /_sim/state`` shows orders, ``order_notes`` (what ``/wc/v3/orders/{id}/notes`` lists), products,
