@@ -192,7 +192,8 @@ class WooCoupons(WooShop):
         """Set the written fields on ``coupon``, or the refusal.
 
         WooCommerce: Version2/class-wc-rest-coupons-v2-controller.php, prepare_object_for_database(): each
-        writable schema property calls ``set_<key>()`` when WC_Coupon has one. It has no
+        writable schema property that is not null (``! is_null( $value )``: a null changes nothing, "" clears a
+        date) calls ``set_<key>()`` when WC_Coupon has one. It has no
         ``set_date_expires_gmt()``, so ``date_expires_gmt`` is dropped without a word.
         """
         if "code" in body and body["code"] is not None:

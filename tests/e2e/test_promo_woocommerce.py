@@ -92,6 +92,18 @@ def test_a_retired_code_is_expired_now_not_hours_later(shop_stack: LocalStack, a
     assert datetime.now(UTC) - timedelta(minutes=1) < expired_at <= datetime.now(UTC)
 
 
+def test_a_reactivated_code_without_expiry_no_longer_expires(shop_stack: LocalStack, admin: httpx.Client) -> None:
+    # WooCommerce skips a null date_expires (prepare_object_for_database(): ``! is_null( $value )``): the retired
+    # code's past expiry must be cleared with "" or the published coupon stays expired.
+    name = new_code()
+    admin.post("/promo/v1/codes", json={"code": name, "percentage": "10"}).raise_for_status()
+    admin.delete(f"/promo/v1/codes/{name}").raise_for_status()
+    back = admin.patch(f"/promo/v1/codes/{name}", json={"active": True})
+    assert (back.status_code, back.json()["sync"]["woocommerce"]["status"]) == (200, "synced")
+    [made] = coupons(shop_stack, name)
+    assert (made["status"], made["date_expires"], made["date_expires_gmt"]) == ("publish", None, None)
+
+
 # ------------------------------------------------------------------ lost creates
 @pytest.mark.parametrize("active", [True, False], ids=["published", "draft"])
 def test_a_lost_coupon_create_retried_by_the_sync_leaves_one_coupon(

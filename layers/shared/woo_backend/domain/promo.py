@@ -258,10 +258,11 @@ def coupon_date(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def coupon_expiry_confirmed(sent: str | None, answered_gmt: str | None) -> bool:
-    """Whether the coupon's ``date_expires_gmt`` (``YYYY-MM-DDTHH:MM:SS``, GMT) is the ``date_expires`` sent."""
-    if sent is None or answered_gmt is None:
-        return sent is None and answered_gmt is None
+def coupon_expiry_confirmed(sent: str, answered_gmt: str | None) -> bool:
+    """Whether the coupon's ``date_expires_gmt`` (``YYYY-MM-DDTHH:MM:SS``, GMT) is the ``date_expires`` sent
+    (``""``: no expiry, answered as null)."""
+    if not sent or not answered_gmt:
+        return not sent and not answered_gmt
     try:
         answered = datetime.fromisoformat(answered_gmt).replace(tzinfo=UTC)
     except ValueError:
@@ -280,7 +281,9 @@ def coupon_fields(code: PromoCode, now: datetime) -> dict[str, Any]:
         "amount": str(code.percentage),
         "individual_use": code.type is PromoType.AUTO,
         "usage_limit": code.usage_limit,
-        "date_expires": coupon_date(datetime.fromisoformat(code.expires_at)) if code.expires_at else None,
+        # No expiry is "", not null: WooCommerce skips a null (the v2 coupons controller's
+        # prepare_object_for_database()), so a retired code's past expiry would stay on a reactivated coupon.
+        "date_expires": coupon_date(datetime.fromisoformat(code.expires_at)) if code.expires_at else "",
         "minimum_amount": str(code.minimum_amount) if code.minimum_amount is not None else "",
         "email_restrictions": [code.email] if code.email else [],
         "status": "publish" if code.active else "draft",
