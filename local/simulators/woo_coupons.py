@@ -160,7 +160,9 @@ class WooCoupons(WooShop):
     def _with_status(items: list[dict[str, Any]], raw: str | None) -> list[dict[str, Any]]:
         # WooCommerce: Version3/class-wc-rest-coupons-controller.php, prepare_objects_query():
         # post_status = $request['status'], then WP_Query: unset means published (and private, for a user
-        # who may read private posts, as an API key's shop manager may); "any" means every status but trash
+        # who may read private posts, as an API key's shop manager may; newer versions send
+        # ``$request['status'] ?: 'all'``, an unknown status, so every coupon: nothing here relies on the
+        # default); "any" means every status but trash
         # and auto-draft; a list keeps the known statuses and, if none is known, does not filter at all.
         if not raw:
             return [c for c in items if c["status"] in ("publish", "private")]
