@@ -10,6 +10,7 @@ import pytest
 
 from tests.integration.balance_fakes import TOKEN, Parts, hold, make_parts
 from woo_backend.domain.balance import PaymentStatus
+from woo_backend.services.balance_sync import RECONCILE_CURSOR
 
 
 @pytest.fixture
@@ -44,6 +45,15 @@ def test_reconciliation_records_drift_once_per_run(parts: Any) -> None:
         (Decimal("120.00"), Decimal("125.00"), Decimal("5.00"))
     ]
     assert service.sync("run-2")["drift"] == 0  # the same run again records nothing twice
+
+
+def test_a_user_whose_token_topomer_refuses_does_not_hold_reconciliation_back(parts: Any) -> None:
+    service, topomer, _, _, store = parts
+    hold(parts, "tok-bob", 70, "5.00")
+    hold(parts, TOKEN, 71, "1.00")
+    del topomer.balances["tok-bob"]  # Topomer no longer serves Bob's token: no run will read his balance
+    assert service.sync("run-1")["drift"] == 0
+    assert store.cursors.get(RECONCILE_CURSOR)  # moved on past both users (a skipped user would hold it)
 
 
 def test_the_sync_captures_and_voids_from_polled_orders(parts: Any) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from woo_backend.domain.balance import Payment, PaymentStatus, drift, due, next_step
-from woo_backend.errors import UpstreamError
+from woo_backend.errors import UpstreamError, UpstreamNotFound
 from woo_backend.observability import logger, metrics
 from woo_backend.services.balance_ports import Clock, OrdersApi, TopomerApi, iso
 from woo_backend.services.capture import LEASE_TTL, CaptureRunner
@@ -90,6 +90,15 @@ class BalanceSync:
                     continue
                 try:
                     actual = self.topomer.get_user_by_token(token).balance
+                except UpstreamNotFound as exc:
+                    # Topomer refuses the user's last token: no later run can read it either, so the user is
+                    # reported and passed, not left to hold the cursor back for good.
+                    logger.warning(
+                        "reconciliation cannot read a user: Topomer refuses its token",
+                        extra={"user_id": user_id, "code": exc.code},
+                    )
+                    newest = max(newest, last_activity)
+                    continue
                 except UpstreamError as exc:
                     logger.warning("reconciliation skipped a user", extra={"user_id": user_id, "code": exc.code})
                     skipped = True
