@@ -46,6 +46,7 @@ def test_https_or_loopback_urls_are_accepted(url: str) -> None:
         "ftp://shop.example.com",
         "shop.example.com",
         "https://",
+        "https://[::1",
     ],
 )
 def test_other_urls_are_refused_naming_the_variable(url: str) -> None:

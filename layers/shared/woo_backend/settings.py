@@ -99,8 +99,11 @@ def woocommerce_url(raw: str) -> str:
     demands OAuth 1.0a signatures otherwise. Over ``http://`` every call would be answered 401.
     """
     url = raw.rstrip("/")
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # an unbalanced "[" of an IPv6 host
+        parts, host = urlsplit(""), ""
     if parts.scheme.lower() == "https" and host:
         return url
     if parts.scheme.lower() == "http" and is_loopback_host(host):
