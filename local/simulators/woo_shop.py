@@ -54,8 +54,9 @@ class WooShop(Simulator):
         site_timezone: str | None = None,
     ) -> None:
         """``local_mode``: accept Basic auth over plain HTTP (this machine only; a real shop refuses it).
-        ``site_timezone``: WordPress's Settings > General > Timezone (``WOO_SIM_TIMEZONE``, else Europe/Paris):
-        dates without an offset are read in it, and the non-``_gmt`` dates of answers are shown in it."""
+        ``site_timezone``: WordPress's Settings > General > Timezone (``WOO_SIM_TIMEZONE``, else Europe/Paris;
+        WordPress: wp-includes/functions.php, ``wp_timezone()`` from the ``timezone_string`` option): dates
+        without an offset are read in it, and the non-``_gmt`` dates of answers are shown in it."""
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
         self.local_mode = local_mode
