@@ -76,6 +76,17 @@ def test_a_5xx_that_ends_the_attempts_carries_its_status(woo: WooCommerceClient,
 
 
 @respx.mock
+def test_a_failure_carries_the_status_of_the_last_attempt_only(woo: WooCommerceClient) -> None:
+    # A 500 then no answer at all: the failure is "no answer", not the earlier 500 (which reads as "the shop threw").
+    respx.get(f"{WOO}/wp-json/wc/v3/orders/45").mock(
+        side_effect=[httpx.Response(500), httpx.ReadTimeout("slow"), httpx.ReadTimeout("slow")]
+    )
+    with pytest.raises(UpstreamUnavailable) as raised:
+        woo.get_order(45)
+    assert raised.value.status is None
+
+
+@respx.mock
 def test_errors_are_mapped(woo: WooCommerceClient) -> None:
     respx.get(f"{WOO}/wp-json/wc/v3/orders/1").mock(return_value=httpx.Response(404, json={"code": "x"}))
     respx.get(f"{WOO}/wp-json/wc/v3/orders/2").mock(return_value=httpx.Response(401, json={"code": "x"}))

@@ -115,10 +115,10 @@ class UpstreamClient:
                 response = self._http.request(method, path, params=params, json=json, headers=headers)
             # Never sent: no connection (refused, or not opened in time) or none free in the pool. Safe to repeat.
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                last_problem = f"connection failed ({type(exc).__name__})"
+                last_problem, last_status = f"connection failed ({type(exc).__name__})", None
                 continue
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                last_problem = f"no answer ({type(exc).__name__})"
+                last_problem, last_status = f"no answer ({type(exc).__name__})", None  # the last problem's status
                 if safe:
                     continue
                 ambiguous = True
