@@ -303,7 +303,10 @@ def check_capturable(payment: Payment) -> None:
     if payment.status in CAPTURABLE or payment.status is PaymentStatus.CAPTURED:
         return
     if payment.status is PaymentStatus.NEEDS_ATTENTION:
-        why = payment.reason or "a capture step failed too often or Topomer's balance moved; see the payment's steps"
+        why = payment.reason or (
+            "a capture step failed too often, Topomer's balance moved, or the order report's fate at Topomer is"
+            " unknown; see the payment's steps"
+        )
         raise PaymentNeedsAttention(f"the capture was stopped for a person: {why}")
     raise PaymentNotCapturable(f"payment is {payment.status.value} and cannot be captured")
 
