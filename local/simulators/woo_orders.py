@@ -157,9 +157,9 @@ class WooOrders(WooShop):
             "status": data.get("status", "pending"),
             # WooCommerce: the orders controller's schema: ``currency`` defaults to get_woocommerce_currency().
             "currency": data.get("currency", "EUR"),
-            "date_created": moment,
+            "date_created": self._site_time(moment),
             "date_created_gmt": moment,
-            "date_modified": moment,
+            "date_modified": self._site_time(moment),
             "date_modified_gmt": moment,
             # WooCommerce: includes/class-wc-order.php, maybe_set_date_paid(): set once, when the order first
             # reaches a paid status (an order created as processing or completed is paid at once).
@@ -252,7 +252,7 @@ class WooOrders(WooShop):
             "id": next(self._note_ids),
             # prepare_item_for_response(): "system" for notes WooCommerce itself (or added_by_user false) wrote.
             "author": author,
-            "date_created": moment,
+            "date_created": self._site_time(moment),
             "date_created_gmt": moment,
             "note": note,
             "customer_note": customer_note,

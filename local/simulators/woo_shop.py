@@ -226,11 +226,20 @@ class WooShop(Simulator):
             items = [i for i in items if i.get("date_modified_gmt", "") > after]
         return items
 
+    def _site_time(self, gmt: str | None) -> str | None:
+        """A GMT date as its non-``_gmt`` twin shows it, in the site's time zone.
+
+        WooCommerce: includes/wc-rest-functions.php, wc_rest_prepare_date_response( $date, false ).
+        """
+        if gmt is None:
+            return None
+        return _fmt(datetime.strptime(gmt, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).astimezone(self.site_timezone))
+
     def _touch(self, obj: dict[str, Any]) -> None:
         moment = _fmt(_now())
         obj["date_modified_gmt"] = moment
         if "date_modified" in obj:
-            obj["date_modified"] = moment
+            obj["date_modified"] = self._site_time(moment)
 
     @staticmethod
     def _merge_meta(obj: dict[str, Any], meta: list[dict[str, Any]]) -> None:

@@ -6,7 +6,9 @@ Each test pins one behaviour the service relies on; the source it follows is nam
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.test import Client, TestResponse
@@ -35,6 +37,16 @@ def get(client: Client, path: str, **params: str) -> TestResponse:
 
 
 # ------------------------------------------------------------------ dates
+def test_orders_and_their_notes_show_dates_in_the_site_time_zone_and_as_gmt(client: Client) -> None:
+    made = post(client, "/orders", {"line_items": [{"product_id": 12, "quantity": 1}]}).get_json()
+    changed = client.put(f"{PREFIX}/orders/{made['id']}", json={"status": "processing"}, headers=BASIC).get_json()
+    [note] = get(client, f"/orders/{made['id']}/notes").get_json()
+    for shown, field in ((made, "date_created"), (changed, "date_modified"), (note, "date_created")):
+        gmt = datetime.fromisoformat(shown[f"{field}_gmt"]).replace(tzinfo=UTC)
+        local = datetime.fromisoformat(shown[field]).replace(tzinfo=ZoneInfo("Europe/Paris"))
+        assert (local, shown[field] != shown[f"{field}_gmt"]) == (gmt, True), field
+
+
 def test_the_default_site_time_zone_is_not_utc(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WOO_SIM_TIMEZONE", raising=False)
     assert str(WooCommerceSimulator().site_timezone) == "Europe/Paris"
