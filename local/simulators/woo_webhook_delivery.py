@@ -135,7 +135,7 @@ class WooWebhookDelivery(WooOrders):
             # WordPress posts a string body as is; cURL (what almost every host uses) labels it as a form.
             "Content-Type": "application/x-www-form-urlencoded",
         }
-        status = self._post(hook["delivery_url"], f"webhook_id={hook['id']}".encode(), headers, PING_TIMEOUT_SECONDS)
+        status, _ = self._post(hook["delivery_url"], f"webhook_id={hook['id']}".encode(), headers, PING_TIMEOUT_SECONDS)
         self._log(hook, "ping", status)
         if status != 200:
             return False
@@ -143,14 +143,16 @@ class WooWebhookDelivery(WooOrders):
         hook["date_modified_gmt"] = _fmt(_now())  # save() -> update(): no second ping, pending is now false
         return True
 
-    def _post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int | None:
-        """POST without following redirects ('redirection' => 0); ``None`` for a transport error (WP_Error)."""
+    def _post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int | None, str]:
+        """POST without following redirects ('redirection' => 0): the status (``None`` for a transport
+        error, a WP_Error) and the answer's text."""
         # Released while sending: the receiver may call back into this simulator.
         self.lock.release()
         try:
-            return httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False).status_code
-        except httpx.HTTPError:
-            return None
+            answer = httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False)
+            return answer.status_code, answer.text
+        except httpx.HTTPError as exc:
+            return None, str(exc)
         finally:
             self.lock.acquire()
 
@@ -190,15 +192,7 @@ class WooWebhookDelivery(WooOrders):
             "X-WC-Webhook-Delivery-ID": delivery_id,
         }
         url = hook["delivery_url"]
-        self.lock.release()
-        try:
-            answer = httpx.post(url, content=body, headers=headers, timeout=DELIVERY_TIMEOUT_SECONDS)
-            status: int | None = answer.status_code
-            text = answer.text
-        except httpx.HTTPError as exc:
-            status, text = None, str(exc)
-        finally:
-            self.lock.acquire()
+        status, text = self._post(url, body, headers, DELIVERY_TIMEOUT_SECONDS)
         self._log(hook, "delivery", status)
         self._log_delivery(hook, status)
         # log_delivery() ends with save(): the data store's update(), which pings a pending webhook.
