@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from woo_backend.domain.account.shipping import (
     postcode_matches,
 )
 from woo_backend.errors import InvalidRequest
+from woo_backend.services.account.service import AccountService
 
 
 def method(instance: int, kind: str, order: int, enabled: bool = True, **settings: str) -> dict[str, Any]:
@@ -126,9 +128,54 @@ def test_choose_option_by_rate_id_or_a_single_type() -> None:
 
 
 def test_delivery_confirmed_from_the_answer() -> None:
-    line = {"method_id": "flat_rate", "instance_id": "4", "total": "12.50"}
-    confirm_delivery({"shipping_lines": [line]}, FLAT)
+    change = delivery_change(SUB, FLAT)
+    line = {"id": 5010, "method_id": "flat_rate", "instance_id": "4", "total": "12.50"}
+    confirm_delivery({"shipping_lines": [line]}, change)
     with pytest.raises(ChangeNotApplied):
-        confirm_delivery({"shipping_lines": [line, line]}, FLAT)
+        confirm_delivery({"shipping_lines": [line, {**line, "id": 5011}]}, change)  # added, not swapped
     with pytest.raises(ChangeNotApplied):
-        confirm_delivery({"shipping_lines": [{**line, "total": "0.00"}]}, FLAT)
+        confirm_delivery({"shipping_lines": [{**line, "total": "0.00"}]}, change)
+    with pytest.raises(ChangeNotApplied):
+        confirm_delivery({"shipping_lines": [{**line, "instance_id": "5"}]}, change)
+
+
+class CountingShop:
+    """WooCommerce's shipping zones and one subscription, counting every read."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    def list_page(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[list[dict[str, Any]], int, int]:
+        self.reads.append(path)
+        found: list[dict[str, Any]] = {
+            "/shipping/zones": [{"id": 0, "order": 0}, {"id": 1, "order": 0}],
+            "/shipping/zones/1/locations": [{"code": "FR", "type": "country"}],
+            "/shipping/zones/1/methods": [method(1, "flat_rate", 1, title="Colissimo", cost="5.00")],
+            "/shipping/zones/0/methods": [method(9, "flat_rate", 1, cost="30.00")],
+        }[path]
+        return found, len(found), 1
+
+    def get_object(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        self.reads.append(path)
+        return {**SUB, "currency": "EUR", "shipping": {"country": "FR", "postcode": "75002"}}
+
+    def write_object(
+        self, method: str, path: str, data: Mapping[str, Any], *, repeatable: bool | None = None
+    ) -> dict[str, Any]:
+        raise AssertionError("a read action wrote")
+
+
+def test_shipping_zones_are_read_once_per_container_not_per_request() -> None:
+    shop = CountingShop()
+    service = AccountService(shop, mailer=None, quota=None, mail_limit_per_hour=1)  # type: ignore[arg-type]
+    for _ in range(3):
+        methods = service.dispatch(1, "get_subscription_delivery", {"subscription_id": 501})
+        assert [(m["method_id"], m["price"]) for m in methods] == [("flat_rate:1", "5.00")]
+    # Zone 0 has no locations to read (WooCommerce cannot store any for it).
+    assert sorted(p for p in shop.reads if p.startswith("/shipping")) == [
+        "/shipping/zones",
+        "/shipping/zones/0/methods",
+        "/shipping/zones/1/locations",
+        "/shipping/zones/1/methods",
+    ]
+    assert shop.reads.count("/subscriptions/501") == 3  # the subscription itself is read every time

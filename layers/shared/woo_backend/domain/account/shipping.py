@@ -225,13 +225,15 @@ def delivery_change(subscription: Mapping[str, Any], option: DeliveryOption) -> 
     return {"shipping_lines": [line, *({"id": extra["id"], "method_id": None} for extra in current[1:])]}
 
 
-def confirm_delivery(answer: Mapping[str, Any], option: DeliveryOption) -> None:
+def confirm_delivery(answer: Mapping[str, Any], change: Mapping[str, Any]) -> None:
+    """The answer's only shipping line is the one ``delivery_change()`` sent: its method, instance and price."""
+    sent = change["shipping_lines"][0]
     lines = list(answer.get("shipping_lines") or [])
     ok = (
         len(lines) == 1
-        and lines[0].get("method_id") == option.method_id
-        and str(lines[0].get("instance_id")) == str(option.instance_id)
-        and _same_amount(lines[0].get("total"), option.price)
+        and lines[0].get("method_id") == sent["method_id"]
+        and str(lines[0].get("instance_id")) == sent["instance_id"]
+        and _same_amount(lines[0].get("total"), Decimal(sent["total"]))
     )
     if not ok:
         raise ChangeNotApplied("WooCommerce did not set the subscription's shipping line to the chosen method")

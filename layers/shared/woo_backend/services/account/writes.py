@@ -23,7 +23,7 @@ from woo_backend.domain.account.params import (
     SetUserInfoParams,
 )
 from woo_backend.domain.account.shape import shape_customer, shape_order, shape_subscription
-from woo_backend.domain.account.shipping import DeliveryOption, choose_option, confirm_delivery, delivery_change
+from woo_backend.domain.account.shipping import choose_option, confirm_delivery, delivery_change
 from woo_backend.domain.account.subscriptions import (
     cancel_needs_orders,
     confirm_next_delivery,
@@ -132,15 +132,22 @@ def set_next_delivery_date(service: AccountService, uid: int, params: SetNextDel
 
 
 def _change_subscription(
-    service: AccountService, uid: int, subscription_id: int, plan: Callable[[Json], Json | None]
-) -> tuple[Json, Json | None]:
-    """Read the customer's subscription, plan the change from it, and send it. Returns WooCommerce's answer
-    and the change sent (None: nothing to send, the subscription as read)."""
+    service: AccountService,
+    uid: int,
+    subscription_id: int,
+    plan: Callable[[Json], Json],
+    confirm: Callable[[Json, Json], None],
+) -> Json:
+    """The path of a plain subscription write: read the customer's subscription, plan the change from it, send
+    it, confirm it from WooCommerce's answer (the object as saved) and shape that answer. Nothing to send: the
+    subscription as read."""
     subscription = service.subscription(uid, subscription_id)
     change = plan(subscription)
     if not change:
-        return subscription, None
-    return service.shop.write_object("PUT", _subscription_path(subscription_id), change), change
+        return shape_subscription(subscription)
+    answer = service.shop.write_object("PUT", _subscription_path(subscription_id), change)
+    confirm(answer, change)
+    return shape_subscription(answer)
 
 
 @action("set_new_interval", SetNewIntervalParams, "Switch the delivery interval (4_week, 2_month...).", writes=True)
@@ -148,10 +155,10 @@ def set_new_interval(service: AccountService, uid: int, params: SetNewIntervalPa
     def plan(subscription: Json) -> Json:
         return interval_change(subscription, products_of(service, subscription), params.new_interval)
 
-    answer, change = _change_subscription(service, uid, params.subscription_id, plan)
-    if change:
+    def confirm(answer: Json, change: Json) -> None:
         confirm_fields(answer, change, ("billing_interval", "billing_period"))
-    return shape_subscription(answer)
+
+    return _change_subscription(service, uid, params.subscription_id, plan, confirm)
 
 
 @action("set_order_info", SetOrderInfoParams, "Update the order's meta with key: value pairs.", writes=True)
@@ -171,9 +178,13 @@ def set_order_info(service: AccountService, uid: int, params: SetOrderInfoParams
 )
 def set_subscription_info(service: AccountService, uid: int, params: SetSubscriptionInfoParams) -> Json:
     entries = meta_entries(params.info)
-    answer, _ = _change_subscription(service, uid, params.subscription_id, lambda _: {"meta_data": entries})
-    confirm_meta(answer, entries)
-    return shape_subscription(answer)
+    return _change_subscription(
+        service,
+        uid,
+        params.subscription_id,
+        lambda _: {"meta_data": entries},
+        lambda answer, _: confirm_meta(answer, entries),
+    )
 
 
 @action(
@@ -184,17 +195,12 @@ def set_subscription_info(service: AccountService, uid: int, params: SetSubscrip
     writes=True,
 )
 def set_subscription_delivery(service: AccountService, uid: int, params: SetSubscriptionDeliveryParams) -> Json:
-    chosen: list[DeliveryOption] = []
-
     def plan(subscription: Json) -> Json:
-        option = choose_option(delivery_options_of(service, subscription), params.method_id)
-        chosen.append(option)
-        return delivery_change(subscription, option)
+        return delivery_change(
+            subscription, choose_option(delivery_options_of(service, subscription), params.method_id)
+        )
 
-    answer, change = _change_subscription(service, uid, params.subscription_id, plan)
-    if change:
-        confirm_delivery(answer, chosen[0])
-    return shape_subscription(answer)
+    return _change_subscription(service, uid, params.subscription_id, plan, confirm_delivery)
 
 
 # ------------------------------------------------------------------ mail to the merchant
