@@ -33,6 +33,7 @@ STATUS_NAMES = {
 # wcs-functions.php, wcs_get_subscription_ended_statuses().
 ENDED_STATUSES = ("cancelled", "trash", "expired", "switched", "pending-cancel")
 MYSQL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+TIMESTAMP = re.compile(r"\A-?(?:0|[1-9]\d*)\Z")
 ALL_FEATURES = frozenset(
     {
         "subscriptions",
@@ -300,6 +301,9 @@ class WooSubscriptionRules(WooOrders):
         for date_type, value in dates.items():
             if value in (0, "0", "", None):
                 proposed[date_type] = None
+            elif isinstance(value, int | str) and TIMESTAMP.match(str(value)):
+                # wcs-time-functions.php, wcs_is_timestamp(): a UNIX timestamp is taken as it is.
+                proposed[date_type] = datetime.fromtimestamp(int(value), UTC)
             elif isinstance(value, str) and MYSQL_DATE.match(value) and _valid_mysql(value):
                 proposed[date_type] = _parse(value)
             else:

@@ -150,6 +150,14 @@ def test_next_payment_date_is_written_in_mysql_format_gmt(shop: Shop) -> None:
     assert body["next_payment_date_gmt"] == gmt(timedelta(days=30))
 
 
+def test_a_unix_timestamp_is_a_date_too(shop: Shop) -> None:
+    # wcs_is_timestamp(): update_dates() takes a timestamp (an integer or its string) as it is.
+    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    for value in (int(moment.timestamp()), str(int(moment.timestamp()))):
+        body = shop.put("/subscriptions/501", {"next_payment_date": value}).json
+        assert body["next_payment_date_gmt"] == moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def test_gmt_keys_are_ignored_on_write_and_still_200(shop: Shop) -> None:
     before = shop.sub(501)["next_payment_date_gmt"]
     answer = shop.put("/subscriptions/501", {"next_payment_date_gmt": gmt(timedelta(days=30))})
