@@ -70,10 +70,8 @@ def test_outside_local_mode_basic_auth_over_plain_http_is_refused_as_woocommerce
     created = httpx.post(f"{strict_stack.woocommerce}/wp-json/wc/v3/coupons", json={"code": "x"}, auth=(KEY, SECRET))
     assert (created.status_code, created.json()["code"]) == (401, "woocommerce_rest_cannot_create")
     # Every call the service makes is refused the same way: what an http:// shop URL would do in production.
-    admin = {"Authorization": f"Bearer {strict_stack.secret('ADMIN_API_KEY')}"}
-    made = httpx.post(
-        f"{strict_stack.api}/promo/v1/codes", json={"code": "TLS-ONLY", "percentage": "5"}, headers=admin, timeout=30
-    )
+    with strict_stack.admin as admin:
+        made = admin.post("/promo/v1/codes", json={"code": "TLS-ONLY", "percentage": "5"})
     assert made.status_code == 201
     shop_side = made.json()["sync"]["woocommerce"]
     assert shop_side["status"] == "pending"
