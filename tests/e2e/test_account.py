@@ -445,7 +445,9 @@ def test_set_next_delivery_date(account_stack: LocalStack) -> None:
     assert datetime.fromtimestamp(sub["next_payment_date"], UTC).date() == day
     stored = subscription(account_stack, 501)["next_payment_date_gmt"]
     assert stored == f"{day.isoformat()}T{before[11:]}"  # moved in the shop, time of day kept
-    assert requests_to(account_stack, "GET", "/subscriptions/501") >= 2  # read back after the write
+    log = httpx.get(f"{account_stack.woocommerce}/_sim/requests", timeout=10).json()
+    calls = [r["method"] for r in log if r["path"] == "/wp-json/wc/v3/subscriptions/501"]
+    assert calls == ["GET", "PUT", "GET"]  # ownership, the write, and the read back that confirms it
 
 
 def test_set_next_delivery_date_stays_before_the_end(account_stack: LocalStack) -> None:

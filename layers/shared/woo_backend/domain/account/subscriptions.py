@@ -14,8 +14,6 @@ from woo_backend.domain.account.params import SetSubscriptionStatusParams
 from woo_backend.errors import InvalidRequest
 
 # ------------------------------------------------------------------ status
-# WooCommerce Subscriptions, includes/core/wcs-functions.php: wcs_get_subscription_ended_statuses().
-ENDED_STATUSES = frozenset({"cancelled", "trash", "expired", "switched", "pending-cancel"})
 # What a customer may ask for, from which statuses. The shop has the last word (WC_Subscription::can_be_updated_to()
 # also weighs the payment gateway's features and whether the products are still sold, which the REST API does
 # not show): a transition it refuses is answered 409 too, with its own words.
