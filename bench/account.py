@@ -22,7 +22,8 @@ NOTES = {
     "get_orders (single)": "the order (ownership) + its subscriptions",
     "get_subscription_delivery": "subscription + shipping zones, each zone's locations and methods (cached 5 minutes)",
     "set_subscription_delivery": "subscription (ownership) + update (its answer confirms); zones from the cache",
-    "set_subscription_status": "subscription + update sent once (its answer confirms the status)",
+    "set_subscription_status": "subscription + update sent once (its answer confirms the status); "
+    "an on-hold cancel reads its orders first, a refusal the subscription and its notes after",
     "set_next_delivery_date": "subscription + update + read back (the date must be there)",
     "set_order_info": "order (ownership) + update + its subscriptions for the answer",
     "set_new_interval": "subscription + its products (allowed intervals) + update",
