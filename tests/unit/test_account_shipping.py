@@ -85,12 +85,16 @@ def test_delivery_options_price_each_enabled_instance() -> None:
             method(5, "flat_rate", 5, cost="2 + [qty] * 1.5"),
             method(6, "free_shipping", 6, requires="coupon"),
             method(7, "table_rate", 7, cost="4.00"),
+            method(8, "flat_rate", 8, cost=""),  # WooCommerce adds no rate for it
+            method(9, "flat_rate", 9, cost="3.00", class_cost_12="2.00", no_class_cost=""),  # by the items' classes
+            method(10, "flat_rate", 10, cost="4.00", class_cost_12="", no_class_cost=""),  # class costs unset
         ),
     )
     options = delivery_options(zone, SUBSCRIPTION_30)
     assert [(o.rate_id, o.title, o.price) for o in options] == [
         ("flat_rate:1", "Colissimo", Decimal("5.00")),
         ("local_pickup:3", "local_pickup", Decimal("0")),
+        ("flat_rate:10", "flat_rate", Decimal("4.00")),
     ]
     rich = {**SUB, "line_items": [{"product_id": 13, "subtotal": "60.00", "total": "45.00"}]}
     assert "free_shipping:2" not in [o.rate_id for o in delivery_options(zone, rich)]  # 45.00 after discounts

@@ -123,6 +123,12 @@ def _setting(method: Mapping[str, Any], key: str) -> str:
     return str(value.get("value") if isinstance(value, Mapping) else value or "").strip()
 
 
+def _has_class_costs(method: Mapping[str, Any]) -> bool:
+    """A flat rate with a shipping class cost set (WC_Shipping_Flat_Rate::calculate_shipping() adds it)."""
+    keys = (method.get("settings") or {}).keys()
+    return any((k.startswith("class_cost_") or k == "no_class_cost") and _setting(method, k) for k in keys)
+
+
 def items_amount(subscription: Mapping[str, Any], *, before_discounts: bool) -> Decimal:
     key = "subtotal" if before_discounts else "total"
     amount = Decimal("0")
@@ -137,8 +143,12 @@ def items_amount(subscription: Mapping[str, Any], *, before_discounts: bool) -> 
 def delivery_options(zone: ShippingZone, subscription: Mapping[str, Any]) -> list[DeliveryOption]:
     """The zone's enabled method instances with the price this subscription would pay, in the zone's order.
 
-    - ``flat_rate`` / ``local_pickup``: ``settings.cost`` when it is a plain amount (empty: free). A cost formula
-      (``[qty]``, ``[fee]``...) is left out: it depends on a cart this service does not rebuild.
+    - ``local_pickup``: ``settings.cost`` when it is a plain amount (empty: free), as ``calculate_shipping()``
+      always adds its rate (``includes/shipping/local-pickup/class-wc-shipping-local-pickup.php``).
+    - ``flat_rate``: ``settings.cost`` when it is a plain amount. ``WC_Shipping_Flat_Rate::calculate_shipping()``
+      adds no rate at all when the cost and every class cost are empty, so neither do we; a cost formula
+      (``[qty]``, ``[fee]``...) or a shipping class cost (``class_cost_<id>``, ``no_class_cost``) is left out:
+      it depends on a cart (quantities, the products' shipping classes) this service does not rebuild.
     - ``free_shipping`` (``WC_Shipping_Free_Shipping::is_available()``): no requirement, or ``min_amount`` /
       ``either`` met by the subscription's items (after discounts, before them when ``ignore_discounts`` is
       ``yes``; excluding tax); ``coupon`` / ``both`` need a coupon a renewal cannot carry: left out.
@@ -151,6 +161,8 @@ def delivery_options(zone: ShippingZone, subscription: Mapping[str, Any]) -> lis
             continue
         kind, instance = str(method.get("method_id", "")), int(method.get("instance_id") or 0)
         title = str(method.get("title") or _setting(method, "title") or method.get("method_title") or kind)
+        if kind == "flat_rate" and (not _setting(method, "cost") or _has_class_costs(method)):
+            continue
         if kind in ("flat_rate", "local_pickup"):
             cost = _setting(method, "cost") or "0"
             if not PLAIN_COST.match(cost):
