@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import secrets
 import string
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -136,11 +135,6 @@ class WooWebhooks(WooWebhookDelivery):
                 "collection": [{"href": f"{HOME_URL}wp-json/wc/v3/webhooks"}],
             },
         }
-
-    def _site_time(self, gmt: str | None) -> str | None:
-        if gmt is None:
-            return None
-        return _fmt(datetime.strptime(gmt, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).astimezone(self.site_timezone))
 
     def _create_webhook(self, name: str, topic: str, delivery_url: str, secret: str) -> dict[str, Any]:
         """WooCommerce: Version1 controller create_item(): always ``active`` (the post status is 'publish'
