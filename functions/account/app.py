@@ -7,11 +7,14 @@ parameters, as JSON or a form. Answers are the action's JSON; failures are
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import Response
 
-from woo_backend.api import STATUS_BY_KIND, body_fields, create_resolver, http_entrypoint, json_response
+from woo_backend.api import body_fields, create_resolver, http_entrypoint, json_response, status_of
 from woo_backend.auth import authenticate_account
-from woo_backend.errors import DomainError, InvalidRequest
+from woo_backend.domain.account.errors import MissingAction
+from woo_backend.errors import DomainError
 from woo_backend.mail import SesMailer
 from woo_backend.observability import logger
 from woo_backend.services.account.service import AccountService
@@ -28,14 +31,12 @@ service = AccountService(
 )
 
 
-def account_error(exc: DomainError) -> Response[str]:
-    status = STATUS_BY_KIND[exc.kind]
-    if status >= 500:
-        logger.warning("upstream failure", extra={"code": exc.code, "detail": exc.message})
-    return json_response(status, {"result": False, "error": exc.message, "code": exc.code})
+def account_error(exc: DomainError) -> tuple[int, dict[str, Any]]:
+    """Reactive Account's failure shape."""
+    return status_of(exc), {"result": False, "error": exc.message, "code": exc.code}
 
 
-app = create_resolver(domain_error_renderer=account_error)
+app = create_resolver(error_shapes=[("/account/", account_error)])
 
 
 @app.post(
@@ -52,7 +53,7 @@ def account_action() -> Response[str]:
     logger.append_keys(customer_id=uid)
     name = fields.get("action")
     if not isinstance(name, str) or not name.strip():
-        raise InvalidRequest("action is required; see the describe action", code="missing_action")
+        raise MissingAction("action is required; see the describe action")
     return json_response(200, service.dispatch(uid, name.strip(), fields))
 
 

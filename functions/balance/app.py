@@ -19,9 +19,15 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from woo_backend.api import create_resolver, error_response, http_entrypoint, json_response
-from woo_backend.domain.balance import Authorization, PaymentStatus, check_capturable, check_currency, parse_amount
+from woo_backend.domain.balance import (
+    Authorization,
+    MissingToken,
+    PaymentStatus,
+    check_capturable,
+    check_currency,
+    parse_amount,
+)
 from woo_backend.dynamo import dynamodb_client
-from woo_backend.errors import Unauthorized
 from woo_backend.observability import logger
 from woo_backend.services.balance import BalanceService
 from woo_backend.settings import WebhookSettings, env
@@ -70,7 +76,7 @@ class AuthorizeCommand(BaseModel):
 
 def _token(token: str | None) -> str:
     if not token:
-        raise Unauthorized("send the customer's Topomer token in X-Topomer-Token", code="missing_token")
+        raise MissingToken("send the customer's Topomer token in X-Topomer-Token")
     return token
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -10,10 +11,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import BaseModel, StrictInt, StrictStr
 
-from woo_backend.api import STATUS_BY_KIND, create_resolver, http_entrypoint, json_response, raw_body
+from woo_backend.api import create_resolver, http_entrypoint, json_response, raw_body, status_of
 from woo_backend.auth import require_api_key
-from woo_backend.domain.credits import CreditAccount, OrderNotCompleted, parse_amount
-from woo_backend.errors import DomainError, InvalidRequest
+from woo_backend.domain.credits import CreditAccount, InvalidAmount, OrderNotCompleted, parse_amount
+from woo_backend.errors import DomainError
 from woo_backend.observability import logger, mask_key
 from woo_backend.services.credits import CreditsService
 from woo_backend.settings import CreditsSettings, WebhookSettings, WooCommerceSettings
@@ -28,7 +29,37 @@ service = CreditsService(
     WooCommerceClient(WooCommerceSettings.from_env()),
     meta_key=settings.meta_key,
 )
-app = create_resolver(guards=[("/credits/v1/", lambda headers: require_api_key(headers, settings.api_keys))])
+
+# ------------------------------------------------------------------ Dotix-compatible errors
+# Dotix answers {"_res": "err", "_msg": tag}; the one table from our error codes to its tags (any other code is
+# its own tag). The status is the error kind's, as on the native API; DOTIX_ERROR_STATUS=4xx keeps it. By
+# default (200) a refusal is answered with 200 as WordPress does: Dotix's REST callback returns an array, which
+# WordPress serves as 200 whatever it holds. A refused API key stays 401 (WordPress answers a refused permission
+# check with 401) and an upstream failure or a busy order stays 5xx (retry later).
+DOTIX_TAGS = {
+    "unknown_order": "wrong_hash",
+    "order_not_completed": "wrong_status",
+    "invalid_amount": "lack_of_param",
+    "insufficient_credits": "lack_of_bal",
+}
+DOTIX_PREFIXES = ("/dotix/v1/", "/wp-json/dotix/v1/")
+
+
+def dotix_error(exc: DomainError) -> tuple[int, dict[str, Any]]:
+    status = status_of(exc)
+    if settings.dotix_error_status == "200" and 400 <= status < 500 and status != 401:
+        status = 200
+    return status, {"_res": "err", "_msg": DOTIX_TAGS.get(exc.code, exc.code)}
+
+
+def _api_key(headers: Mapping[str, str]) -> None:
+    require_api_key(headers, settings.api_keys)
+
+
+app = create_resolver(
+    error_shapes=[(prefix, dotix_error) for prefix in DOTIX_PREFIXES],
+    guards=[(prefix, _api_key) for prefix in ("/credits/v1/", *DOTIX_PREFIXES)],
+)
 
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
@@ -37,10 +68,6 @@ IdempotencyKey = Annotated[
 
 class ConsumeRequest(BaseModel):
     amount: StrictInt | StrictStr
-
-
-def _authorize() -> None:
-    require_api_key(app.current_event.headers, settings.api_keys)
 
 
 ACCOUNT_FIELDS = {"order_key", "order_id", "status", "granted", "consumed", "balance"}
@@ -88,32 +115,9 @@ def transactions(
 
 
 # ------------------------------------------------------------------ Dotix-compatible API
-# Dotix answers {"_res": "err", "_msg": tag}; its tags map from our error codes (any other code is its own
-# tag). The status is the error kind's, as on the native API; DOTIX_ERROR_STATUS=4xx keeps it, by default (200)
-# a refusal is answered with 200 as WordPress does: Dotix's REST callback returns an array, which WordPress
-# serves as 200 whatever it holds.
-DOTIX_TAGS = {
-    "unknown_order": "wrong_hash",
-    "order_not_completed": "wrong_status",
-    "invalid_amount": "lack_of_param",
-    "insufficient_credits": "lack_of_bal",
-}
 DOTIX_READABLE_STATUSES = frozenset({"processing", "completed"})
 # Dotix's URL on a WordPress site is /wp-json/dotix/v1/...: served too, so an app changes only its host.
 DOTIX_PATHS = ("/dotix/v1/order/<order_key>", "/wp-json/dotix/v1/order/<order_key>")
-
-
-def _dotix_call(action: Any) -> Response[str]:
-    try:
-        return json_response(200, action())
-    except DomainError as exc:
-        status = STATUS_BY_KIND[exc.kind]
-        # A refused API key stays 401 (WordPress too answers a refused permission check with 401) and an
-        # upstream failure or a busy order stays 5xx (retry later); every other refusal is 200 unless
-        # DOTIX_ERROR_STATUS=4xx.
-        if settings.dotix_error_status == "200" and 400 <= status < 500 and status != 401:
-            status = 200
-        return json_response(status, {"_res": "err", "_msg": DOTIX_TAGS.get(exc.code, exc.code)})
 
 
 def _dotix_num() -> Any:
@@ -140,36 +144,23 @@ def _dotix_num() -> Any:
 @app.get(DOTIX_PATHS[1])
 def dotix_balance(order_key: str) -> Response[str]:
     logger.append_keys(order=mask_key(order_key))
-
-    def read() -> dict[str, Any]:
-        _authorize()
-        account = service.account(order_key)
-        if account.status not in DOTIX_READABLE_STATUSES:
-            raise OrderNotCompleted("not paid")
-        return {"_res": "ok", "order_id": account.order_id, "status": account.status, "balance": str(account.balance)}
-
-    return _dotix_call(read)
+    account = service.account(order_key)
+    if account.status not in DOTIX_READABLE_STATUSES:
+        raise OrderNotCompleted("not paid")
+    body = {"_res": "ok", "order_id": account.order_id, "status": account.status, "balance": str(account.balance)}
+    return json_response(200, body)
 
 
 @app.post(DOTIX_PATHS[0])
 @app.post(DOTIX_PATHS[1])
 def dotix_consume(order_key: str, idempotency_key: IdempotencyKey = None) -> Response[str]:
     logger.append_keys(order=mask_key(order_key))
-
-    def take() -> dict[str, Any]:
-        _authorize()
-        num = _dotix_num()
-        if num is None or num == "":
-            raise InvalidRequest("num is required", code="invalid_amount")
-        result = service.consume(order_key, parse_amount(num), idempotency_key)
-        return {
-            "_res": "ok",
-            "order_id": result.order_id,
-            "consumed": str(result.consumed),
-            "balance": str(result.balance),
-        }
-
-    return _dotix_call(take)
+    num = _dotix_num()
+    if num is None or num == "":
+        raise InvalidAmount("num is required")
+    result = service.consume(order_key, parse_amount(num), idempotency_key)
+    body = {"_res": "ok", "order_id": result.order_id, "consumed": str(result.consumed), "balance": str(result.balance)}
+    return json_response(200, body)
 
 
 # ------------------------------------------------------------------ webhook

@@ -15,18 +15,25 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from woo_backend.errors import DomainError, ErrorKind, InvalidRequest, describe_validation_errors
+from woo_backend.errors import (
+    DomainError,
+    ErrorKind,
+    MalformedBody,
+    UnsupportedMediaType,
+    describe_validation_errors,
+)
 from woo_backend.observability import logger, metrics, tracer
 
+# The one table from error kinds to HTTP statuses (every API shape uses it; see tests/unit/test_errors.py).
 STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.INVALID: 400,
     ErrorKind.UNAUTHORIZED: 401,
@@ -35,21 +42,26 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.GONE: 410,
-    ErrorKind.SEMANTIC: 422,
     ErrorKind.UNSUPPORTED_MEDIA: 415,
+    ErrorKind.SEMANTIC: 422,
     ErrorKind.RATE_LIMITED: 429,
     ErrorKind.BAD_GATEWAY: 502,
     ErrorKind.UNAVAILABLE: 503,
 }
 
 
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+def status_of(exc: DomainError) -> int:
+    return STATUS_BY_KIND[exc.kind]
+
+
+def compact_json(body: Any) -> str:
     # Compact separators: the Dotix-compatible answers are compared byte for byte.
+    return json.dumps(body, separators=(",", ":"), default=str)
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body, separators=(",", ":"), default=str),
-        headers=headers,
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=compact_json(body), headers=headers
     )
 
 
@@ -57,49 +69,76 @@ def error_response(status: int, code: str, message: str) -> Response[str]:
     return json_response(status, {"error": {"code": code, "message": message}})
 
 
+# How one API answers a DomainError: its status and body. The native shape is the default; the account API
+# and the Dotix-compatible API have their plugins' shapes.
+ErrorShape = Callable[[DomainError], tuple[int, dict[str, Any]]]
+# A credentials check over the request's headers; it raises a DomainError to refuse.
 Guard = Callable[[Mapping[str, str]], None]
 
 
-class GuardedResolver(APIGatewayHttpResolver):
-    """Checks credentials before the request is validated.
+def native_error(exc: DomainError) -> tuple[int, dict[str, Any]]:
+    return status_of(exc), {"error": {"code": exc.code, "message": exc.message}}
 
-    Powertools runs its validation middleware before every other middleware, so a caller without
-    credentials would be told what the body should look like (400) before being refused (401). A guard
-    runs first, for every route under its path prefix, and raises a ``DomainError`` to refuse.
+
+class Resolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver with validation on, plus two things keyed by path prefix:
+
+    - ``error_shapes``: how a ``DomainError`` is answered under that prefix (``native_error`` elsewhere);
+    - ``guards``: credentials checks that run *before* the request is routed and validated.
+
+    Powertools runs body validation before any middleware, so a guard cannot be a middleware: a caller
+    without credentials would first be told what the body should look like (400). ``http_entrypoint`` calls
+    ``refusal()`` before ``resolve()`` instead, which needs no private Powertools API (the maintainers point
+    to an authorizer or a check before resolve for auth-before-validation: powertools discussion #4656).
     """
 
-    def __init__(self, guards: Sequence[tuple[str, Guard]] = ()) -> None:
+    def __init__(
+        self, error_shapes: Sequence[tuple[str, ErrorShape]] = (), guards: Sequence[tuple[str, Guard]] = ()
+    ) -> None:
         super().__init__(enable_validation=True)
+        self.error_shapes = list(error_shapes)
         self.guards = list(guards)
 
-    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder[Any]:
-        for prefix, guard in self.guards:
-            if route.path.startswith(prefix):
-                try:
-                    guard(self.current_event.headers)
-                except DomainError as exc:
-                    refused = self._call_exception_handler(exc, route)
-                    if refused is not None:
-                        return refused
-                    raise
-        return super()._call_route(route, route_arguments)
+    def error_shape_for(self, path: str) -> ErrorShape:
+        return next((shape for prefix, shape in self.error_shapes if path.startswith(prefix)), native_error)
+
+    def render_error(self, exc: DomainError, path: str) -> tuple[int, dict[str, Any]]:
+        status, body = self.error_shape_for(path)(exc)
+        if status >= 500:
+            logger.warning("upstream failure", extra={"code": exc.code, "detail": exc.message})
+        return status, body
+
+    def refusal(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The API Gateway answer refusing ``event`` if a guard of its path refuses it, else None."""
+        path = str(event.get("rawPath") or "")
+        guards = [guard for prefix, guard in self.guards if path.startswith(prefix)]
+        if not guards:
+            return None
+        headers = APIGatewayProxyEventV2(dict(event)).headers
+        try:
+            for guard in guards:
+                guard(headers)
+        except DomainError as exc:
+            status, body = self.render_error(exc, path)
+            return {
+                "statusCode": status,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": compact_json(body),
+                "isBase64Encoded": False,
+            }
+        return None
 
 
 def create_resolver(
-    domain_error_renderer: Callable[[DomainError], Response[str]] | None = None,
-    guards: Sequence[tuple[str, Guard]] = (),
-) -> APIGatewayHttpResolver:
-    """An HTTP API resolver with pydantic validation, route guards and the native error shape wired in."""
-    app = GuardedResolver(guards)
+    error_shapes: Sequence[tuple[str, ErrorShape]] = (), guards: Sequence[tuple[str, Guard]] = ()
+) -> Resolver:
+    """An HTTP API resolver with pydantic validation, guards and the error shapes wired in."""
+    app = Resolver(error_shapes, guards)
 
     @app.exception_handler(DomainError)
     def _domain_error(exc: DomainError) -> Response[str]:
-        if domain_error_renderer is not None:
-            return domain_error_renderer(exc)
-        status = STATUS_BY_KIND[exc.kind]
-        if status >= 500:
-            logger.warning("upstream failure", extra={"code": exc.code, "detail": exc.message})
-        return error_response(status, exc.code, exc.message)
+        status, body = app.render_error(exc, app.current_event.path)
+        return json_response(status, body)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
@@ -134,13 +173,16 @@ def raw_body(app: APIGatewayHttpResolver) -> bytes:
     return base64.b64decode(body) if event.is_base64_encoded else body.encode()
 
 
-def http_entrypoint(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda handler for ``app``: correlation id, metrics flush, tracing."""
+def http_entrypoint(app: Resolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler for ``app``: correlation id, metrics flush, tracing; guards before routing."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        refused = app.refusal(event)
+        if refused is not None:
+            return refused
         return app.resolve(event, context)
 
     return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped
@@ -160,13 +202,13 @@ def _php_form(body: bytes) -> dict[str, Any]:
         head, _, rest = raw_key.partition("[")
         path = [head, *re.findall(r"([^\[\]]*)\]", "[" + rest)] if rest else [head]
         if len(path) > MAX_FORM_DEPTH + 1:
-            raise InvalidRequest(f"form field {raw_key[:40]!r} is nested too deeply", code="malformed_body")
+            raise MalformedBody(f"form field {raw_key[:40]!r} is nested too deeply")
         target: Any = parsed
         for index, key in enumerate(path):
             last = index == len(path) - 1
             if isinstance(target, list):
                 if not last:
-                    raise InvalidRequest(f"form field {raw_key[:40]!r} mixes lists and maps", code="malformed_body")
+                    raise MalformedBody(f"form field {raw_key[:40]!r} mixes lists and maps")
                 target.append(value)
                 break
             if last:
@@ -189,14 +231,10 @@ def body_fields(app: APIGatewayHttpResolver) -> dict[str, Any]:
         if content_type == "application/json":
             data = json.loads(body or b"{}")
             if not isinstance(data, dict):
-                raise InvalidRequest("the JSON body must be an object", code="malformed_body")
+                raise MalformedBody("the JSON body must be an object")
             return data
         if content_type in ("application/x-www-form-urlencoded", ""):
             return _php_form(body)
     except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("the request body is not valid JSON or form data", code="malformed_body") from None
-    raise DomainError(
-        "send application/json or application/x-www-form-urlencoded",
-        code="unsupported_content_type",
-        kind=ErrorKind.UNSUPPORTED_MEDIA,
-    )
+        raise MalformedBody("the request body is not valid JSON or form data") from None
+    raise UnsupportedMediaType("send application/json or application/x-www-form-urlencoded")

@@ -16,6 +16,30 @@ from pydantic import SecretStr
 from woo_backend.errors import Unauthorized
 
 
+class InvalidApiKey(Unauthorized):
+    code = "invalid_api_key"
+
+
+class InvalidBearer(Unauthorized):
+    code = "unauthorized"
+
+
+class BadSignature(Unauthorized):
+    code = "bad_signature"
+
+
+class BadNonce(Unauthorized):
+    code = "bad_nonce"
+
+
+class ExpiredNonce(Unauthorized):
+    code = "expired_nonce"
+
+
+class MissingCredentials(Unauthorized):
+    code = "missing_credentials"
+
+
 def _header(headers: Mapping[str, str], name: str) -> str:
     lowered = name.lower()
     return next((v for k, v in headers.items() if k.lower() == lowered), "")
@@ -34,7 +58,7 @@ def require_api_key(headers: Mapping[str, str], allowed: tuple[SecretStr, ...]) 
     if not allowed:
         return
     if not matches_any(_header(headers, "X-Api-Key"), allowed):
-        raise Unauthorized("a valid X-Api-Key header is required", code="invalid_api_key")
+        raise InvalidApiKey("a valid X-Api-Key header is required")
 
 
 def require_bearer(headers: Mapping[str, str], expected: SecretStr) -> None:
@@ -42,7 +66,7 @@ def require_bearer(headers: Mapping[str, str], expected: SecretStr) -> None:
     value = _header(headers, "Authorization")
     scheme, _, credential = value.partition(" ")
     if scheme.lower() != "bearer" or not matches_any(credential.strip(), (expected,)):
-        raise Unauthorized("a valid admin bearer token is required", code="unauthorized")
+        raise InvalidBearer("a valid admin bearer token is required")
 
 
 # ------------------------------------------------------------------ account nonce + signature
@@ -71,12 +95,12 @@ def verify_account_signature(
     """
     expected = account_signature(uid, blog, nonce, secret.get_secret_value())
     if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
-        raise Unauthorized("bad signature", code="bad_signature")
+        raise BadSignature("bad signature")
     expiry, _, _ = nonce.partition(".")
     if not expiry.isdigit():
-        raise Unauthorized("malformed nonce", code="bad_nonce")
+        raise BadNonce("malformed nonce")
     if int(expiry) < (time.time() if now is None else now):
-        raise Unauthorized("expired nonce", code="expired_nonce")
+        raise ExpiredNonce("expired nonce")
 
 
 ACCOUNT_AUTH_FIELDS = ("UID", "blog", "nonce", "signature")
@@ -90,9 +114,9 @@ def authenticate_account(fields: Mapping[str, object], secret: SecretStr, now: f
     values = {name: fields.get(name) for name in ACCOUNT_AUTH_FIELDS}
     missing = [name for name, value in values.items() if not isinstance(value, str | int) or str(value).strip() == ""]
     if missing:
-        raise Unauthorized(f"missing {', '.join(missing)}", code="missing_credentials")
+        raise MissingCredentials(f"missing {', '.join(missing)}")
     uid, blog, nonce, signature = (str(values[name]).strip() for name in ACCOUNT_AUTH_FIELDS)
     if not uid.isdigit() or int(uid) < 1 or len(blog) > 20 or len(nonce) > 100 or len(signature) > 128:
-        raise Unauthorized("malformed credentials", code="bad_signature")
+        raise BadSignature("malformed credentials")
     verify_account_signature(uid, blog, nonce, signature, secret, now)
     return int(uid)

@@ -1,14 +1,16 @@
 """Exceptions shared by the domain, the adapters and the handlers.
 
-Domain errors carry a machine-readable ``code`` and a ``kind``; the API layer maps kinds to HTTP
-statuses, so domain code never speaks HTTP.
+One class per failure. Each concrete class names its ``kind`` (what went wrong, in HTTP-free words) and its
+machine-readable ``code``; ``woo_backend.api.STATUS_BY_KIND`` is the one table from kinds to statuses. There is
+no default kind: raising ``DomainError`` itself, or a class that never said its kind, is a ``TypeError`` at the
+raise, so a new failure cannot reach a caller with a status picked by accident.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 
 class ErrorKind(StrEnum):
@@ -19,36 +21,30 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not_found"  # 404
     CONFLICT = "conflict"  # 409
     GONE = "gone"  # 410
-    SEMANTIC = "semantic"  # 422
     UNSUPPORTED_MEDIA = "unsupported_media"  # 415
+    SEMANTIC = "semantic"  # 422
     RATE_LIMITED = "rate_limited"  # 429
     BAD_GATEWAY = "bad_gateway"  # 502
     UNAVAILABLE = "unavailable"  # 503
 
 
 class DomainError(Exception):
-    """A failure the caller can understand and act on."""
+    """A failure the caller can understand and act on. Abstract: raise one of its concrete subclasses."""
 
-    kind: ErrorKind = ErrorKind.INVALID
-    code: str = "invalid_request"
+    kind: ClassVar[ErrorKind]
+    code: ClassVar[str]
 
-    def __init__(self, message: str, *, code: str | None = None, kind: ErrorKind | None = None) -> None:
+    def __init__(self, message: str) -> None:
+        if not isinstance(getattr(type(self), "kind", None), ErrorKind) or not getattr(type(self), "code", ""):
+            raise TypeError(f"{type(self).__name__} has no kind or code: raise a concrete DomainError subclass")
         super().__init__(message)
         self.message = message
-        if code is not None:
-            self.code = code
-        if kind is not None:
-            self.kind = kind
 
 
-class NotFound(DomainError):
-    kind = ErrorKind.NOT_FOUND
-    code = "not_found"
-
-
-class Conflict(DomainError):
-    kind = ErrorKind.CONFLICT
-    code = "conflict"
+# ---------------------------------------------------------------- bases by kind (their codes are the generic ones)
+class InvalidRequest(DomainError):
+    kind = ErrorKind.INVALID
+    code = "invalid_request"
 
 
 class Unauthorized(DomainError):
@@ -61,14 +57,53 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
-class InvalidRequest(DomainError):
-    kind = ErrorKind.INVALID
-    code = "invalid_request"
+class NotFound(DomainError):
+    kind = ErrorKind.NOT_FOUND
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    kind = ErrorKind.CONFLICT
+    code = "conflict"
+
+
+class Unprocessable(DomainError):
+    """Well-formed, but it cannot apply (e.g. an idempotency key reused with another request)."""
+
+    kind = ErrorKind.SEMANTIC
+    code = "unprocessable"
+
+
+class Busy(DomainError):
+    """Too many requests raced for one record; the caller may retry at once. 503 on every API."""
+
+    kind = ErrorKind.UNAVAILABLE
+    code = "busy"
+
+
+class ConcurrentUpdate(Conflict):
+    """The record changed between our read and our write; the caller should read it again."""
+
+    code = "conflict"
+
+
+# ---------------------------------------------------------------- request bodies
+class ValidationFailed(InvalidRequest):
+    code = "validation_error"
+
+
+class MalformedBody(InvalidRequest):
+    code = "malformed_body"
+
+
+class UnsupportedMediaType(DomainError):
+    kind = ErrorKind.UNSUPPORTED_MEDIA
+    code = "unsupported_content_type"
 
 
 # ---------------------------------------------------------------- upstream failures
 class UpstreamError(DomainError):
-    """A call to WooCommerce or Topomer failed; ``upstream`` names which."""
+    """A call to WooCommerce or Topomer failed; ``upstream`` names which. Abstract: raise a subclass."""
 
     def __init__(self, upstream: str, message: str, *, status: int | None = None) -> None:
         super().__init__(f"{upstream}: {message}")

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from woo_backend.errors import Conflict, DomainError, ErrorKind, InvalidRequest, NotFound
+from woo_backend.errors import Conflict, DomainError, ErrorKind, InvalidRequest, NotFound, Unauthorized
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000")
@@ -63,6 +63,10 @@ class StepStatus(StrEnum):
 class InvalidToken(DomainError):
     kind = ErrorKind.UNAUTHORIZED
     code = "invalid_token"
+
+
+class MissingToken(Unauthorized):
+    code = "missing_token"
 
 
 class TokenExpired(DomainError):

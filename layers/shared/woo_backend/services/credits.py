@@ -32,7 +32,7 @@ from woo_backend.domain.credits import (
     request_fingerprint,
     should_autocomplete,
 )
-from woo_backend.errors import DomainError, ErrorKind
+from woo_backend.errors import Busy, DomainError
 from woo_backend.observability import logger, mask_key, metrics
 from woo_backend.services.order_poll import WOO_DATE_FORMAT, poll_orders
 from woo_backend.store.credits import CreditsStore, Replayed, StaleAccount
@@ -43,11 +43,6 @@ CONTENTION_BACKOFF_BASE = 0.002
 CONTENTION_BACKOFF_CAP = 0.1
 STATE_CACHE_SIZE = 4096
 PRODUCT_CACHE_SECONDS = 60.0
-
-
-class Busy(DomainError):
-    kind = ErrorKind.UNAVAILABLE
-    code = "busy"
 
 
 class OrderSource(Protocol):

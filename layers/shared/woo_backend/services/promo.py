@@ -35,7 +35,7 @@ from woo_backend.domain.promo import (
     normalize_intervals,
     topomer_fields,
 )
-from woo_backend.errors import DomainError, UpstreamError, UpstreamInvalidResponse
+from woo_backend.errors import Busy, ConcurrentUpdate, ErrorKind, UpstreamError, UpstreamInvalidResponse
 from woo_backend.http import UpstreamOutcomeUnknown
 from woo_backend.observability import logger, metrics
 from woo_backend.settings import PromoSettings, TopomerSettings, WooCommerceSettings
@@ -71,6 +71,7 @@ class TopomerPromoParked(UpstreamError):
     push never creates the promo again.
     """
 
+    kind = ErrorKind.UNAVAILABLE
     code = "topomer_promo_parked"
 
     def __init__(self, message: str, started_at: str) -> None:
@@ -83,11 +84,14 @@ class CreateClaimedElsewhere(Exception):
 
 
 class TopomerPromoBehind(UpstreamError):
-    """Topomer created the promo (``remote_id``) but the update that follows failed: the id must be kept."""
+    """Topomer created the promo (``remote_id``) but the update that follows failed: the id must be kept.
+    Never reaches a caller (the sync records it on the side and retries); its message carries the cause's code."""
+
+    kind = ErrorKind.UNAVAILABLE
+    code = "topomer_promo_behind"
 
     def __init__(self, remote_id: str, cause: UpstreamError) -> None:
-        super().__init__("topomer", f"created as {remote_id}, then the update failed: {cause.message}")
-        self.code = cause.code
+        super().__init__("topomer", f"created as {remote_id}, then the update failed: {cause.code}: {cause.message}")
         self.remote_id = remote_id
 
 
@@ -175,7 +179,7 @@ class PromoService:
             except CartMoved:
                 continue  # another quote for this cart won: look again
             return self._quote_answer(code, total, stale), True
-        raise DomainError("this cart is being quoted by many requests at once; retry", code="busy")
+        raise Busy("this cart is being quoted by many requests at once; retry")
 
     def _still_serves(self, code: PromoCode, cart: CartCode, interval: Interval) -> bool:
         """The cart's code answers again while it is active, unexpired and for the same interval."""
@@ -231,7 +235,7 @@ class PromoService:
             if retired is not None:
                 self.push(retired.code, retired)
             return self.push(code.code, code) or code
-        raise DomainError("could not draw a free code", code="busy")
+        raise Busy("could not draw a free code")
 
     def _retire(self, code: PromoCode) -> None:
         changed = self._changed(code, active=False)
@@ -264,7 +268,7 @@ class PromoService:
         try:
             self.store.save_change(changed)
         except CodeChanged:
-            raise DomainError("the code was changed meanwhile; read it and retry", code="conflict") from None
+            raise ConcurrentUpdate("the code was changed meanwhile; read it and retry") from None
         return self.push(code, changed) or changed
 
     def list(

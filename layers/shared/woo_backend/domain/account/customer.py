@@ -8,7 +8,7 @@ from typing import Any
 from woo_backend.domain.account.errors import NotYours
 from woo_backend.domain.account.meta import meta_entries
 from woo_backend.domain.account.params import SetUserInfoParams
-from woo_backend.errors import InvalidRequest
+from woo_backend.errors import ValidationFailed
 
 
 def owned(obj: Mapping[str, Any], uid: int, kind: str) -> Mapping[str, Any]:
@@ -21,13 +21,13 @@ def owned(obj: Mapping[str, Any], uid: int, kind: str) -> Mapping[str, Any]:
 def customer_changes(params: SetUserInfoParams) -> dict[str, Any]:
     """The WooCommerce customer update for ``set_user_info`` (``wc/v3/customers`` field names)."""
     if params.meta is None and params.data is None:
-        raise InvalidRequest("give meta, data or both", code="validation_error")
+        raise ValidationFailed("give meta, data or both")
     changes: dict[str, Any] = {}
     meta = dict(params.meta or {})
     data = params.data
     if data is not None:
         if data.user_email and data.account_email and data.user_email != data.account_email:
-            raise InvalidRequest("user_email and account_email differ", code="validation_error")
+            raise ValidationFailed("user_email and account_email differ")
         email = data.user_email or data.account_email
         if email:
             changes["email"] = str(email)
@@ -40,7 +40,7 @@ def customer_changes(params: SetUserInfoParams) -> dict[str, Any]:
             # WooCommerce's customer resource has no display name: it is kept as customer meta.
             meta["display_name"] = data.display_name
         if not changes and not meta:
-            raise InvalidRequest("data has nothing to change", code="validation_error")
+            raise ValidationFailed("data has nothing to change")
     if meta:
         changes["meta_data"] = meta_entries(meta)
     return changes

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from woo_backend.domain.account.errors import BadInterval
 from woo_backend.domain.account.meta import shape_meta
 from woo_backend.domain.account.params import INTERVAL_PATTERN
 from woo_backend.domain.account.subscriptions import require_changeable
-from woo_backend.errors import InvalidRequest
 
 # Intervals a subscription can switch to when its products say nothing narrower.
 DEFAULT_EXCHANGE_INTERVALS = ("1_week", "2_week", "3_week", "4_week", "1_month", "2_month", "3_month")
@@ -49,7 +49,7 @@ def interval_change(
     if new_interval == current_interval(subscription):
         return {}
     if new_interval not in exchange_intervals(subscription, products):
-        raise InvalidRequest(f"{new_interval} is not an interval this subscription can switch to", code="bad_interval")
+        raise BadInterval(f"{new_interval} is not an interval this subscription can switch to")
     count, period = new_interval.split("_")
     return {"billing_interval": count, "billing_period": period}
 

@@ -11,9 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from woo_backend.domain.account.errors import ChangeNotApplied
+from woo_backend.domain.account.errors import BadMethod, ChangeNotApplied
 from woo_backend.domain.account.subscriptions import require_changeable
-from woo_backend.errors import InvalidRequest
 
 # WooCommerce: i18n/continents.php (the continent codes a zone location of type "continent" holds).
 CONTINENTS: dict[str, str] = {
@@ -207,12 +206,9 @@ def choose_option(options: Sequence[DeliveryOption], method_id: str) -> Delivery
     if not found and ":" not in method_id:
         found = [o for o in options if o.method_id == method_id]
         if len(found) > 1:
-            raise InvalidRequest(
-                f"{method_id} has several rates here; give one of {', '.join(o.rate_id for o in found)}",
-                code="bad_method",
-            )
+            raise BadMethod(f"{method_id} has several rates here; give one of {', '.join(o.rate_id for o in found)}")
     if not found:
-        raise InvalidRequest(f"no delivery method {method_id} for this address", code="bad_method")
+        raise BadMethod(f"no delivery method {method_id} for this address")
     return found[0]
 
 

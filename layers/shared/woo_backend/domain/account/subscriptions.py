@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from woo_backend.domain.account.dates import moment_of, mysql_date, timestamp, woo_date
-from woo_backend.domain.account.errors import ChangeNotApplied, InvalidTransition
+from woo_backend.domain.account.errors import BadDate, ChangeNotApplied, InvalidTransition
 from woo_backend.domain.account.params import SetSubscriptionStatusParams
-from woo_backend.errors import InvalidRequest
+from woo_backend.errors import ValidationFailed
 
 # ------------------------------------------------------------------ status
 # What a customer may ask for, from which statuses. The shop has the last word (WC_Subscription::can_be_updated_to()
@@ -155,7 +155,7 @@ def next_delivery(subscription: Mapping[str, Any], new_day: date, now: datetime)
     order ``prepare_dates_for_update()`` demands (after the start and the trial end, before the end)."""
     require_changeable(subscription)
     if new_day < now.date():
-        raise InvalidRequest("new_date must be today or later", code="validation_error")
+        raise ValidationFailed("new_date must be today or later")
     current = timestamp(subscription.get("next_payment_date_gmt"))
     at = datetime.fromtimestamp(current, UTC).time() if current else time(9, 0)
     moment = datetime.combine(new_day, at, tzinfo=UTC)
@@ -164,9 +164,7 @@ def next_delivery(subscription: Mapping[str, Any], new_day: date, now: datetime)
         moment = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     end = moment_of(subscription.get("end_date_gmt"))
     if end is not None and moment >= end:
-        raise InvalidRequest(
-            f"new_date must be before the subscription ends ({end.date().isoformat()})", code="bad_date"
-        )
+        raise BadDate(f"new_date must be before the subscription ends ({end.date().isoformat()})")
     start = moment_of(subscription.get("start_date_gmt"))
     trial_end = moment_of(subscription.get("trial_end_date_gmt"))
     # prepare_dates_for_update(): after the start; not in a minute before the trial end's.
@@ -179,7 +177,7 @@ def next_delivery(subscription: Mapping[str, Any], new_day: date, now: datetime)
         ),
     ):
         if too_early and earlier is not None:
-            raise InvalidRequest(f"new_date must be after {earlier.date().isoformat()} ({name})", code="bad_date")
+            raise BadDate(f"new_date must be after {earlier.date().isoformat()} ({name})")
     return moment
 
 

@@ -14,11 +14,11 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from woo_backend.domain.account.customer import owned
-from woo_backend.domain.account.errors import UnknownObject
+from woo_backend.domain.account.errors import UNKNOWN_OBJECT, UnknownAction
 from woo_backend.domain.account.mail import MerchantMail
 from woo_backend.domain.account.params import ListParams, NoParams, Params
 from woo_backend.domain.account.shipping import ShippingZone
-from woo_backend.errors import InvalidRequest, UpstreamNotFound, describe_validation_errors
+from woo_backend.errors import UpstreamNotFound, ValidationFailed, describe_validation_errors
 from woo_backend.observability import logger, metrics
 
 # Importing the action modules registers their actions (reads first, then writes, then describe below).
@@ -68,11 +68,11 @@ class AccountService:
     def dispatch(self, uid: int, name: str, fields: Mapping[str, Any]) -> Any:
         found = ACTIONS.get(name)
         if found is None:
-            raise InvalidRequest(f"unknown action {name[:40]!r}; see the describe action", code="unknown_action")
+            raise UnknownAction(f"unknown action {name[:40]!r}; see the describe action")
         try:
             params = found.params.model_validate(dict(fields))
         except ValidationError as exc:
-            raise InvalidRequest(describe_validation_errors(exc.errors()), code="validation_error") from None
+            raise ValidationFailed(describe_validation_errors(exc.errors())) from None
         logger.append_keys(action=name)
         answer = found.run(self, uid, params)
         if found.writes:
@@ -84,7 +84,7 @@ class AccountService:
         try:
             return self.shop.get_object(path)
         except UpstreamNotFound:
-            raise UnknownObject(f"no {kind} {path.rsplit('/', 1)[-1]}", code=f"unknown_{kind}") from None
+            raise UNKNOWN_OBJECT[kind](f"no {kind} {path.rsplit('/', 1)[-1]}") from None
 
     def subscription(self, uid: int, subscription_id: int) -> Json:
         return dict(owned(self._get(f"/subscriptions/{subscription_id}", "subscription"), uid, "subscription"))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from woo_backend.domain.account.customer import customer_changes
-from woo_backend.domain.account.errors import InvalidTransition, TooManyMails, UnknownObject
+from woo_backend.domain.account.errors import DateRefused, InvalidTransition, TooManyMails, UnknownCustomer
 from woo_backend.domain.account.exchange import interval_change
 from woo_backend.domain.account.mail import merchant_mail
 from woo_backend.domain.account.meta import confirm_fields, confirm_meta, meta_entries
@@ -50,7 +50,7 @@ def set_user_info(service: AccountService, uid: int, params: SetUserInfoParams) 
     try:
         answer = service.shop.write_object("PUT", f"/customers/{uid}", changes)
     except UpstreamNotFound:
-        raise UnknownObject(f"no customer {uid}", code="unknown_customer") from None
+        raise UnknownCustomer(f"no customer {uid}") from None
     confirm_fields(answer, changes, ("email", "first_name", "last_name"))
     confirm_meta(answer, changes.get("meta_data", []))
     return shape_customer(answer)
@@ -122,9 +122,7 @@ def set_next_delivery_date(service: AccountService, uid: int, params: SetNextDel
         if exc.status != 400:
             raise
         # update_dates() refused the date (WooCommerce Subscriptions answers 400 woocommerce_rest_invalid_payment_data).
-        raise InvalidTransition(
-            "WooCommerce refused this date for the subscription's schedule", code="date_refused"
-        ) from None
+        raise DateRefused("WooCommerce refused this date for the subscription's schedule") from None
     # Read back: a shop that ignored the key (older WooCommerce Subscriptions, or *_gmt keys) still answers 200.
     stored = service.shop.get_object(path)
     confirm_next_delivery(stored, moment)
