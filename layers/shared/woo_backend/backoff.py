@@ -14,7 +14,7 @@ import time
 def backoff_delay(attempt: int, base: float, cap: float, *, floor: float = 0.0) -> float:
     """Seconds to wait before retry ``attempt`` (0 for the first retry)."""
     step = min(cap, base * (2 ** max(0, attempt)))
-    return random.uniform(step * floor, step)  # noqa: S311  # spreading retries, not a secret
+    return random.uniform(step * floor, step)  # spreading retries, not a secret
 
 
 def sleep_backoff(attempt: int, base: float, cap: float, *, floor: float = 0.0) -> None:
