@@ -54,7 +54,7 @@ def rows() -> list[Row]:
 
 def _measure(woo_url: str) -> list[Row]:
     from woo_backend.auth import mint_account_credentials
-    from woo_backend.dynamo import dynamodb_client
+    from woo_backend.aws import dynamodb_client
 
     module, context = load_handler("AccountFunction")
     trips = AllRoundTrips(dynamodb_client(), WooCommerce=module.service.shop)

@@ -25,7 +25,7 @@ def rows() -> list[Row]:
 
 
 def _measure(topomer_sim: TopomerSimulator, woo_sim: WooCommerceSimulator) -> list[Row]:
-    from woo_backend.dynamo import dynamodb_client
+    from woo_backend.aws import dynamodb_client
 
     module, context = load_handler("BalanceFunction")
     trips = AllRoundTrips(dynamodb_client(), Topomer=module.service.topomer, WooCommerce=module.service.orders)

@@ -20,7 +20,7 @@ def rows() -> list[Row]:
 
 
 def _measure() -> list[Row]:
-    from woo_backend.dynamo import dynamodb_client
+    from woo_backend.aws import dynamodb_client
 
     module, context = load_handler("PromoFunction")
     client = dynamodb_client()

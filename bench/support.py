@@ -74,7 +74,7 @@ def embedded_dynamodb() -> Iterator[str]:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
     )
-    from woo_backend.dynamo import dynamodb_client
+    from woo_backend.aws import dynamodb_client
 
     dynamodb_client.cache_clear()  # one client per container: this "container" has a new endpoint
     try:

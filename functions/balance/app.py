@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from woo_backend.api import create_resolver, error_response, http_entrypoint, json_response
+from woo_backend.aws import dynamodb_client
 from woo_backend.domain.balance import (
     Authorization,
     MissingToken,
@@ -27,7 +28,6 @@ from woo_backend.domain.balance import (
     check_currency,
     parse_amount,
 )
-from woo_backend.dynamo import dynamodb_client
 from woo_backend.observability import logger
 from woo_backend.services.balance import BalanceService
 from woo_backend.settings import WebhookSettings, env

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from woo_backend.api import _php_form
+from woo_backend.api.bodies import _php_form
 from woo_backend.auth import authenticate_account, mint_account_credentials
 from woo_backend.errors import DomainError, Unauthorized
 

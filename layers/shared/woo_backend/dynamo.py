@@ -1,19 +1,14 @@
-"""DynamoDB access shared by the stores: one client per container, item (de)serialisation.
+"""DynamoDB item helpers shared by the stores: (de)serialisation and conditional updates.
 
-The endpoint comes from the SDK's own ``AWS_ENDPOINT_URL_DYNAMODB`` (the local runtime points it
-at the embedded moto server), so there is no custom endpoint code.
-"""
+The client itself comes from ``woo_backend.aws`` (one per container)."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
@@ -21,18 +16,6 @@ if TYPE_CHECKING:
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-CLIENT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=5,
-    retries={"mode": "standard", "max_attempts": 3},
-    max_pool_connections=50,
-)
-
-
-@functools.cache
-def dynamodb_client() -> DynamoDBClient:
-    return boto3.client("dynamodb", config=CLIENT_CONFIG)
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:

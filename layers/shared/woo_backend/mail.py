@@ -3,23 +3,16 @@ the SDK reads, ``AWS_ENDPOINT_URL_SES``)."""
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from woo_backend.aws import ses_client
 from woo_backend.domain.account.mail import MerchantMail
-from woo_backend.dynamo import CLIENT_CONFIG
 from woo_backend.errors import UpstreamRejected, UpstreamUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
-
-
-@functools.cache
-def ses_client() -> SESClient:
-    return boto3.client("ses", config=CLIENT_CONFIG)
 
 
 class SesMailer:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from woo_backend.aws import dynamodb_client
 from woo_backend.domain.account.mail import mail_window
-from woo_backend.dynamo import conditional_update, dynamodb_client, to_item
+from woo_backend.dynamo import conditional_update, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from woo_backend.aws import dynamodb_client
 from woo_backend.domain.balance import Payment, PaymentStatus, Step, StepName, UserHolds
 from woo_backend.dynamo import (
     conditional_update,
-    dynamodb_client,
     from_item,
     names,
     to_item,

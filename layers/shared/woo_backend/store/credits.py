@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from woo_backend.aws import dynamodb_client
 from woo_backend.domain.credits import COMPLETED, ConsumeResult, CreditAccount, LedgerEntry, ledger_sort_key
-from woo_backend.dynamo import conditional_update, dynamodb_client, from_item, names, to_item, to_values
+from woo_backend.dynamo import conditional_update, from_item, names, to_item, to_values
 from woo_backend.errors import InvalidRequest
 from woo_backend.store.cursors import SyncCursors
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from woo_backend.dynamo import conditional_update, dynamodb_client, from_item, to_item
+from woo_backend.aws import dynamodb_client
+from woo_backend.dynamo import conditional_update, from_item, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

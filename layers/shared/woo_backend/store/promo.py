@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from woo_backend.aws import dynamodb_client
 from woo_backend.domain.promo import DuplicateCode, Interval, PromoCode, Side, SideSync
 from woo_backend.dynamo import (
     conditional_update,
     conditional_write,
-    dynamodb_client,
     from_item,
     names,
     to_item,
