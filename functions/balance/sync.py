@@ -8,17 +8,13 @@ forward-only cursors) and to stop halfway (every step is recorded before and aft
 
 from __future__ import annotations
 
+from woo_backend.bootstrap.common import webhook_watch
 from woo_backend.scheduled import scheduled_entrypoint
 from woo_backend.services.balance import BalanceService
 from woo_backend.services.webhooks import BALANCE_WEBHOOK_PATH
-from woo_backend.woocommerce import WooCommerceClient
 
 service = BalanceService.from_env()
 
-
-# The webhook watch uses the service's own WooCommerce client (from_env builds a WooCommerceClient).
-shop = service.orders if isinstance(service.orders, WooCommerceClient) else None
-
 lambda_handler = scheduled_entrypoint(
-    "BalanceSync", lambda run: service.sync(run), webhook_paths=[BALANCE_WEBHOOK_PATH], shop=shop
+    "BalanceSync", lambda run: service.sync(run), watch=webhook_watch([BALANCE_WEBHOOK_PATH]), watched=True
 )

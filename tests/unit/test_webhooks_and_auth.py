@@ -21,6 +21,7 @@ from woo_backend.auth import (
     require_bearer,
     verify_account_signature,
 )
+from woo_backend.bootstrap.common import webhook_watch
 from woo_backend.errors import Unauthorized, UpstreamUnavailable
 from woo_backend.scheduled import watch_webhooks
 from woo_backend.services.webhooks import (
@@ -256,12 +257,12 @@ def test_setup_creates_what_is_missing_and_never_duplicates() -> None:
 def test_the_watch_uses_the_sync_client_when_given_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEBHOOK_BASE_URL", BASE + "/")
     shop = FakeShop()
-    watch = WebhookWatch.from_env([CREDITS_WEBHOOK_PATH], shop)
+    watch = webhook_watch([CREDITS_WEBHOOK_PATH], shop)
     assert watch is not None
     assert watch.client is shop
     assert [w.delivery_url for w in watch.wanted] == [BASE + CREDITS_WEBHOOK_PATH] * 2
     monkeypatch.delenv("WEBHOOK_BASE_URL")
-    assert WebhookWatch.from_env([CREDITS_WEBHOOK_PATH], shop) is None
+    assert webhook_watch([CREDITS_WEBHOOK_PATH], shop) is None
 
 
 def test_the_sync_reports_webhooks_and_survives_a_failed_check(caplog: pytest.LogCaptureFixture) -> None:

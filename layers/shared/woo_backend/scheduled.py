@@ -9,13 +9,13 @@ reports it, as the metric ``WebhookDisabled`` and a warning line; a missing one 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from woo_backend.observability import logger, metrics
-from woo_backend.services.webhooks import WebhookClient, WebhookWatch
+from woo_backend.services.webhooks import WebhookWatch
 
 
 def run_id(event: dict[str, Any]) -> str:
@@ -60,17 +60,15 @@ def scheduled_entrypoint(
     name: str,
     run: Callable[[str], dict[str, int]],
     *,
-    webhook_paths: Iterable[str] = (),
-    shop: WebhookClient | None = None,
+    watch: WebhookWatch | None = None,
+    watched: bool = False,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """``run(run_id)`` returns how many items ended each way; each count becomes ``<name>_<outcome>``.
 
-    ``webhook_paths``: this sync's webhook routes, whose webhooks each run checks first, through ``shop``
-    (the sync's own WooCommerce client; one is made when it is not given).
+    ``watch``: this sync's webhooks, checked first in each run (``bootstrap.common.webhook_watch``);
+    ``watched``: the sync has webhooks, so a missing watch (``WEBHOOK_BASE_URL`` unset) is worth a warning.
     """
-    paths = tuple(webhook_paths)
-    watch = WebhookWatch.from_env(paths, shop) if paths else None
-    if paths and watch is None:
+    if watched and watch is None:
         logger.warning("WEBHOOK_BASE_URL is not set: the shop's webhooks are not watched", extra={"sync": name})
 
     @logger.inject_lambda_context(clear_state=True)

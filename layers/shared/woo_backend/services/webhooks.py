@@ -16,8 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from woo_backend.settings import WebhookWatchSettings, WooCommerceSettings
-from woo_backend.woocommerce import Webhook, WooCommerceClient
+from woo_backend.woocommerce import Webhook
 
 # The topics ``order_webhook()`` (woo_backend/webhook.py, ORDER_TOPICS) handles. Defined here too so the
 # syncs do not import the HTTP layer; a unit test keeps the two equal.
@@ -93,16 +92,6 @@ class WebhookWatch:
     def __init__(self, client: WebhookClient, wanted: Sequence[WantedWebhook]) -> None:
         self.client = client
         self.wanted = tuple(wanted)
-
-    @classmethod
-    def from_env(cls, paths: Iterable[str], client: WebhookClient | None = None) -> WebhookWatch | None:
-        """``None`` when ``WEBHOOK_BASE_URL`` is not set (the template always sets it). ``client``: the sync's
-        own WooCommerce client, so a container holds one; without it, one is made from the environment."""
-        settings = WebhookWatchSettings.from_env()
-        if settings.base_url is None:
-            return None
-        shop = client if client is not None else WooCommerceClient(WooCommerceSettings.from_env())
-        return cls(shop, wanted_webhooks(settings.base_url, paths))
 
     def check(self) -> WebhookReport:
         report = WebhookReport()
