@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from tests.fakes import FakeShop
 from woo_backend.domain.credits import CreditAccount, InsufficientCredits, UnknownOrder
 from woo_backend.services.credits import CreditsService
 from woo_backend.services.order_poll import ORDERS_CURSOR
 from woo_backend.store.credits import CreditsStore, InvalidCursor, Replayed, StaleAccount
-from woo_backend.woocommerce import Order, Product
+from woo_backend.woocommerce import Order
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -115,31 +116,6 @@ def test_sync_cursor_only_moves_forward(store: CreditsStore) -> None:
     assert store.cursors.get(ORDERS_CURSOR) == "2026-11-22T10:00:00"
 
 
-class FakeShop:
-    """Orders and products for the service, without HTTP."""
-
-    def __init__(self) -> None:
-        self.products = [Product(id=10, meta_data=[{"key": "_credits", "value": "100"}])]
-        self.product_calls = 0
-        self.updates: list[tuple[int, dict[str, str]]] = []
-
-    def get_products(self, product_ids: list[int]) -> list[Product]:
-        self.product_calls += 1
-        return [p for p in self.products if p.id in product_ids]
-
-    def update_order(self, order_id: int, data: dict[str, str]) -> Order:
-        self.updates.append((order_id, data))
-        return Order(
-            id=order_id,
-            order_key="wc_order_s",
-            status=data["status"],
-            line_items=[{"id": 1, "product_id": 10, "quantity": 2}],
-        )
-
-    def orders_modified_after(self, modified_after_gmt: str) -> list[Order]:
-        return []
-
-
 def test_service_grants_consumes_and_caches_products(store: CreditsStore) -> None:
     shop = FakeShop()
     service = CreditsService(store, shop, clock=lambda: NOW)
@@ -151,6 +127,7 @@ def test_service_grants_consumes_and_caches_products(store: CreditsStore) -> Non
         date_modified_gmt="2026-11-22T11:00:00",
         line_items=[{"id": 1, "product_id": 10, "quantity": 2}],
     )
+    shop.orders[order.id] = order
     assert service.apply_order(order) == "granted"
     assert shop.updates == [(5, {"status": "completed"})]
     assert service.apply_order(order.model_copy(update={"status": "completed"})) == "already_granted"

@@ -2,81 +2,19 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from tests.fakes import FakeShop, FakeTopomer
 from woo_backend.domain.promo import IntervalsUnavailable, PromoCode, PromoType, Side
 from woo_backend.errors import UpstreamUnavailable
 from woo_backend.services.promo import PromoService
 from woo_backend.store.promo import PromoStore
-from woo_backend.topomer import PriceInterval, TopomerPromo
-from woo_backend.woocommerce import Coupon
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-GOOD = [
-    PriceInterval.model_validate({"min": "50", "max": "100", "pourcentage": "5"}),
-    PriceInterval.model_validate({"min": "100", "max": None, "pourcentage": "10"}),
-]
-
-
-class FakeTopomer:
-    def __init__(self) -> None:
-        self.intervals: list[PriceInterval] | Exception = GOOD
-        self.interval_calls = 0
-        self.promos: dict[str, dict[str, Any]] = {}
-        self.fail_creates = 0
-        self.creates_sent: list[str] = []
-        self.while_creating: Callable[[], None] | None = None
-
-    def price_intervals(self) -> list[PriceInterval]:
-        self.interval_calls += 1
-        if isinstance(self.intervals, Exception):
-            raise self.intervals
-        return self.intervals
-
-    def create_promo(self, code: str, percentage: Decimal, promo_type: str) -> TopomerPromo:
-        self.creates_sent.append(code)
-        if self.while_creating is not None:
-            self.while_creating()
-        if self.fail_creates:
-            self.fail_creates -= 1
-            raise UpstreamUnavailable("topomer", "down")
-        promo = self.promos.setdefault(code, {"id": len(self.promos) + 1, "percentage": percentage})
-        return TopomerPromo(id=promo["id"])
-
-    def update_promo(self, promo_id: int | str, fields: dict[str, Any]) -> None:
-        promo = next(p for p in self.promos.values() if str(p["id"]) == str(promo_id))
-        promo.update(fields)
-
-
-class FakeShop:
-    def __init__(self) -> None:
-        self.coupons: dict[int, dict[str, Any]] = {}
-        self.ids = itertools.count(1)
-        self.lose_create_answers = 0
-        self.found: list[str] = []
-
-    def create_coupon(self, data: dict[str, Any]) -> Coupon:
-        coupon_id = next(self.ids)
-        self.coupons[coupon_id] = dict(data)
-        if self.lose_create_answers:
-            self.lose_create_answers -= 1
-            raise UpstreamUnavailable("woocommerce", "answer lost")
-        return Coupon(id=coupon_id, code=data["code"])
-
-    def update_coupon(self, coupon_id: int, data: dict[str, Any]) -> Coupon:
-        self.coupons[coupon_id].update(data)
-        return Coupon(id=coupon_id, code=self.coupons[coupon_id]["code"])
-
-    def find_coupon(self, code: str) -> Coupon | None:
-        self.found.append(code)
-        found = next((i for i, c in self.coupons.items() if c["code"] == code), None)
-        return Coupon(id=found, code=code) if found else None
 
 
 @pytest.fixture
@@ -116,7 +54,7 @@ def test_a_lost_coupon_answer_is_found_again_not_created_twice(
     parts: tuple[PromoService, FakeTopomer, FakeShop],
 ) -> None:
     service, _, shop = parts
-    shop.lose_create_answers = 1
+    shop.lost["create_coupon"] = 1
     stamp = NOW.isoformat()
     code = PromoCode(code="LOST-1", type=PromoType.MANUAL, percentage=Decimal("10"), created_at=stamp, updated_at=stamp)
     created = service.create(code)
@@ -129,7 +67,7 @@ def test_a_lost_coupon_answer_is_found_again_not_created_twice(
 
 def test_a_failed_side_is_retried_until_done(parts: tuple[PromoService, FakeTopomer, FakeShop]) -> None:
     service, topomer, _ = parts
-    topomer.fail_creates = 2
+    topomer.fail["create_promo"] = 2
     answer, created = service.quote("c1", Decimal("150.00"), "a@example.com")
     assert created is True
     assert service.get(answer["code"]).pending() == [Side.TOPOMER]

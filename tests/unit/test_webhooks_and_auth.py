@@ -4,8 +4,6 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -14,6 +12,7 @@ from pydantic import SecretStr
 
 from local.simulators.woo_webhook_delivery import generate_signature as sim_signature
 from local.simulators.woo_webhook_delivery import wp_specialchars_decode_quotes
+from tests.fakes import FakeShop
 from woo_backend.auth import (
     account_signature,
     mint_account_credentials,
@@ -152,35 +151,6 @@ def test_api_keys_and_bearer() -> None:
 
 
 # ------------------------------------------------------------------ the shop's webhooks (service)
-class FakeShop:
-    """WebhookClient over a list, answering as WooCommerce does (create: always active; PUT: what is set)."""
-
-    def __init__(self, hooks: list[Webhook] | None = None, *, refuse_status: bool = False) -> None:
-        self.hooks = list(hooks or [])
-        self.secrets: dict[int, str] = {}
-        self.writes: list[tuple[str, int, dict[str, Any]]] = []
-        self.refuse_status = refuse_status
-
-    def list_webhooks(self) -> list[Webhook]:
-        return [hook.model_copy() for hook in self.hooks]
-
-    def create_webhook(self, *, name: str, topic: str, delivery_url: str, secret: str) -> Webhook:
-        hook = Webhook(id=len(self.hooks) + 1, name=name, status="active", topic=topic, delivery_url=delivery_url)
-        self.hooks.append(hook)
-        self.secrets[hook.id] = secret
-        self.writes.append(("POST", hook.id, {"topic": topic}))
-        return hook.model_copy()
-
-    def update_webhook(self, webhook_id: int, data: Mapping[str, Any]) -> Webhook:
-        hook = next(h for h in self.hooks if h.id == webhook_id)
-        self.writes.append(("PUT", webhook_id, dict(data)))
-        if "secret" in data:
-            self.secrets[webhook_id] = data["secret"]
-        if "status" in data and not self.refuse_status:
-            hook.status = data["status"]
-        return hook.model_copy()
-
-
 BASE = "https://api.example.com"
 
 
@@ -209,8 +179,8 @@ def test_the_watch_turns_disabled_and_paused_webhooks_back_on_and_reports_missin
     report = WebhookWatch(shop, wanted_webhooks(BASE, [CREDITS_WEBHOOK_PATH])).check()
     assert [(r.webhook_id, r.previous_status) for r in report.reactivated] == [(1, "paused"), (2, "disabled")]
     assert report.missing == []
-    assert shop.writes == [("PUT", 1, {"status": "active"}), ("PUT", 2, {"status": "active"})]
-    assert {h.id: h.status for h in shop.hooks} == {
+    assert shop.webhook_writes == [("PUT", 1, {"status": "active"}), ("PUT", 2, {"status": "active"})]
+    assert {h.id: h.status for h in shop.webhooks} == {
         1: "active",
         2: "active",
         3: "disabled",
@@ -218,7 +188,7 @@ def test_the_watch_turns_disabled_and_paused_webhooks_back_on_and_reports_missin
         5: "disabled",
     }
     again = WebhookWatch(shop, wanted_webhooks(BASE, [CREDITS_WEBHOOK_PATH])).check()
-    assert (again.healthy, again.reactivated, shop.writes[2:]) == (2, [], [])
+    assert (again.healthy, again.reactivated, shop.webhook_writes[2:]) == (2, [], [])
 
 
 def test_the_watch_reports_a_missing_webhook_without_creating_it() -> None:
@@ -226,7 +196,7 @@ def test_the_watch_reports_a_missing_webhook_without_creating_it() -> None:
     report = WebhookWatch(shop, wanted_webhooks(BASE, [BALANCE_WEBHOOK_PATH])).check()
     assert [(m.topic, m.delivery_url) for m in report.missing] == [("order.created", BASE + BALANCE_WEBHOOK_PATH)]
     assert report.counts() == {"healthy": 1, "reactivated": 0, "missing": 1, "still_off": 0}
-    assert shop.writes == []
+    assert shop.webhook_writes == []
 
 
 def test_a_webhook_that_does_not_turn_back_on_is_reported_as_still_off() -> None:
@@ -249,9 +219,9 @@ def test_setup_creates_what_is_missing_and_never_duplicates() -> None:
     )
     second = ensure_webhooks(shop, wanted, "s3cret")
     assert {a.action for a in second} == {"updated"}
-    assert sorted((h.topic, h.delivery_url) for h in shop.hooks) == sorted((w.topic, w.delivery_url) for w in wanted)
-    assert {h.status for h in shop.hooks} == {"active"}
-    assert set(shop.secrets.values()) == {"s3cret"}
+    assert sorted((h.topic, h.delivery_url) for h in shop.webhooks) == sorted((w.topic, w.delivery_url) for w in wanted)
+    assert {h.status for h in shop.webhooks} == {"active"}
+    assert set(shop.webhook_secrets.values()) == {"s3cret"}
 
 
 def test_the_watch_uses_the_sync_client_when_given_one(monkeypatch: pytest.MonkeyPatch) -> None:
