@@ -1,7 +1,7 @@
 """The WooCommerce simulator's webhook objects and their deliveries, modelled on WooCommerce's own code:
 includes/class-wc-webhook.php (``deliver()``, ``log_delivery()``, ``failed_delivery()``, ``deliver_ping()``,
-``generate_signature()``) and includes/data-stores/class-wc-webhook-data-store.php (``update()``), with
-WordPress's ``wp_specialchars_decode()`` (the secret a signature is keyed with) and ``wp_json_encode()``.
+``generate_signature()``: ``woo_backend.webhook_signature``, the one the webhook routes check) and
+includes/data-stores/class-wc-webhook-data-store.php (``update()``), with WordPress's ``wp_json_encode()``.
 
 One simplification: WooCommerce delivers through Action Scheduler after the request that changed the
 order (includes/wc-webhook-functions.php, ``wc_webhook_execute_queue()``); the simulator delivers at once,
@@ -15,12 +15,10 @@ not delivered (orders made through ``/_sim/orders`` or ``POST /orders`` fire not
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import itertools
 import json
-import re
 from typing import Any
 
 import httpx
@@ -28,6 +26,7 @@ import httpx
 from local.simulators.base import json_default
 from local.simulators.woo_orders import WooOrders
 from local.simulators.woo_shop import _fmt, _now
+from woo_backend.webhook_signature import webhook_signature
 
 # WooCommerce: includes/class-wc-webhook.php, failed_delivery():
 # apply_filters( 'woocommerce_max_webhook_delivery_failures', 5 ).
@@ -39,66 +38,6 @@ PING_TIMEOUT_SECONDS = 5
 USER_AGENT = "WooCommerce/9.9.0 Hookshot (WordPress/6.8)"
 HOME_URL = "http://shop.local/"
 _SALT = b"simulated-wp-salt"
-
-# WordPress: wp-includes/formatting.php, wp_specialchars_decode( $text, ENT_QUOTES ), line by line: the
-# zero-padding patterns ($single_preg, $double_preg, $others_preg, in that order) ...
-_ZERO_PADDING = [
-    (r"&#0*39;", "&#039;", 0),
-    (r"&#x0*27;", "&#x27;", re.IGNORECASE),
-    (r"&#0*34;", "&#034;", 0),
-    (r"&#x0*22;", "&#x22;", re.IGNORECASE),
-    (r"&#0*60;", "&#060;", 0),
-    (r"&#0*62;", "&#062;", 0),
-    (r"&#0*38;", "&#038;", 0),
-    (r"&#x0*26;", "&#x26;", re.IGNORECASE),
-]
-# ... then strtr() with $single + $double + $others.
-_TRANSLATION = {
-    "&#039;": "'",
-    "&#x27;": "'",
-    "&quot;": '"',
-    "&#034;": '"',
-    "&#x22;": '"',
-    "&lt;": "<",
-    "&#060;": "<",
-    "&gt;": ">",
-    "&#062;": ">",
-    "&amp;": "&",
-    "&#038;": "&",
-    "&#x26;": "&",
-}
-
-
-def wp_specialchars_decode_quotes(text: str) -> str:
-    if text == "" or "&" not in text:
-        return text
-    for pattern, replacement, flags in _ZERO_PADDING:
-        text = re.sub(pattern, replacement, text, flags=flags)
-    return _strtr(text, _TRANSLATION)
-
-
-def _strtr(text: str, table: dict[str, str]) -> str:
-    """PHP's strtr() with an array: at each position the longest key wins; replaced text is not rescanned."""
-    keys = sorted(table, key=len, reverse=True)
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        for key in keys:
-            if text.startswith(key, i):
-                out.append(table[key])
-                i += len(key)
-                break
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
-
-
-def generate_signature(payload: bytes, secret: str) -> str:
-    # WooCommerce: includes/class-wc-webhook.php, generate_signature():
-    # base64_encode( hash_hmac( 'sha256', $payload, wp_specialchars_decode( $secret, ENT_QUOTES ), true ) ).
-    key = wp_specialchars_decode_quotes(secret).encode()
-    return base64.b64encode(hmac.new(key, payload, hashlib.sha256).digest()).decode()
 
 
 def wp_json_encode(payload: Any) -> bytes:
@@ -187,7 +126,7 @@ class WooWebhookDelivery(WooOrders):
             "X-WC-Webhook-Topic": hook["topic"],
             "X-WC-Webhook-Resource": resource,
             "X-WC-Webhook-Event": event,
-            "X-WC-Webhook-Signature": generate_signature(body, hook["secret"]),
+            "X-WC-Webhook-Signature": webhook_signature(body, hook["secret"]),
             "X-WC-Webhook-ID": str(hook["id"]),
             "X-WC-Webhook-Delivery-ID": delivery_id,
         }

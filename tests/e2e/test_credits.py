@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import Iterator
@@ -16,6 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import LocalStack, start_stack
+from woo_backend.webhook_signature import webhook_signature
 
 pytestmark = pytest.mark.e2e
 
@@ -54,8 +52,7 @@ def credits_delivery(result: dict[str, Any]) -> dict[str, Any]:
 def signed_post(
     stack: LocalStack, body: bytes, secret: str | None = None, topic: str = "order.updated"
 ) -> httpx.Response:
-    key = (secret or stack.secret("WOOCOMMERCE_WEBHOOK_SECRET")).encode()
-    signature = base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
+    signature = webhook_signature(body, secret or stack.secret("WOOCOMMERCE_WEBHOOK_SECRET"))
     headers = {"Content-Type": "application/json", "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Signature": signature}
     return httpx.post(f"{stack.api}/credits/webhooks/order", content=body, headers=headers)
 

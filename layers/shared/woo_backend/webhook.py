@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from woo_backend.api import error_response, json_response, raw_body
 from woo_backend.observability import logger
 from woo_backend.settings import WebhookSettings
-from woo_backend.woocommerce import Order, is_webhook_ping, verify_webhook_signature
+from woo_backend.webhook_signature import is_webhook_ping, verify_webhook_signature
+from woo_backend.woocommerce import Order
 
 ORDER_TOPICS = ("order.created", "order.updated")
 
