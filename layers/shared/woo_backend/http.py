@@ -7,15 +7,16 @@ received is not unless the caller says so) and on the status, which is ten lines
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from woo_backend.backoff import backoff_delay
 from woo_backend.errors import (
     UpstreamInvalidResponse,
     UpstreamNotFound,
@@ -44,15 +45,15 @@ class UpstreamOutcomeUnknown(UpstreamUnavailable):
     """
 
 
+@dataclass(frozen=True)
 class RetryPolicy:
-    def __init__(self, attempts: int = 3, base_delay: float = 0.1, max_delay: float = 2.0) -> None:
-        self.attempts = attempts
-        self.base_delay = base_delay
-        self.max_delay = max_delay
+    attempts: int = 3
+    base_delay: float = 0.1
+    max_delay: float = 2.0
 
     def delay(self, attempt: int) -> float:
-        # Exponential backoff with full jitter.
-        return random.uniform(0, min(self.max_delay, self.base_delay * (2**attempt)))
+        """Seconds before attempt ``attempt`` (1 for the first repeat): full jitter, as every backoff here."""
+        return backoff_delay(attempt, self.base_delay, self.max_delay)
 
 
 class UpstreamClient:
