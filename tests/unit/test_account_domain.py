@@ -1,5 +1,5 @@
-"""Account API rules without AWS or HTTP: dates, the shape of answers, ownership, parameters, set_user_info,
-the merchant mail."""
+"""Account API rules without AWS or HTTP: dates, ownership, an order's subscriptions, parameters,
+set_user_info, the merchant mail. (The shape of answers: test_account_api.py.)"""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from pydantic import ValidationError
 
 from tests.unit.account_samples import NOW, SUB
 from woo_backend.domain.account.customer import customer_changes, owned
-from woo_backend.domain.account.dates import timestamp, with_timestamps
+from woo_backend.domain.account.dates import timestamp
 from woo_backend.domain.account.mail import mail_window, merchant_mail
+from woo_backend.domain.account.orders import with_subscriptions
 from woo_backend.domain.account.params import ListParams, SendMailParams, SetUserInfoParams
-from woo_backend.domain.account.shape import shape_order
 from woo_backend.errors import Forbidden, InvalidRequest
 
 
@@ -29,37 +29,10 @@ def test_woocommerce_dates_become_unix_timestamps() -> None:
     assert timestamp("not a date") is None
 
 
-def test_every_date_is_renamed_and_local_copies_dropped() -> None:
-    shaped = with_timestamps(
-        {
-            "date_created": "2026-11-23T11:00:00",
-            "date_created_gmt": "2026-11-23T10:00:00",
-            "next_payment_date_gmt": "",
-            "x": 1,
-        }
-    )
-    assert shaped == {"date_created": 1795428000, "next_payment_date": None, "x": 1}
-
-
 @given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)))
 def test_timestamps_read_back_the_same_moment(moment: datetime) -> None:
     moment = moment.replace(microsecond=0)
     assert timestamp(moment.strftime("%Y-%m-%dT%H:%M:%S")) == int(moment.replace(tzinfo=UTC).timestamp())
-
-
-def test_orders_hide_protected_meta_and_the_order_key() -> None:
-    order = {
-        "id": 45,
-        "customer_id": 1,
-        "order_key": "wc_order_secret",
-        "meta_data": [{"key": "_stripe_id", "value": "x"}, {"key": "gift", "value": "yes"}],
-        "line_items": [{"id": 1, "product_id": 10, "meta_data": [{"key": "size", "value": "M"}]}],
-    }
-    shaped = shape_order(order, [{"id": 501, "parent_id": 45}, {"id": 502, "parent_id": 47}])
-    assert "order_key" not in shaped
-    assert shaped["meta_data"] == {"gift": "yes"}
-    assert shaped["line_items"][0]["meta_data"] == {"size": "M"}
-    assert [s["id"] for s in shaped["subscriptions"]] == [501]
 
 
 def test_ownership() -> None:
@@ -137,6 +110,6 @@ def test_renewal_orders_carry_their_subscription() -> None:
     renewal = {"id": 60, "customer_id": 1, "meta_data": [{"key": "_subscription_renewal", "value": "501"}]}
     switch = {"id": 61, "customer_id": 1, "meta_data": [{"key": "_subscription_switch", "value": [502, "x"]}]}
     subscriptions = [{"id": 501, "parent_id": 45}, {"id": 502, "parent_id": 47}]
-    assert [s["id"] for s in shape_order(renewal, subscriptions)["subscriptions"]] == [501]
-    assert [s["id"] for s in shape_order(switch, subscriptions)["subscriptions"]] == [502]
-    assert shape_order({"id": 62, "meta_data": []}, subscriptions)["subscriptions"] == []
+    assert [s["id"] for s in with_subscriptions(renewal, subscriptions).subscriptions] == [501]
+    assert [s["id"] for s in with_subscriptions(switch, subscriptions).subscriptions] == [502]
+    assert with_subscriptions({"id": 62, "meta_data": []}, subscriptions).subscriptions == ()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.unit.account_samples import SUB
+from woo_backend.api.account import present
 from woo_backend.domain.account.errors import ChangeNotApplied
 from woo_backend.domain.account.shipping import (
     DeliveryOption,
@@ -173,7 +174,9 @@ def test_shipping_zones_are_read_once_per_container_not_per_request() -> None:
     shop = CountingShop()
     service = AccountService(shop, mailer=None, quota=None, mail_limit_per_hour=1)  # type: ignore[arg-type]
     for _ in range(3):
-        methods = service.dispatch(1, "get_subscription_delivery", {"subscription_id": 501})
+        methods = present(
+            "get_subscription_delivery", service.dispatch(1, "get_subscription_delivery", {"subscription_id": 501})
+        )
         assert [(m["method_id"], m["price"]) for m in methods] == [("flat_rate:1", "5.00")]
     # Zone 0 has no locations to read (WooCommerce cannot store any for it).
     assert sorted(p for p in shop.reads if p.startswith("/shipping")) == [

@@ -3,11 +3,11 @@ the SDK reads, ``AWS_ENDPOINT_URL_SES``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from woo_backend.aws import ses_client
 from woo_backend.domain.account.mail import MerchantMail
 from woo_backend.errors import UpstreamRejected, UpstreamUnavailable
 
@@ -16,15 +16,18 @@ if TYPE_CHECKING:
 
 
 class SesMailer:
-    def __init__(self, sender: str, recipient: str, client: SESClient | None = None) -> None:
+    """Sends through the client ``connect`` gives, asked for on each mail (not at cold start: most requests
+    never send one); ``woo_backend.aws.ses_client`` makes one per container."""
+
+    def __init__(self, sender: str, recipient: str, connect: Callable[[], SESClient]) -> None:
         self.sender = sender
         self.recipient = recipient
-        self.client = client  # made on the first mail: most requests never send one (cold start)
+        self.connect = connect
 
     def send(self, mail: MerchantMail) -> str:
-        self.client = self.client or ses_client()
+        client = self.connect()
         try:
-            answer = self.client.send_email(
+            answer = client.send_email(
                 Source=self.sender,
                 Destination={"ToAddresses": [self.recipient]},
                 ReplyToAddresses=[mail.reply_to],

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from woo_backend.aws import dynamodb_client
 from woo_backend.domain.account.mail import mail_window
 from woo_backend.dynamo import conditional_update, to_item
 
@@ -18,9 +17,9 @@ if TYPE_CHECKING:
 
 
 class MailQuotaStore:
-    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
-        self.client = client or dynamodb_client()
+        self.client = client
 
     def take(self, uid: int, window: datetime, limit: int) -> bool:
         """Count one mail against the hour of ``window``; False when the limit is reached."""

@@ -1,12 +1,13 @@
-"""WooCommerce's dates: GMT strings in, UNIX timestamps out (answers), and the formats writes send."""
+"""Reading WooCommerce's GMT dates (as UNIX timestamps or moments), and the format date writes send.
+
+Answers show dates as timestamps at the edge (``woo_backend.api.account_shape``); WooCommerce's REST date
+format is ``woo_backend.clock.woo_date``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-WOO_DATE = "%Y-%m-%dT%H:%M:%S"
 MYSQL_DATE = "%Y-%m-%d %H:%M:%S"
 
 
@@ -19,29 +20,6 @@ def timestamp(value: Any) -> int | None:
     except ValueError:
         return None
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
-
-
-def with_timestamps(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """Every date as a UNIX timestamp under its plain name (``date_created_gmt`` -> ``date_created``).
-
-    The local-time copies WooCommerce sends next to the GMT ones are dropped: a timestamp has no zone.
-    """
-    shaped: dict[str, Any] = {}
-    gmt_names = {key.removesuffix("_gmt") for key in obj if key.endswith("_gmt")}
-    for key, value in obj.items():
-        if key.endswith("_gmt"):
-            shaped[key.removesuffix("_gmt")] = timestamp(value)
-        elif key in gmt_names:
-            continue
-        elif key.startswith("date_") or key.endswith("_date"):
-            shaped[key] = timestamp(value)
-        else:
-            shaped[key] = value
-    return shaped
-
-
-def woo_date(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(WOO_DATE)
 
 
 def moment_of(value: Any) -> datetime | None:

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from woo_backend.domain.account.errors import BadInterval
-from woo_backend.domain.account.meta import shape_meta
 from woo_backend.domain.account.params import INTERVAL_PATTERN
 from woo_backend.domain.account.subscriptions import require_changeable
 
@@ -54,17 +53,13 @@ def interval_change(
     return {"billing_interval": count, "billing_period": period}
 
 
-def exchange_products(subscription: Mapping[str, Any], products: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Subscription products on sale that the subscription does not hold yet."""
+def exchange_products(
+    subscription: Mapping[str, Any], products: Iterable[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """Subscription products on sale that the subscription does not hold yet (WooCommerce's product JSON)."""
     held = {int(i["product_id"]) for i in subscription.get("line_items", [])}
     return [
-        {
-            "id": p["id"],
-            "name": p.get("name", ""),
-            "price": p.get("price", ""),
-            "type": p.get("type", ""),
-            "meta_data": shape_meta(p.get("meta_data", [])),
-        }
+        p
         for p in products
         if int(p["id"]) not in held
         and p.get("status", "publish") == "publish"

@@ -1,5 +1,5 @@
-"""Meta and plain fields: how answers show meta, how writes send it, and how a write is confirmed from
-WooCommerce's answer (WordPress keeps meta as text)."""
+"""Meta and plain fields: how writes send meta, and how a write is confirmed from WooCommerce's answer
+(WordPress keeps meta as text)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from woo_backend.domain.account.errors import ChangeNotApplied
-
-
-def shape_meta(meta: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """WooCommerce's ``[{"id","key","value"}]`` as ``{key: value}``; protected ``_`` keys stay private."""
-    return {m["key"]: m.get("value") for m in meta if not str(m.get("key", "")).startswith("_")}
 
 
 def meta_entries(meta: Mapping[str, Any]) -> list[dict[str, Any]]:

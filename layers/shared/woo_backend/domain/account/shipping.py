@@ -4,9 +4,8 @@ instances of that zone, and the shipping-line change that puts the subscription 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from html import escape
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -187,18 +186,6 @@ def delivery_options(zone: ShippingZone, subscription: Mapping[str, Any]) -> lis
     return options
 
 
-def delivery_methods(options: Iterable[DeliveryOption], currency: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "method_id": option.rate_id,
-            "title": option.title,
-            "price": f"{option.price:.2f}",
-            "price_html": price_html(option.price, currency),
-        }
-        for option in options
-    ]
-
-
 def choose_option(options: Sequence[DeliveryOption], method_id: str) -> DeliveryOption:
     """``method_id`` is a rate id (``flat_rate:3``); a bare type (``flat_rate``) is accepted when the zone offers
     exactly one instance of it."""
@@ -252,11 +239,3 @@ def _same_amount(value: Any, amount: Decimal) -> bool:
         return Decimal(str(value)) == amount
     except ArithmeticError:
         return False
-
-
-def price_html(price: Decimal, currency: str) -> str:
-    """The price as WooCommerce's ``wc_price`` renders it (symbol after the amount for EUR)."""
-    symbols = {"EUR": ("", "&euro;"), "USD": ("&#36;", ""), "GBP": ("&pound;", "")}
-    before, after = symbols.get(currency, ("", escape(currency)))
-    amount = f"{before}{price:.2f}" + (f"&nbsp;{after}" if after else "")
-    return f'<span class="woocommerce-Price-amount amount"><bdi>{amount}</bdi></span>'

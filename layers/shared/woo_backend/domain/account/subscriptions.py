@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from woo_backend.domain.account.dates import moment_of, mysql_date, timestamp, woo_date
+from woo_backend.clock import woo_date
+from woo_backend.domain.account.dates import moment_of, mysql_date, timestamp
 from woo_backend.domain.account.errors import BadDate, ChangeNotApplied, InvalidTransition
 from woo_backend.domain.account.params import SetSubscriptionStatusParams
 from woo_backend.errors import ValidationFailed

@@ -1,5 +1,6 @@
 """The one registry of account actions: name, parameters, description and function. It both dispatches
-requests (``AccountService.dispatch``) and describes the API (the ``describe`` action).
+requests (``AccountService.dispatch``) and describes the API (the ``describe`` action); the edge
+(``woo_backend.api.account``) holds, per action, the presenter that shapes what the function returns.
 
 The action modules (``reads``, ``writes``) fill it with their ``@action`` decorators when they are imported;
 ``service`` imports them, so an ``AccountService`` always has every action.
@@ -16,8 +17,6 @@ from woo_backend.domain.account.params import Params
 if TYPE_CHECKING:
     from woo_backend.services.account.service import AccountService
 
-Json = dict[str, Any]
-
 
 @dataclass(frozen=True)
 class Action:
@@ -28,7 +27,6 @@ class Action:
     writes: bool = False
 
 
-EMPTY: Json = {"result": False}
 ACTIONS: dict[str, Action] = {}
 
 

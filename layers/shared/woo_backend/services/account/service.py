@@ -3,49 +3,30 @@ WooCommerce.
 
 Every object a request names is read from WooCommerce and checked against the customer before anything is
 answered or changed. Reads fetch a page in one request (``per_page`` = page size), never page by page.
+Actions return WooCommerce's JSON and domain results; the edge shapes them into answers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
+from woo_backend.clock import utcnow
 from woo_backend.domain.account.customer import owned
 from woo_backend.domain.account.errors import UNKNOWN_OBJECT, UnknownAction
-from woo_backend.domain.account.mail import MerchantMail
-from woo_backend.domain.account.params import ListParams, NoParams, Params
+from woo_backend.domain.account.params import ListParams, NoParams
+from woo_backend.domain.account.results import Page
 from woo_backend.domain.account.shipping import ShippingZone
 from woo_backend.errors import UpstreamNotFound, ValidationFailed, describe_validation_errors
 from woo_backend.observability import logger, metrics
 
 # Importing the action modules registers their actions (reads first, then writes, then describe below).
 from woo_backend.services.account import reads, writes  # noqa: F401
-from woo_backend.services.account.registry import ACTIONS, EMPTY, Json, action
-
-
-class AccountShop(Protocol):
-    """What the account API needs of WooCommerce (``wc/v3``)."""
-
-    def list_page(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[list[Json], int, int]: ...
-
-    def get_object(self, path: str, params: Mapping[str, Any] | None = None) -> Json: ...
-
-    def write_object(
-        self, method: str, path: str, data: Mapping[str, Any], *, repeatable: bool | None = None
-    ) -> Json: ...
-
-
-class Mailer(Protocol):
-    def send(self, mail: MerchantMail) -> str: ...
-
-
-class MailQuota(Protocol):
-    def take(self, uid: int, window: datetime, limit: int) -> bool: ...
-
-    def give_back(self, uid: int, window: datetime) -> None: ...
+from woo_backend.services.account.ports import AccountShop, Json, Mailer, MailQuota
+from woo_backend.services.account.registry import ACTIONS, Action, action
 
 
 class AccountService:
@@ -55,17 +36,19 @@ class AccountService:
         mailer: Mailer,
         quota: MailQuota,
         mail_limit_per_hour: int,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.shop = shop
         self.mailer = mailer
         self.quota = quota
         self.mail_limit_per_hour = mail_limit_per_hour
         self.clock = clock
-        self._zones: tuple[list[ShippingZone], float] | None = None
+        self.zones: tuple[list[ShippingZone], float] | None = None  # with its expiry (``reads.shipping_zones``)
 
     # -------------------------------------------------------------- dispatch
     def dispatch(self, uid: int, name: str, fields: Mapping[str, Any]) -> Any:
+        """Run action ``name`` for customer ``uid`` with the request's ``fields``; what the action found (the
+        edge's presenter for ``name`` shapes it)."""
         found = ACTIONS.get(name)
         if found is None:
             raise UnknownAction(f"unknown action {name[:40]!r}; see the describe action")
@@ -80,19 +63,21 @@ class AccountService:
         return answer
 
     # -------------------------------------------------------------- reading WooCommerce, owned objects only
-    def _get(self, path: str, kind: str) -> Json:
+    def read(self, path: str, kind: str) -> Json:
+        """The object at ``path``; a 404 names the ``kind`` of object that is not there."""
         try:
             return self.shop.get_object(path)
         except UpstreamNotFound:
             raise UNKNOWN_OBJECT[kind](f"no {kind} {path.rsplit('/', 1)[-1]}") from None
 
     def subscription(self, uid: int, subscription_id: int) -> Json:
-        return dict(owned(self._get(f"/subscriptions/{subscription_id}", "subscription"), uid, "subscription"))
+        return dict(owned(self.read(f"/subscriptions/{subscription_id}", "subscription"), uid, "subscription"))
 
     def order(self, uid: int, order_id: int) -> Json:
-        return dict(owned(self._get(f"/orders/{order_id}", "order"), uid, "order"))
+        return dict(owned(self.read(f"/orders/{order_id}", "order"), uid, "order"))
 
-    def _list(self, path: str, uid: int, params: ListParams) -> tuple[list[Json], int]:
+    def page(self, path: str, uid: int, params: ListParams) -> Page[Json]:
+        """The page of the customer's objects at ``path`` that ``params`` asks for."""
         query = {
             "customer": uid,
             "offset": params.offset,
@@ -101,36 +86,15 @@ class AccountService:
             "order": params.order,
         }
         items, total, _ = self.shop.list_page(path, query)
-        return [i for i in items if int(i.get("customer_id") or 0) == uid], total
+        mine = tuple(i for i in items if int(i.get("customer_id") or 0) == uid)
+        return Page(items=mine, total=total, offset=params.offset, pagesize=params.pagesize)
 
-    def _subscriptions_of(self, uid: int) -> list[Json]:
+    def subscriptions_of(self, uid: int) -> list[Json]:
         """The customer's subscriptions in one request, to attach to the orders that started or renewed them."""
         items, _, _ = self.shop.list_page("/subscriptions", {"customer": uid, "per_page": 100})
         return [s for s in items if int(s.get("customer_id") or 0) == uid]
 
-    def _page(self, key: str, items: list[Json], total: int, params: ListParams) -> Json:
-        if not items:
-            return EMPTY
-        return {key: items, "total": total, "offset": params.offset, "pagesize": params.pagesize}
-
-
-def describe_params(params: type[Params]) -> list[Json]:
-    """Each parameter's name, whether it is required, its JSON schema type and constraints."""
-    schema = params.model_json_schema(by_alias=True)  # the names requests use (``from``, not ``sender``)
-    required = set(schema.get("required", []))
-    described = []
-    for name, spec in schema.get("properties", {}).items():
-        entry = {"name": name, "required": name in required}
-        entry.update({k: v for k, v in spec.items() if k not in ("title",)})
-        described.append(entry)
-    return described
-
 
 @action("describe", NoParams, "Every action with its parameters.")
-def describe(service: AccountService, uid: int, params: NoParams) -> Json:
-    return {
-        "actions": [
-            {"action": a.name, "description": a.description, "writes": a.writes, "params": describe_params(a.params)}
-            for a in ACTIONS.values()
-        ]
-    }
+def describe(service: AccountService, uid: int, params: NoParams) -> tuple[Action, ...]:
+    return tuple(ACTIONS.values())

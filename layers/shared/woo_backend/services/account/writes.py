@@ -1,5 +1,5 @@
 """The write actions: each change is sent once planned from the customer's own object, and confirmed before
-the customer hears "done"."""
+the customer hears "done". Each returns the object as WooCommerce saved it (unshaped)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from woo_backend.domain.account.errors import DateRefused, InvalidTransition, To
 from woo_backend.domain.account.exchange import interval_change
 from woo_backend.domain.account.mail import merchant_mail
 from woo_backend.domain.account.meta import confirm_fields, confirm_meta, meta_entries
+from woo_backend.domain.account.orders import with_subscriptions
 from woo_backend.domain.account.params import (
     SendMailParams,
     SetNewIntervalParams,
@@ -22,7 +23,7 @@ from woo_backend.domain.account.params import (
     SetSubscriptionStatusParams,
     SetUserInfoParams,
 )
-from woo_backend.domain.account.shape import shape_customer, shape_order, shape_subscription
+from woo_backend.domain.account.results import OrderWithSubscriptions
 from woo_backend.domain.account.shipping import choose_option, confirm_delivery, delivery_change
 from woo_backend.domain.account.subscriptions import (
     cancel_needs_orders,
@@ -35,8 +36,9 @@ from woo_backend.domain.account.subscriptions import (
 )
 from woo_backend.errors import DomainError, UpstreamNotFound, UpstreamRejected, UpstreamUnavailable
 from woo_backend.observability import logger
+from woo_backend.services.account.ports import Json
 from woo_backend.services.account.reads import delivery_options_of, products_of
-from woo_backend.services.account.registry import Json, action
+from woo_backend.services.account.registry import action
 
 if TYPE_CHECKING:
     from woo_backend.services.account.service import AccountService
@@ -53,7 +55,7 @@ def set_user_info(service: AccountService, uid: int, params: SetUserInfoParams) 
         raise UnknownCustomer(f"no customer {uid}") from None
     confirm_fields(answer, changes, ("email", "first_name", "last_name"))
     confirm_meta(answer, changes.get("meta_data", []))
-    return shape_customer(answer)
+    return answer
 
 
 def _subscription_path(subscription_id: int) -> str:
@@ -75,7 +77,7 @@ def set_subscription_status(service: AccountService, uid: int, params: SetSubscr
         related, _, _ = service.shop.list_page(f"{path}/orders", {"per_page": 100})
     change = status_change(subscription, params, service.clock(), related)
     if change is None:
-        return shape_subscription(subscription)
+        return subscription
     target = str(change["transition_status"])
     sent_at = service.clock()
     try:
@@ -85,7 +87,7 @@ def set_subscription_status(service: AccountService, uid: int, params: SetSubscr
         answer = _after_failed_transition(service, path, target, sent_at, exc)
     confirm_status(answer, target)
     confirm_meta(answer, change.get("meta_data", []))
-    return shape_subscription(answer)
+    return answer
 
 
 def _after_failed_transition(
@@ -126,7 +128,7 @@ def set_next_delivery_date(service: AccountService, uid: int, params: SetNextDel
     # Read back: a shop that ignored the key (older WooCommerce Subscriptions, or *_gmt keys) still answers 200.
     stored = service.shop.get_object(path)
     confirm_next_delivery(stored, moment)
-    return shape_subscription(stored)
+    return stored
 
 
 def _change_subscription(
@@ -137,15 +139,15 @@ def _change_subscription(
     confirm: Callable[[Json, Json], None],
 ) -> Json:
     """The path of a plain subscription write: read the customer's subscription, plan the change from it, send
-    it, confirm it from WooCommerce's answer (the object as saved) and shape that answer. Nothing to send: the
-    subscription as read."""
+    it, confirm it from WooCommerce's answer (the object as saved) and return that answer. Nothing to send:
+    the subscription as read."""
     subscription = service.subscription(uid, subscription_id)
     change = plan(subscription)
     if not change:
-        return shape_subscription(subscription)
+        return subscription
     answer = service.shop.write_object("PUT", _subscription_path(subscription_id), change)
     confirm(answer, change)
-    return shape_subscription(answer)
+    return answer
 
 
 @action("set_new_interval", SetNewIntervalParams, "Switch the delivery interval (4_week, 2_month...).", writes=True)
@@ -160,12 +162,12 @@ def set_new_interval(service: AccountService, uid: int, params: SetNewIntervalPa
 
 
 @action("set_order_info", SetOrderInfoParams, "Update the order's meta with key: value pairs.", writes=True)
-def set_order_info(service: AccountService, uid: int, params: SetOrderInfoParams) -> Json:
+def set_order_info(service: AccountService, uid: int, params: SetOrderInfoParams) -> OrderWithSubscriptions:
     service.order(uid, params.order_id)
     entries = meta_entries(params.info)
     order = service.shop.write_object("PUT", f"/orders/{params.order_id}", {"meta_data": entries})
     confirm_meta(order, entries)
-    return shape_order(order, service._subscriptions_of(uid))
+    return with_subscriptions(order, service.subscriptions_of(uid))
 
 
 @action(
@@ -203,7 +205,8 @@ def set_subscription_delivery(service: AccountService, uid: int, params: SetSubs
 
 # ------------------------------------------------------------------ mail to the merchant
 @action("send_mail", SendMailParams, "Mail the shop's admin (from = the reply address).", writes=True)
-def send_mail(service: AccountService, uid: int, params: SendMailParams) -> Json:
+def send_mail(service: AccountService, uid: int, params: SendMailParams) -> str:
+    """The message id of the mail sent."""
     now = service.clock()
     if not service.quota.take(uid, now, service.mail_limit_per_hour):
         raise TooManyMails(f"at most {service.mail_limit_per_hour} messages an hour; try again later")
@@ -214,4 +217,4 @@ def send_mail(service: AccountService, uid: int, params: SendMailParams) -> Json
         service.quota.give_back(uid, now)  # not sent: it does not count
         raise
     logger.info("merchant mail sent", extra={"message_id": message_id})
-    return {"result": True}
+    return message_id
