@@ -21,10 +21,15 @@ def rows() -> list[Row]:
 
 def _measure() -> list[Row]:
     from woo_backend.aws import dynamodb_client
+    from woo_backend.bootstrap import common
 
+    # The upstream clients are made once per container: this "container" has new simulators.
+    common.topomer.cache_clear()
+    common.woocommerce.cache_clear()
     module, context = load_handler("PromoFunction")
     client = dynamodb_client()
-    trips = AllRoundTrips(client, Topomer=module.service.topomer, WooCommerce=module.service.shop)
+    # The handler's clients: bootstrap.promo.api() took the container's ones.
+    trips = AllRoundTrips(client, Topomer=common.topomer(), WooCommerce=common.woocommerce())
     carts = itertools.count()
 
     def call(event: dict[str, Any]) -> dict[str, Any]:

@@ -6,10 +6,10 @@ once (each side's progress only moves forward) and to stop halfway (the work lis
 
 from __future__ import annotations
 
+from woo_backend.bootstrap import promo as bootstrap
 from woo_backend.scheduled import scheduled_entrypoint
-from woo_backend.services.promo import PromoService
 
-service = PromoService.from_env()
+sync = bootstrap.sync()
 
 
-lambda_handler = scheduled_entrypoint("PromoSync", lambda _run: service.sync_pending())
+lambda_handler = scheduled_entrypoint("PromoSync", lambda _run: sync.sync_pending())

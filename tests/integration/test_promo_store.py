@@ -7,8 +7,18 @@ from typing import Any
 
 import pytest
 
-from woo_backend.domain.promo import DuplicateCode, PromoCode, PromoType, Side, SideSync
-from woo_backend.store.promo import CartCode, CartMoved, CodeChanged, InvalidCursor, PromoStore
+from woo_backend.domain.promo import (
+    CartCode,
+    CartMoved,
+    CodeChanged,
+    DuplicateCode,
+    PromoCode,
+    PromoType,
+    Side,
+    SideSync,
+)
+from woo_backend.store.paging import InvalidCursor
+from woo_backend.store.promo import PromoStore
 
 
 @pytest.fixture

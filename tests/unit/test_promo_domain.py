@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from woo_backend.api.promo import CodeView, IntervalView
 from woo_backend.domain.promo import (
     CODE_PATTERN,
     Interval,
@@ -194,13 +195,13 @@ def test_a_side_behind_the_record_is_pending() -> None:
         version=3, sync={Side.WOOCOMMERCE: SideSync(synced_version=3), Side.TOPOMER: SideSync(synced_version=2)}
     )
     assert code.pending() == [Side.TOPOMER]
-    view = code.public()
+    view = CodeView.of(code).model_dump()
     assert view["sync"]["woocommerce"]["status"] == "synced"
     assert view["sync"]["topomer"]["status"] == "pending"
 
 
 def test_interval_view_uses_decimal_strings() -> None:
-    assert Interval(min=D("250.00"), max=None, percentage=D("15")).public() == {
+    assert IntervalView.of(Interval(min=D("250.00"), max=None, percentage=D("15"))).model_dump() == {
         "min": "250.00",
         "max": None,
         "percentage": "15",

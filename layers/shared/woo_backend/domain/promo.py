@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -18,10 +19,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from woo_backend.clock import iso_seconds
+from woo_backend.domain.money import CENT, parse_decimal
 from woo_backend.errors import Conflict, DomainError, ErrorKind, InvalidRequest, NotFound
 
-CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
+MAX_PERCENTAGE = HUNDRED
+# The largest cart total a quote accepts: far above any real cart, it keeps totals to a sane size.
+MAX_CART_TOTAL = Decimal("100000000")
 CODE_PATTERN = re.compile(r"^[A-Z0-9-]{3,32}$")
 # Unambiguous characters only (no 0/O, 1/I): codes are read aloud and typed by customers.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -95,13 +100,6 @@ class Interval(BaseModel):
     def key(self) -> str:
         return f"{self.min}-{self.max if self.max is not None else ''}"
 
-    def public(self) -> dict[str, str | None]:
-        return {
-            "min": str(self.min),
-            "max": str(self.max) if self.max is not None else None,
-            "percentage": str(self.percentage),
-        }
-
 
 def _bound(value: Decimal) -> Decimal:
     """A bound as money with two decimals (100 -> 100.00); a finer bound is kept exactly as sent."""
@@ -138,17 +136,9 @@ def discount(total: Decimal, percentage: Decimal) -> Decimal:
     return (total * percentage / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-TOTAL_PATTERN = re.compile(r"^-?[0-9]{1,12}(\.[0-9]+)?$")
-
-
 def parse_total(raw: str | int) -> Decimal:
-    # Plain decimal notation only: "1e3" or "Infinity" are not cart totals a shop sends.
-    if not TOTAL_PATTERN.match(str(raw).strip()):
-        raise InvalidTotal('cart_total must be a decimal string such as "120.00"')
-    total = Decimal(str(raw).strip())
-    if total < 0 or total != total.quantize(CENT) or total > Decimal("100000000"):
-        raise InvalidTotal("cart_total must be zero or more with at most two decimals")
-    return total.quantize(CENT)
+    """A cart total as the shop sends it: a decimal string or a JSON integer, zero or more, in cents."""
+    return parse_decimal(raw, field="cart_total", maximum=MAX_CART_TOTAL, allow_zero=True, error=InvalidTotal)
 
 
 # ------------------------------------------------------------------ codes
@@ -165,13 +155,8 @@ def auto_code(random_indexes: Sequence[int]) -> str:
 
 
 def check_percentage(raw: Decimal | str | int) -> Decimal:
-    try:
-        value = Decimal(str(raw).strip())
-    except ArithmeticError:
-        raise InvalidPercentage("percentage must be a number in (0, 100]") from None
-    if not value.is_finite() or not (0 < value <= HUNDRED) or value != value.quantize(CENT):
-        raise InvalidPercentage("percentage must be a number in (0, 100] with at most two decimals")
-    return plain(value)
+    """A code's percentage in (0, 100] with at most two decimals, in its shortest form (12.50 -> 12.5)."""
+    return plain(parse_decimal(raw, field="percentage", maximum=MAX_PERCENTAGE, error=InvalidPercentage))
 
 
 def check_expiry(expires_at: datetime, now: datetime) -> datetime:
@@ -221,29 +206,88 @@ class PromoCode(BaseModel):
     def pending(self) -> list[Side]:
         return [side for side in Side if self.side(side).synced_version < self.version]
 
-    def public(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "type": self.type.value,
-            "percentage": str(self.percentage),
-            "active": self.active,
-            "expires_at": self.expires_at,
-            "usage_limit": self.usage_limit,
-            "minimum_amount": str(self.minimum_amount) if self.minimum_amount is not None else None,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "version": self.version,
-            "sync": {
-                side.value: {
-                    "status": "synced" if self.side(side).synced_version >= self.version else "pending",
-                    "id": self.side(side).remote_id,
-                    "attempts": self.side(side).attempts,
-                    "last_error": self.side(side).last_error,
-                    "synced_at": self.side(side).synced_at,
-                }
-                for side in Side
-            },
-        }
+
+def new_code(
+    *,
+    code: str,
+    percentage: str | int,
+    promo_type: str,
+    active: bool,
+    expires_at: datetime | None,
+    usage_limit: int | None,
+    now: datetime,
+) -> PromoCode:
+    """An admin's new code, checked (in this order: code, percentage, expiry) and stamped ``now``."""
+    stamp = iso_seconds(now)
+    return PromoCode(
+        code=normalize_code(code),
+        type=PromoType(promo_type),
+        percentage=check_percentage(percentage),
+        active=active,
+        expires_at=iso_seconds(check_expiry(expires_at, now)) if expires_at else None,
+        usage_limit=usage_limit,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+
+
+def code_changes(
+    *,
+    percentage: str | int | None,
+    active: bool | None,
+    expires_at: datetime | None,
+    usage_limit: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """An admin's change to a code, checked: only the fields given (None leaves a field as it is)."""
+    fields: dict[str, Any] = {}
+    if percentage is not None:
+        fields["percentage"] = check_percentage(percentage)
+    if active is not None:
+        fields["active"] = active
+    if expires_at is not None:
+        fields["expires_at"] = iso_seconds(check_expiry(expires_at, now))
+    if usage_limit is not None:
+        fields["usage_limit"] = usage_limit
+    return fields
+
+
+def changed(code: PromoCode, now: datetime, **fields: Any) -> PromoCode:
+    """``code`` with ``fields`` changed: the next version, stamped ``now`` (both sides fall behind it)."""
+    return code.model_copy(update={**fields, "version": code.version + 1, "updated_at": iso_seconds(now)})
+
+
+class Quote(BaseModel):
+    """A cart's quote: its automatic code for ``total``, or none when no interval holds the total."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: PromoCode | None
+    total: Decimal
+    stale: bool  # the intervals were the last good copy, Topomer being down
+    created: bool = False  # the code was drawn by this quote
+
+    @property
+    def discount(self) -> Decimal | None:
+        return discount(self.total, self.code.percentage) if self.code is not None else None
+
+
+@dataclass(frozen=True)
+class CartCode:
+    """The automatic code a cart holds now; ``version`` moves with every new code it is given."""
+
+    cart_id: str
+    code: str
+    interval: str
+    version: int
+
+
+class CartMoved(Exception):
+    """The cart's automatic code changed since it was read (the store's optimistic check)."""
+
+
+class CodeChanged(Exception):
+    """The code's record changed since it was read, or does not exist (the store's optimistic check)."""
 
 
 def coupon_date(moment: datetime) -> str:

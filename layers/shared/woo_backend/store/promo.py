@@ -11,17 +11,22 @@ Items:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from woo_backend.aws import dynamodb_client
-from woo_backend.domain.promo import DuplicateCode, Interval, PromoCode, Side, SideSync
+from woo_backend.domain.promo import (
+    CartCode,
+    CartMoved,
+    CodeChanged,
+    DuplicateCode,
+    Interval,
+    PromoCode,
+    Side,
+    SideSync,
+)
 from woo_backend.dynamo import (
     conditional_update,
     conditional_write,
@@ -30,34 +35,13 @@ from woo_backend.dynamo import (
     to_item,
     to_values,
 )
-from woo_backend.errors import InvalidRequest
-from woo_backend.store.cursors import SyncCursors
+from woo_backend.store.paging import InvalidCursor, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 CODES = "CODES"
 KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
-
-
-class InvalidCursor(InvalidRequest):
-    code = "invalid_cursor"
-
-
-class CartMoved(Exception):
-    """The cart's automatic code changed since it was read."""
-
-
-class CodeChanged(Exception):
-    """The code's record changed since it was read (or does not exist)."""
-
-
-@dataclass(frozen=True)
-class CartCode:
-    cart_id: str
-    code: str
-    interval: str
-    version: int
 
 
 def _code_key(code: str) -> dict[str, Any]:
@@ -83,6 +67,16 @@ def _values(code: PromoCode) -> dict[str, Any]:
     return values
 
 
+def _stored_interval(interval: Interval) -> dict[str, str | None]:
+    """An interval as the last good copy keeps it: exact decimal strings (read back with ``Decimal``)."""
+    high = interval.max
+    return {
+        "min": str(interval.min),
+        "max": str(high) if high is not None else None,
+        "percentage": str(interval.percentage),
+    }
+
+
 def _refused(error: ClientError) -> list[bool]:
     """Which items of a cancelled transaction failed their condition."""
     if error.response["Error"]["Code"] != "TransactionCanceledException":
@@ -91,10 +85,9 @@ def _refused(error: ClientError) -> list[bool]:
 
 
 class PromoStore:
-    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
-        self.client = client or dynamodb_client()
-        self.cursors = SyncCursors(table, self.client)
+        self.client = client
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
         self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
@@ -238,18 +231,14 @@ class PromoStore:
     @staticmethod
     def _encode_cursor(item: dict[str, Any]) -> str:
         values = from_item(item)
-        raw = json.dumps({"code": values["code"], "at": values["gsi1sk"]})
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return encode_cursor({"code": str(values["code"]), "at": str(values["gsi1sk"])})
 
     @staticmethod
     def _decode_cursor(cursor: str) -> dict[str, Any]:
-        try:
-            raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            code, at = str(raw["code"]), str(raw["at"])
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-            raise InvalidCursor("cursor is not one this API returned") from exc
+        values = decode_cursor(cursor, ("code", "at"))
+        code, at = values["code"], values["at"]
         if len(code) > 32 or len(at) > 100 or not at.endswith(f"#{code}"):
-            raise InvalidCursor("cursor is not one this API returned")
+            raise InvalidCursor()
         return to_item({"pk": f"CODE#{code}", "sk": "CODE", "gsi1pk": CODES, "gsi1sk": at})
 
     # -------------------------------------------------------------- carts
@@ -322,7 +311,7 @@ class PromoStore:
         item = {
             "pk": "INTERVALS",
             "sk": "LAST_GOOD",
-            "intervals": json.dumps([i.public() for i in intervals]),
+            "intervals": json.dumps([_stored_interval(i) for i in intervals]),
             "fetched_at": fetched_at,
         }
         self.client.put_item(TableName=self.table, Item=to_item(item))
