@@ -7,16 +7,11 @@ are conditional, the cursor only moves forward) and to stop halfway (the cursor 
 
 from __future__ import annotations
 
-from woo_backend.bootstrap.common import webhook_watch, woocommerce
+from woo_backend.bootstrap import credits
 from woo_backend.scheduled import scheduled_entrypoint
-from woo_backend.services.credits import CreditsService
-from woo_backend.services.webhooks import CREDITS_WEBHOOK_PATH
-from woo_backend.settings import CreditsSettings
-from woo_backend.store.credits import CreditsStore
 
-settings = CreditsSettings.from_env()
-service = CreditsService(CreditsStore(settings.table), woocommerce(), meta_key=settings.meta_key)
+wired = credits.sync()
 
 lambda_handler = scheduled_entrypoint(
-    "CreditsSync", lambda _run: service.sync_orders(), watch=webhook_watch([CREDITS_WEBHOOK_PATH]), watched=True
+    "CreditsSync", lambda _run: wired.service.sync_orders(), watch=wired.watch, watched=True
 )

@@ -11,7 +11,8 @@ from tests.fakes import FakeShop
 from woo_backend.domain.credits import CreditAccount, InsufficientCredits, UnknownOrder
 from woo_backend.services.credits import CreditsService
 from woo_backend.services.order_poll import ORDERS_CURSOR
-from woo_backend.store.credits import CreditsStore, InvalidCursor, Replayed, StaleAccount
+from woo_backend.store.credits import CreditsStore, Replayed, StaleAccount
+from woo_backend.store.paging import InvalidCursor
 from woo_backend.woocommerce import Order
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -7,22 +7,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from woo_backend.domain.credits import (
-    MAX_AMOUNT,
+    MAX_CREDITS,
     CreditAccount,
     InsufficientCredits,
-    InvalidAmount,
     OrderAction,
     OrderNotCompleted,
     UnknownOrder,
     credits_for_order,
     is_credits_only,
     order_action,
-    parse_amount,
+    parse_consume_amount,
     parse_credits_meta,
     plan_consume,
     request_fingerprint,
     should_autocomplete,
 )
+from woo_backend.domain.money import InvalidAmount
 
 
 def account(balance: int, status: str = "completed") -> CreditAccount:
@@ -30,23 +30,23 @@ def account(balance: int, status: str = "completed") -> CreditAccount:
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [(1, 1), ("42", 42), (" 7 ", 7), ("max", "max"), ("MAX", "max"), (MAX_AMOUNT, MAX_AMOUNT)]
+    ("raw", "expected"), [(1, 1), ("42", 42), (" 7 ", 7), ("max", "max"), ("MAX", "max"), (MAX_CREDITS, MAX_CREDITS)]
 )
-def test_parse_amount_accepts_whole_positive_numbers_and_max(raw: Any, expected: Any) -> None:
-    assert parse_amount(raw) == expected
+def test_parse_consume_amount_accepts_whole_positive_numbers_and_max(raw: Any, expected: Any) -> None:
+    assert parse_consume_amount(raw) == expected
 
 
 @pytest.mark.parametrize(
-    "raw", [0, -1, 1.5, 2.0, "1.5", "-1", "", "abc", None, True, False, "1e3", "٣", MAX_AMOUNT + 1, [1]]
+    "raw", [0, -1, 1.5, 2.0, "1.5", "-1", "", "abc", None, True, False, "1e3", "٣", MAX_CREDITS + 1, [1]]
 )
-def test_parse_amount_refuses_everything_else(raw: Any) -> None:
+def test_parse_consume_amount_refuses_everything_else(raw: Any) -> None:
     with pytest.raises(InvalidAmount):
-        parse_amount(raw)
+        parse_consume_amount(raw)
 
 
-@given(st.integers(min_value=1, max_value=MAX_AMOUNT))
-def test_parse_amount_round_trips_digit_strings(value: int) -> None:
-    assert parse_amount(str(value)) == value
+@given(st.integers(min_value=1, max_value=MAX_CREDITS))
+def test_parse_consume_amount_round_trips_digit_strings(value: int) -> None:
+    assert parse_consume_amount(str(value)) == value
 
 
 def test_plan_consume_rules() -> None:

@@ -11,13 +11,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from woo_backend.errors import Conflict, DomainError, ErrorKind, InvalidRequest, NotFound
+from woo_backend.domain.money import InvalidAmount, parse_count
+from woo_backend.errors import Conflict, DomainError, ErrorKind, NotFound
 
 # Gateways that set an order to "processing" before the money arrives (Dotix: Bank Wire, Cheque, COD).
 UNPAID_GATEWAYS = frozenset({"bacs", "cheque", "cod"})
 COMPLETED = "completed"
 REVOKING_STATUSES = frozenset({"refunded", "cancelled"})
-MAX_AMOUNT = 1_000_000_000  # a consume above this is a client mistake, not a big purchase
+# Dotix shows the balance of a paid order only.
+DOTIX_READABLE_STATUSES = frozenset({"processing", "completed"})
+MAX_CREDITS = 1_000_000_000  # a consume above this is a client mistake, not a big purchase
 
 ConsumeAmount = int | Literal["max"]
 
@@ -37,10 +40,6 @@ class InsufficientCredits(Conflict):
 class IdempotencyKeyReused(DomainError):
     kind = ErrorKind.SEMANTIC
     code = "idempotency_key_reused"
-
-
-class InvalidAmount(InvalidRequest):
-    code = "invalid_amount"
 
 
 class OrderAction(StrEnum):
@@ -87,24 +86,17 @@ class ConsumeResult(BaseModel):
 
 
 # ------------------------------------------------------------------ amounts
-def parse_amount(raw: Any) -> ConsumeAmount:
-    """A positive whole number (int or digit string) or the string ``max``; anything else is refused."""
-    if isinstance(raw, str):
-        text = raw.strip()
-        if text.lower() == "max":
-            return "max"
-        if not text.isdigit() or not text.isascii():
-            raise InvalidAmount('amount must be a positive whole number or "max"')
-        value = int(text)
-    elif isinstance(raw, int) and not isinstance(raw, bool):
-        value = raw
-    else:
-        raise InvalidAmount('amount must be a positive whole number or "max"')
-    if value <= 0:
-        raise InvalidAmount("amount must be at least 1")
-    if value > MAX_AMOUNT:
-        raise InvalidAmount(f"amount must be at most {MAX_AMOUNT}")
-    return value
+def parse_consume_amount(raw: object) -> ConsumeAmount:
+    """A positive whole number of credits (int or digit string) or the word ``max``; anything else is refused."""
+    # Today "max" in any case with spaces around is accepted (issue 13 tightens it).
+    if isinstance(raw, str) and raw.strip().lower() == "max":
+        return "max"
+    try:
+        return parse_count(raw, field="amount", maximum=MAX_CREDITS)
+    except InvalidAmount as exc:
+        if exc.message.endswith("positive whole number"):  # not a number at all: the word is an answer too
+            raise InvalidAmount(f'{exc.message} or "max"') from None
+        raise
 
 
 def request_fingerprint(amount: ConsumeAmount) -> str:
@@ -112,7 +104,7 @@ def request_fingerprint(amount: ConsumeAmount) -> str:
     return hashlib.sha256(json.dumps({"amount": amount}).encode()).hexdigest()
 
 
-def plan_consume(account: CreditAccount | None, amount: ConsumeAmount, order_key: str = "") -> int:
+def plan_consume(account: CreditAccount | None, amount: ConsumeAmount) -> int:
     """How many credits a consume takes from ``account``, or the reason it cannot."""
     if account is None:
         raise UnknownOrder("no order has this key")
@@ -122,6 +114,13 @@ def plan_consume(account: CreditAccount | None, amount: ConsumeAmount, order_key
     if wanted > account.balance:
         raise InsufficientCredits(f"{wanted} credits asked, {account.balance} left")
     return wanted
+
+
+def check_dotix_readable(account: CreditAccount) -> CreditAccount:
+    """``account`` if the Dotix API may show it (a paid order), else the refusal Dotix gives (wrong_status)."""
+    if account.status not in DOTIX_READABLE_STATUSES:
+        raise OrderNotCompleted("not paid")
+    return account
 
 
 # ------------------------------------------------------------------ orders

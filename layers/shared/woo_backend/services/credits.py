@@ -8,15 +8,15 @@ The cache is never trusted for money: the condition is.
 
 from __future__ import annotations
 
-import random
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
-from typing import Protocol
+from collections.abc import Callable
+from datetime import datetime
 
+from woo_backend.backoff import sleep_backoff
+from woo_backend.clock import utcnow, woo_date
 from woo_backend.domain.credits import (
     ConsumeAmount,
     ConsumeResult,
@@ -34,29 +34,16 @@ from woo_backend.domain.credits import (
 )
 from woo_backend.errors import Busy, DomainError
 from woo_backend.observability import logger, mask_key, metrics
-from woo_backend.services.order_poll import WOO_DATE_FORMAT, poll_orders
-from woo_backend.store.credits import CreditsStore, Replayed, StaleAccount
-from woo_backend.woocommerce import Order, Product
+from woo_backend.services.credits_ports import CreditsLedger, OrderSource
+from woo_backend.services.order_poll import poll_orders
+from woo_backend.store.credits import Replayed, StaleAccount
+from woo_backend.woocommerce import Order
 
 MAX_CONSUME_ATTEMPTS = 40
 CONTENTION_BACKOFF_BASE = 0.002
 CONTENTION_BACKOFF_CAP = 0.1
 STATE_CACHE_SIZE = 4096
 PRODUCT_CACHE_SECONDS = 60.0
-
-
-class OrderSource(Protocol):
-    """What the service needs of WooCommerce."""
-
-    def get_products(self, product_ids: list[int]) -> list[Product]: ...
-
-    def update_order(self, order_id: int, data: dict[str, str]) -> Order: ...
-
-    def orders_modified_after(self, modified_after_gmt: str) -> Iterable[Order]: ...
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_transaction_id() -> str:
@@ -66,7 +53,7 @@ def new_transaction_id() -> str:
 class CreditsService:
     def __init__(
         self,
-        store: CreditsStore,
+        store: CreditsLedger,
         orders: OrderSource | None,
         meta_key: str = "_credits",
         clock: Callable[[], datetime] = utcnow,
@@ -141,7 +128,7 @@ class CreditsService:
                 state, fresh = stale.current, True
                 self._remember(state, order_key)
                 # Full-jitter backoff spreads the contenders out so each retry is likely to win.
-                time.sleep(random.uniform(0, min(CONTENTION_BACKOFF_CAP, CONTENTION_BACKOFF_BASE * 2**attempt)))
+                sleep_backoff(attempt, CONTENTION_BACKOFF_BASE, CONTENTION_BACKOFF_CAP)
                 continue
             self._remember(
                 state.model_copy(
@@ -197,7 +184,7 @@ class CreditsService:
             order = self.orders.update_order(order.id, {"status": "completed"})
             logger.info("credits order completed on payment", extra={"order_id": order.id})
         now = self.clock()
-        modified = order.date_modified_gmt or now.strftime(WOO_DATE_FORMAT)
+        modified = order.date_modified_gmt or woo_date(now)
         action = order_action(order.status)
         if action is OrderAction.GRANT:
             granted = self.store.grant(order.order_key, order.id, credits, modified, new_transaction_id(), now)

@@ -10,24 +10,33 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from woo_backend.clock import WOO_DATE_FORMAT, woo_date
 from woo_backend.errors import DomainError
 from woo_backend.observability import logger
-from woo_backend.store.cursors import SyncCursors
 from woo_backend.woocommerce import Order
 
 # Orders saved while the previous run was listing may carry an earlier modification time.
 SYNC_OVERLAP = timedelta(minutes=5)
 FIRST_SYNC_LOOKBACK = timedelta(days=30)
-WOO_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 ORDERS_CURSOR = "ORDERS"
 
 
 class ModifiedOrders(Protocol):
+    """What the poll needs of WooCommerce."""
+
     def orders_modified_after(self, modified_after_gmt: str) -> Iterable[Order]: ...
 
 
+class SyncCursorStore(Protocol):
+    """Where the poll keeps how far it got (``store.cursors.SyncCursors``): forward-only positions by name."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def advance(self, name: str, position: str) -> None: ...
+
+
 def poll_orders(
-    orders: ModifiedOrders, cursors: SyncCursors, apply: Callable[[Order], str], now: datetime
+    orders: ModifiedOrders, cursors: SyncCursorStore, apply: Callable[[Order], str], now: datetime
 ) -> dict[str, int]:
     """Apply every order modified since the cursor (with an overlap); counts of each outcome.
 
@@ -42,7 +51,7 @@ def poll_orders(
     counts: dict[str, int] = {}
     newest: str | None = None
     failed = False
-    for order in orders.orders_modified_after(since.strftime(WOO_DATE_FORMAT)):
+    for order in orders.orders_modified_after(woo_date(since)):
         try:
             outcome = apply(order)
         except DomainError as exc:

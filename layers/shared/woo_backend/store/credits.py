@@ -13,19 +13,16 @@ gave an idempotency key, the idempotency record under ``attribute_not_exists``.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from woo_backend.aws import dynamodb_client
+from woo_backend.clock import iso
 from woo_backend.domain.credits import COMPLETED, ConsumeResult, CreditAccount, LedgerEntry, ledger_sort_key
 from woo_backend.dynamo import conditional_update, from_item, names, to_item, to_values
-from woo_backend.errors import InvalidRequest
 from woo_backend.store.cursors import SyncCursors
+from woo_backend.store.paging import InvalidCursor, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -52,10 +49,6 @@ TRACK_CONDITION = "attribute_not_exists(#modified) OR #modified <= :m"  # never 
 TRACK_OPEN_CONDITION = f"({TRACK_CONDITION}) AND attribute_not_exists(#closed_at)"
 
 
-class InvalidCursor(InvalidRequest):
-    code = "invalid_cursor"
-
-
 class StaleAccount(Exception):
     """The state moved since it was read; ``current`` is what it is now (``None``: no such order)."""
 
@@ -79,10 +72,6 @@ def _pk(order_key: str) -> str:
 
 def _idem_pk(order_key: str, key: str) -> str:
     return f"IDEM#{order_key}#{key}"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
 
 
 def _account(item: dict[str, Any]) -> CreditAccount:
@@ -117,9 +106,9 @@ def _raise_if_stale(reasons: list[dict[str, Any]]) -> None:
 
 
 class CreditsStore:
-    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
-        self.client = client or dynamodb_client()
+        self.client = client
         self.cursors = SyncCursors(table, self.client)
 
     # -------------------------------------------------------------- reads
@@ -162,17 +151,13 @@ class CreditsStore:
 
     @staticmethod
     def _encode_cursor(sort_key: str) -> str:
-        return base64.urlsafe_b64encode(json.dumps({"sk": sort_key}).encode()).decode().rstrip("=")
+        return encode_cursor({"sk": sort_key})
 
     @staticmethod
     def _decode_cursor(cursor: str) -> str:
-        try:
-            raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            sort_key = raw["sk"]
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-            raise InvalidCursor("cursor is not one this API returned") from exc
-        if not isinstance(sort_key, str) or not sort_key.startswith(LEDGER_PREFIX) or len(sort_key) > 200:
-            raise InvalidCursor("cursor is not one this API returned")
+        sort_key = decode_cursor(cursor, ("sk",))["sk"]
+        if not sort_key.startswith(LEDGER_PREFIX):  # only this order's ledger is listed
+            raise InvalidCursor()
         return sort_key
 
     # -------------------------------------------------------------- consume
@@ -222,7 +207,7 @@ class CreditsStore:
                                 "sk": "IDEM",
                                 "fingerprint": fingerprint,
                                 "result": result.model_dump_json(),
-                                "created_at": _iso(now),
+                                "created_at": iso(now),
                                 "expires_at": int((now + IDEMPOTENCY_TTL).timestamp()),
                             }
                         ),
@@ -295,7 +280,7 @@ class CreditsStore:
                         "type": entry_type,
                         "amount": amount,
                         "balance_after": balance_after,
-                        "created_at": _iso(now),
+                        "created_at": iso(now),
                         "idempotency_key": idempotency_key,
                     }
                 ),
@@ -322,7 +307,7 @@ class CreditsStore:
                             ":g": credits,
                             ":zero": 0,
                             ":one": 1,
-                            ":now": _iso(now),
+                            ":now": iso(now),
                             ":m": modified,
                         },
                     ),
@@ -347,7 +332,7 @@ class CreditsStore:
                     ":zero": 0,
                     ":b": expected.balance,
                     ":s": status,
-                    ":now": _iso(now),
+                    ":now": iso(now),
                     ":next": expected.version + 1,
                     ":v": expected.version,
                     ":m": modified,
@@ -376,7 +361,7 @@ class CreditsStore:
         condition = TRACK_OPEN_CONDITION
         if close:
             expression += ", #closed_at = if_not_exists(#closed_at, :now)"
-            values[":now"] = _iso(now)
+            values[":now"] = iso(now)
             condition = TRACK_CONDITION
         key = to_item({"pk": _pk(order_key), "sk": STATE})
         return conditional_update(self.client, self.table, key, expression, condition, values) is not None

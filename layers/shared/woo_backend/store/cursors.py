@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from woo_backend.aws import dynamodb_client
 from woo_backend.dynamo import conditional_update, from_item, to_item
 
 if TYPE_CHECKING:
@@ -12,9 +11,9 @@ if TYPE_CHECKING:
 
 
 class SyncCursors:
-    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
         self.table = table
-        self.client = client or dynamodb_client()
+        self.client = client
 
     def get(self, name: str) -> str | None:
         item = self.client.get_item(

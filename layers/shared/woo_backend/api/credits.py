@@ -1,0 +1,192 @@
+"""The credits APIs' shapes: the native API's requests and answers, and the Dotix-compatible answers and errors.
+
+The Dotix answers are compared byte for byte with the WordPress plugin's: field order is the models' order and
+balances are strings, as Dotix sends them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from woo_backend.api.resolver import status_of
+from woo_backend.domain.credits import ConsumeResult, CreditAccount, LedgerEntry
+from woo_backend.errors import DomainError
+
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
+]
+
+
+# ------------------------------------------------------------------ native API
+class ConsumeRequest(BaseModel):
+    amount: StrictInt | StrictStr = Field(description='a positive whole number of credits (or its digits) or "max"')
+
+
+class AccountAnswer(BaseModel):
+    """An order's credits (``GET /credits/v1/orders/{order_key}``)."""
+
+    order_key: str
+    order_id: int
+    status: str = Field(description="the WooCommerce order status last seen")
+    granted: int
+    consumed: int
+    balance: int
+
+    @classmethod
+    def of(cls, account: CreditAccount) -> AccountAnswer:
+        return cls(
+            order_key=account.order_key,
+            order_id=account.order_id,
+            status=account.status,
+            granted=account.granted,
+            consumed=account.consumed,
+            balance=account.balance,
+        )
+
+
+class ConsumeAnswer(BaseModel):
+    """What a consume took and what is left; a replay with the same Idempotency-Key gets the first answer."""
+
+    order_id: int
+    consumed: int
+    balance: int
+    transaction_id: str = Field(description='empty when "max" took nothing from an empty order')
+
+    @classmethod
+    def of(cls, result: ConsumeResult) -> ConsumeAnswer:
+        return cls(
+            order_id=result.order_id,
+            consumed=result.consumed,
+            balance=result.balance,
+            transaction_id=result.transaction_id,
+        )
+
+
+class Transaction(BaseModel):
+    transaction_id: str
+    type: Literal["grant", "consume", "revoke"]
+    amount: int = Field(description="signed: a grant is positive, a consume or a revoke negative")
+    balance_after: int
+    time: str = Field(description="when it was written (ISO 8601, UTC, microseconds)")
+    idempotency_key: str | None
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> Transaction:
+        return cls(
+            transaction_id=entry.transaction_id,
+            type=entry.type,
+            amount=entry.amount,
+            balance_after=entry.balance_after,
+            time=entry.created_at,
+            idempotency_key=entry.idempotency_key,
+        )
+
+
+class TransactionsPage(BaseModel):
+    """The ledger, newest first; ``next_cursor`` (null on the last page) fetches the next page."""
+
+    items: list[Transaction]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, entries: list[LedgerEntry], next_cursor: str | None) -> TransactionsPage:
+        return cls(items=[Transaction.of(entry) for entry in entries], next_cursor=next_cursor)
+
+
+# ------------------------------------------------------------------ Dotix-compatible API
+class DotixBalance(BaseModel):
+    """``GET .../dotix/v1/order/{order_key}``: the balance as a string, as Dotix sends it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    res: Literal["ok"] = Field(default="ok", alias="_res")
+    order_id: int
+    status: str
+    balance: str
+
+    @classmethod
+    def of(cls, account: CreditAccount) -> DotixBalance:
+        return cls(order_id=account.order_id, status=account.status, balance=str(account.balance))
+
+
+class DotixConsumed(BaseModel):
+    """``POST .../dotix/v1/order/{order_key}`` with ``num``: what was taken and what is left, as strings."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    res: Literal["ok"] = Field(default="ok", alias="_res")
+    order_id: int
+    consumed: str
+    balance: str
+
+    @classmethod
+    def of(cls, result: ConsumeResult) -> DotixConsumed:
+        return cls(order_id=result.order_id, consumed=str(result.consumed), balance=str(result.balance))
+
+
+class DotixError(BaseModel):
+    """A Dotix refusal: ``{"_res": "err", "_msg": tag}``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    res: Literal["err"] = Field(default="err", alias="_res")
+    msg: str = Field(alias="_msg", description="wrong_hash, wrong_status, lack_of_param, lack_of_bal or our code")
+
+
+# The one table from our error codes to Dotix's tags; any other code is its own tag.
+DOTIX_TAGS = {
+    "unknown_order": "wrong_hash",
+    "order_not_completed": "wrong_status",
+    "invalid_amount": "lack_of_param",
+    "insufficient_credits": "lack_of_bal",
+}
+
+
+def dotix_error(exc: DomainError, error_status: str = "200") -> tuple[int, dict[str, Any]]:
+    """Dotix's answer to a refusal. The status is the error kind's, as on the native API, with
+    ``error_status="4xx"`` (``DOTIX_ERROR_STATUS``). With "200" (the default) a 4xx is answered with 200 as
+    WordPress does: Dotix's REST callback returns an array, which WordPress serves as 200 whatever it holds.
+    A refused API key stays 401 (WordPress answers a refused permission check with 401) and an upstream
+    failure or a busy order stays 5xx (retry later)."""
+    status = status_of(exc)
+    if error_status == "200" and 400 <= status < 500 and status != 401:
+        status = 200
+    return status, DotixError(msg=DOTIX_TAGS.get(exc.code, exc.code)).model_dump(by_alias=True)
+
+
+# The refusals the OpenAPI document shows for the Dotix routes (a 4xx other than 401 is a 200 by default).
+DOTIX_REFUSALS: dict[int, OpenAPIResponse] = {
+    status: {"description": what, "content": {"application/json": {"model": DotixError}}}
+    for status, what in (
+        (400, "lack_of_param: num missing or not a positive whole number (200 unless DOTIX_ERROR_STATUS=4xx)"),
+        (401, "invalid_api_key: X-Api-Key missing or wrong"),
+        (404, "wrong_hash: no order has this key (200 unless DOTIX_ERROR_STATUS=4xx)"),
+        (409, "wrong_status: the order is not paid; lack_of_bal: too few credits (200 unless DOTIX_ERROR_STATUS=4xx)"),
+        (503, "busy: the order is being changed by many requests at once; retry shortly"),
+    )
+}
+
+
+def dotix_num(content_type: str, body: bytes, query: Mapping[str, str] | None) -> Any:
+    """``num`` from a form or JSON body, as Dotix's ``$_POST['num']`` (or the query string)."""
+    if "application/json" in content_type:
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            data = {}
+        return data.get("num") if isinstance(data, dict) else None
+    if body:
+        try:
+            values = parse_qs(body.decode(), keep_blank_values=True)
+        except UnicodeDecodeError:
+            values = {}
+        if values.get("num"):
+            return values["num"][0]
+    return (query or {}).get("num")

@@ -1,0 +1,70 @@
+"""What the credits service needs of the world: WooCommerce's orders and products, and the ledger store.
+
+``woo_backend.woocommerce.WooCommerceClient`` and ``woo_backend.store.credits.CreditsStore`` fulfil them
+(``bootstrap.credits`` wires them); tests hand in fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from woo_backend.domain.credits import ConsumeResult, CreditAccount, LedgerEntry
+from woo_backend.services.order_poll import SyncCursorStore
+from woo_backend.woocommerce import Order, Product
+
+if TYPE_CHECKING:
+    from woo_backend.store.credits import Replayed
+
+
+class OrderSource(Protocol):
+    """What the service needs of WooCommerce."""
+
+    def get_products(self, product_ids: list[int]) -> list[Product]: ...
+
+    def update_order(self, order_id: int, data: dict[str, str]) -> Order: ...
+
+    def orders_modified_after(self, modified_after_gmt: str) -> Iterable[Order]: ...
+
+
+class CreditsLedger(Protocol):
+    """The ledger: one state per order, append-only entries, idempotency records and the sync cursor.
+
+    Every money move is conditioned on the state it was computed from: ``consume`` and ``revoke`` raise
+    ``store.credits.StaleAccount`` (with the state as it is now) when it moved, and ``consume`` raises
+    ``store.credits.Replayed`` when its idempotency key was used before.
+    """
+
+    @property
+    def cursors(self) -> SyncCursorStore: ...
+
+    def get_account(self, order_key: str) -> CreditAccount | None: ...
+
+    def ledger(self, order_key: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
+        """Entries newest first and the cursor of the next page (``InvalidCursor`` for a forged one)."""
+        ...
+
+    def consume(
+        self,
+        expected: CreditAccount,
+        amount: int,
+        transaction_id: str,
+        now: datetime,
+        idempotency_key: str | None = None,
+        fingerprint: str | None = None,
+    ) -> ConsumeResult: ...
+
+    def idempotency_record(self, order_key: str, key: str) -> Replayed | None: ...
+
+    def grant(
+        self, order_key: str, order_id: int, credits: int, modified: str, transaction_id: str, now: datetime
+    ) -> bool: ...
+
+    def revoke(
+        self, expected: CreditAccount, status: str, modified: str, transaction_id: str, now: datetime
+    ) -> None: ...
+
+    def track_status(
+        self, order_key: str, order_id: int, status: str, modified: str, close: bool, now: datetime
+    ) -> bool: ...
