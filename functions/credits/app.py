@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from woo_backend.api import create_resolver, http_entrypoint, raw_body
 from woo_backend.api.credits import (
-    DOTIX_REFUSALS,
+    DOTIX_RESPONSES,
     AccountAnswer,
     ConsumeAnswer,
     ConsumeRequest,
@@ -71,15 +71,15 @@ def transactions(
 
 
 # ------------------------------------------------------------------ Dotix-compatible API
-@app.get(DOTIX_PATHS[0], responses=DOTIX_REFUSALS)
-@app.get(DOTIX_PATHS[1], responses=DOTIX_REFUSALS)
+@app.get(DOTIX_PATHS[0], responses=DOTIX_RESPONSES)
+@app.get(DOTIX_PATHS[1], responses=DOTIX_RESPONSES)
 def dotix_balance(order_key: str) -> DotixBalance:
     logger.append_keys(order=mask_key(order_key))
     return DotixBalance.of(check_dotix_readable(service.account(order_key)))
 
 
-@app.post(DOTIX_PATHS[0], responses=DOTIX_REFUSALS)
-@app.post(DOTIX_PATHS[1], responses=DOTIX_REFUSALS)
+@app.post(DOTIX_PATHS[0], responses=DOTIX_RESPONSES)
+@app.post(DOTIX_PATHS[1], responses=DOTIX_RESPONSES)
 def dotix_consume(order_key: str, idempotency_key: IdempotencyKey = None) -> DotixConsumed:
     logger.append_keys(order=mask_key(order_key))
     event = app.current_event

@@ -161,16 +161,19 @@ def dotix_error(exc: DomainError, error_status: str = "200") -> tuple[int, dict[
     return status, DotixError(msg=DOTIX_TAGS.get(exc.code, exc.code)).model_dump(by_alias=True)
 
 
-# The refusals the OpenAPI document shows for the Dotix routes (a 4xx other than 401 is a 200 by default).
-DOTIX_REFUSALS: dict[int, OpenAPIResponse] = {
-    status: {"description": what, "content": {"application/json": {"model": DotixError}}}
-    for status, what in (
-        (400, "lack_of_param: num missing or not a positive whole number (200 unless DOTIX_ERROR_STATUS=4xx)"),
-        (401, "invalid_api_key: X-Api-Key missing or wrong"),
-        (404, "wrong_hash: no order has this key (200 unless DOTIX_ERROR_STATUS=4xx)"),
-        (409, "wrong_status: the order is not paid; lack_of_bal: too few credits (200 unless DOTIX_ERROR_STATUS=4xx)"),
-        (503, "busy: the order is being changed by many requests at once; retry shortly"),
-    )
+# What the OpenAPI document shows for the Dotix routes: the route's answer (its return model) and the refusals.
+DOTIX_RESPONSES: dict[int, OpenAPIResponse] = {
+    200: {"description": 'the answer; by default (DOTIX_ERROR_STATUS=200) a 4xx refusal is a 200 with "_res": "err"'},
+    **{
+        status: {"description": what, "content": {"application/json": {"model": DotixError}}}
+        for status, what in (
+            (400, "lack_of_param: num missing or not a positive whole number (with DOTIX_ERROR_STATUS=4xx)"),
+            (401, "invalid_api_key: X-Api-Key missing or wrong"),
+            (404, "wrong_hash: no order has this key (with DOTIX_ERROR_STATUS=4xx)"),
+            (409, "wrong_status: the order is not paid; lack_of_bal: too few credits (with DOTIX_ERROR_STATUS=4xx)"),
+            (503, "busy: the order is being changed by many requests at once; retry shortly"),
+        )
+    },
 }
 
 
