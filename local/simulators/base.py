@@ -24,9 +24,12 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from woo_backend.http import READ_TIMEOUT_SECONDS
+
 Handler = Callable[..., Response]
 
-TIMEOUT_SLEEP_SECONDS = 8.0  # longer than the clients' read timeout
+# Just past the clients' read timeout: the call times out, and the simulator's thread is not kept longer.
+TIMEOUT_SLEEP_SECONDS = READ_TIMEOUT_SECONDS + 0.5
 
 
 def json_default(value: Any) -> Any:

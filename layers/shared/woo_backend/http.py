@@ -28,7 +28,9 @@ from woo_backend.observability import logger, mask_text
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-DEFAULT_TIMEOUT = httpx.Timeout(connect=2.0, read=5.0, write=5.0, pool=2.0)
+# How long a client waits for an answer (the local simulators' "timeout" fault waits just past it).
+READ_TIMEOUT_SECONDS = 5.0
+DEFAULT_TIMEOUT = httpx.Timeout(connect=2.0, read=READ_TIMEOUT_SECONDS, write=5.0, pool=2.0)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Gateway answers: a proxy in front of the server says the server did not answer in time or answered
 # nonsense, so the request may have been processed. Other 5xx (500, 503) come from the server itself and
