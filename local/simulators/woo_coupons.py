@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import json_response
-from local.simulators.woo_shop import PREFIX, WooShop, _now, _rest_error
+from local.simulators.woo_shop import WooShop, _rest_error, wp_now
 
 # WordPress: wp-includes/post.php, create_initial_post_types(): the registered post statuses;
 # trash and auto-draft are exclude_from_search (left out of status=any).
@@ -128,11 +128,14 @@ def search_matches(coupon: dict[str, Any], search: str) -> bool:
 class WooCoupons(WooShop):
     def add_routes(self) -> None:
         super().add_routes()
-        r = self.route
-        r(f"{PREFIX}/coupons", ["GET"], self.list_coupons)
-        r(f"{PREFIX}/coupons", ["POST"], self.create_coupon)
-        r(f"{PREFIX}/coupons/<int:coupon_id>", ["GET"], self.get_coupon)
-        r(f"{PREFIX}/coupons/<int:coupon_id>", ["PUT", "POST", "PATCH"], self.update_coupon)
+        self.rest_routes(
+            "coupons",
+            "coupon_id",
+            get_items=self.list_coupons,
+            create_item=self.create_coupon,
+            get_item=self.get_coupon,
+            update_item=self.update_coupon,
+        )
 
     def reset(self) -> None:
         super().reset()
@@ -219,7 +222,7 @@ class WooCoupons(WooShop):
         coupon["date_expires_gmt"] = date_response(moment, self.site_timezone)
 
     def _stamp(self, coupon: dict[str, Any], *, created: bool) -> None:
-        moment = _now()
+        moment = wp_now()
         fields = ("date_created", "date_modified") if created else ("date_modified",)
         for field in fields:
             coupon[field] = date_response(moment, self.site_timezone, utc=False)

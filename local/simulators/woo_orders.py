@@ -19,7 +19,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import json_response
-from local.simulators.woo_shop import PREFIX, WooShop, _fmt, _money, _now, _rest_error
+from local.simulators.woo_shop import PREFIX, WooShop, _money, _rest_error, wp_now
+from woo_backend.clock import woo_date
 
 # WooCommerce: includes/wc-order-functions.php, wc_get_order_statuses() (the names status notes use).
 ORDER_STATUS_NAMES = {
@@ -40,14 +41,17 @@ def _order_status_name(status: str) -> str:
 class WooOrders(WooShop):
     def add_routes(self) -> None:
         super().add_routes()
-        r = self.route
-        r(f"{PREFIX}/orders", ["GET"], self.list_orders)
-        r(f"{PREFIX}/orders", ["POST"], self.create_order_api)
-        r(f"{PREFIX}/orders/<int:order_id>", ["GET"], self.get_order)
-        r(f"{PREFIX}/orders/<int:order_id>", ["PUT", "POST", "PATCH"], self.update_order)
-        r(f"{PREFIX}/orders/<int:order_id>/notes", ["GET"], self.list_order_notes)
-        r(f"{PREFIX}/orders/<int:order_id>/notes", ["POST"], self.create_order_note)
-        r("/_sim/orders", ["POST"], self.sim_create_order)
+        self.rest_routes(
+            "orders",
+            "order_id",
+            get_items=self.list_orders,
+            create_item=self.create_order_api,
+            get_item=self.get_order,
+            update_item=self.update_order,
+        )
+        notes = "orders/<int:order_id>/notes"
+        self.rest_routes(notes, get_items=self.list_order_notes, create_item=self.create_order_note)
+        self.route("/_sim/orders", ["POST"], self.sim_create_order)
 
     # ------------------------------------------------------------ seed
     def reset(self) -> None:
@@ -147,7 +151,7 @@ class WooOrders(WooShop):
 
     def new_order(self, data: dict[str, Any]) -> dict[str, Any]:
         order_id = int(data.get("id") or next(self._ids))
-        moment = _fmt(_now())
+        moment = woo_date(wp_now())
         items = [
             self._new_line_item(order_id * 100 + index, raw) for index, raw in enumerate(data.get("line_items", []), 1)
         ]
@@ -229,9 +233,9 @@ class WooOrders(WooShop):
         if "status" in body:
             order["status"] = body["status"]
             if body["status"] == "completed":
-                order["date_completed_gmt"] = _fmt(_now())
+                order["date_completed_gmt"] = woo_date(wp_now())
             if body["status"] in ("processing", "completed") and not order["date_paid_gmt"]:
-                order["date_paid_gmt"] = _fmt(_now())
+                order["date_paid_gmt"] = woo_date(wp_now())
         if "meta_data" in body:
             self._merge_meta(order, body["meta_data"])
         for key in ("billing", "shipping"):
@@ -247,7 +251,7 @@ class WooOrders(WooShop):
     def _add_order_note(
         self, order_id: int, note: str, *, customer_note: bool = False, author: str = "system"
     ) -> dict[str, Any]:
-        moment = _fmt(_now())
+        moment = woo_date(wp_now())
         entry = {
             "id": next(self._note_ids),
             # prepare_item_for_response(): "system" for notes WooCommerce itself (or added_by_user false) wrote.

@@ -13,22 +13,20 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import json_response
-from local.simulators.woo_shop import PREFIX, WooShop, _rest_error
+from local.simulators.woo_shop import WooShop, _rest_error
 
 
 class WooShipping(WooShop):
     def add_routes(self) -> None:
         super().add_routes()
-        r = self.route
-        r(f"{PREFIX}/shipping_methods", ["GET"], self.list_shipping_methods)
-        r(f"{PREFIX}/shipping/zones", ["GET"], self.list_zones)
-        r(f"{PREFIX}/shipping/zones/<int:zone_id>", ["GET"], self.get_zone)
-        r(f"{PREFIX}/shipping/zones/<int:zone_id>/locations", ["GET"], self.list_zone_locations)
-        r(f"{PREFIX}/shipping/zones/<int:zone_id>/methods", ["GET"], self.list_zone_methods)
-        r(
-            f"{PREFIX}/shipping/zones/<int:zone_id>/methods/<int:instance_id>",
-            ["PUT", "POST", "PATCH"],
-            self.update_zone_method,
+        self.rest_routes("shipping_methods", get_items=self.list_shipping_methods)
+        self.rest_routes("shipping/zones", "zone_id", get_items=self.list_zones, get_item=self.get_zone)
+        self.rest_routes("shipping/zones/<int:zone_id>/locations", get_items=self.list_zone_locations)
+        self.rest_routes(
+            "shipping/zones/<int:zone_id>/methods",
+            "instance_id",
+            get_items=self.list_zone_methods,
+            update_item=self.update_zone_method,
         )
 
     # ------------------------------------------------------------ seed

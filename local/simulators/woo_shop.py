@@ -18,20 +18,20 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
-from local.simulators.base import Simulator, json_response
+from local.simulators.base import Handler, Simulator, json_response
+from woo_backend.clock import WOO_DATE_FORMAT, utcnow, woo_date
 
 CONSUMER_KEY = "ck_local_consumer_key"
 CONSUMER_SECRET = "cs_local_consumer_secret"
 PREFIX = "/wp-json/wc/v3"
 DEFAULT_SITE_TIMEZONE = "Europe/Paris"  # not UTC: a client that forgets the offset is caught
+# WP_REST_Server::EDITABLE: an update answers to POST, PUT and PATCH alike.
+EDITABLE = ["POST", "PUT", "PATCH"]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _fmt(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+def wp_now() -> datetime:
+    """Now as WordPress stamps it (``time()``): UTC, whole seconds."""
+    return utcnow().replace(microsecond=0)
 
 
 def _money(value: Decimal) -> str:
@@ -66,11 +66,30 @@ class WooShop(Simulator):
 
     def add_routes(self) -> None:
         """Each part adds its routes (cooperatively, through ``super()``)."""
-        r = self.route
-        r(f"{PREFIX}/products", ["GET"], self.list_products)
-        r(f"{PREFIX}/products/<int:product_id>", ["GET"], self.get_product)
-        r(f"{PREFIX}/customers/<int:customer_id>", ["GET"], self.get_customer)
-        r(f"{PREFIX}/customers/<int:customer_id>", ["PUT", "POST", "PATCH"], self.update_customer)
+        self.rest_routes("products", "product_id", get_items=self.list_products, get_item=self.get_product)
+        self.rest_routes("customers", "customer_id", get_item=self.get_customer, update_item=self.update_customer)
+
+    def rest_routes(
+        self,
+        collection: str,
+        item: str | None = None,
+        *,
+        get_items: Handler | None = None,
+        create_item: Handler | None = None,
+        get_item: Handler | None = None,
+        update_item: Handler | None = None,
+        delete_item: Handler | None = None,
+    ) -> None:
+        """A REST controller's routes (WordPress: WP_REST_Controller, ``register_routes()``): the collection
+        ``{PREFIX}/{collection}`` and the item ``.../<int:{item}>``, each with the handlers given."""
+        base = f"{PREFIX}/{collection}"
+        routes = [(base, ["GET"], get_items), (base, ["POST"], create_item)]
+        if item is not None:
+            one = f"{base}/<int:{item}>"
+            routes += [(one, ["GET"], get_item), (one, EDITABLE, update_item), (one, ["DELETE"], delete_item)]
+        for path, methods, handler in routes:
+            if handler is not None:
+                self.route(path, methods, handler)
 
     # ------------------------------------------------------------ seed
     def reset(self) -> None:
@@ -101,7 +120,7 @@ class WooShop(Simulator):
         }
 
     def _customer(self, cid: int, email: str, first: str, last: str) -> dict[str, Any]:
-        moment = _fmt(_now() - timedelta(days=100))
+        moment = woo_date(wp_now() - timedelta(days=100))
         address = {
             "first_name": first,
             "last_name": last,
@@ -233,10 +252,11 @@ class WooShop(Simulator):
         """
         if gmt is None:
             return None
-        return _fmt(datetime.strptime(gmt, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).astimezone(self.site_timezone))
+        shown = datetime.strptime(gmt, WOO_DATE_FORMAT).replace(tzinfo=UTC).astimezone(self.site_timezone)
+        return shown.strftime(WOO_DATE_FORMAT)
 
     def _touch(self, obj: dict[str, Any]) -> None:
-        moment = _fmt(_now())
+        moment = woo_date(wp_now())
         obj["date_modified_gmt"] = moment
         if "date_modified" in obj:
             obj["date_modified"] = self._site_time(moment)

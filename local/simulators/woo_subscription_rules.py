@@ -17,7 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from local.simulators.woo_orders import WooOrders
-from local.simulators.woo_shop import _fmt, _money, _now
+from local.simulators.woo_shop import _money, wp_now
+from woo_backend.clock import woo_date
 
 # WooCommerce Subscriptions: includes/core/wcs-functions.php, wcs_get_subscription_statuses() (without "wc-").
 SUBSCRIPTION_STATUSES = ("pending", "active", "on-hold", "cancelled", "switched", "expired", "pending-cancel")
@@ -113,7 +114,7 @@ class WooSubscriptionRules(WooOrders):
         return _parse(sub.get(f"{date_type}_date_gmt"))
 
     def _set_date(self, sub: dict[str, Any], date_type: str, moment: datetime | None) -> None:
-        sub[f"{date_type}_date_gmt"] = _fmt(moment) if moment else ""
+        sub[f"{date_type}_date_gmt"] = woo_date(moment) if moment else ""
 
     def _is_manual(self, sub: dict[str, Any]) -> bool:
         # WC_Subscription::is_manual(): manual renewal asked for, or no available gateway for the subscription.
@@ -167,7 +168,7 @@ class WooSubscriptionRules(WooOrders):
     def _can_be_updated_to(self, sub: dict[str, Any], new_status: str) -> bool:
         """WC_Subscription::can_be_updated_to()."""
         status = sub["status"]
-        now = _now()
+        now = wp_now()
         if new_status == "pending":
             return status in ("auto-draft", "draft", "on-hold")
         if new_status in ("completed", "active"):
@@ -207,7 +208,7 @@ class WooSubscriptionRules(WooOrders):
 
     def _end_of_prepaid_term(self, sub: dict[str, Any]) -> datetime:
         # WC_Subscription::calculate_date( 'end_of_prepaid_term' ).
-        now = _now()
+        now = wp_now()
         next_payment, end = self._date(sub, "next_payment"), self._date(sub, "end")
         if next_payment is not None and next_payment >= now:
             return next_payment
@@ -218,7 +219,7 @@ class WooSubscriptionRules(WooOrders):
     def _calculate_next_payment(self, sub: dict[str, Any]) -> datetime | None:
         # WC_Subscription::calculate_next_payment_date() (no trial, no synchronisation): from the last payment,
         # else the start, one interval on, until more than 2 hours ahead; none past the end date.
-        now = _now()
+        now = wp_now()
         start = self._date(sub, "start") or now
         last = self._date(sub, "last_payment")
         base = last if last is not None and last >= start else start
@@ -234,7 +235,7 @@ class WooSubscriptionRules(WooOrders):
         return moment
 
     def _add_note(self, sub: dict[str, Any], text: str) -> None:
-        moment = _fmt(_now())
+        moment = woo_date(wp_now())
         self.subscription_notes.setdefault(sub["id"], []).append(
             {
                 "id": next(self._sub_note_ids),
@@ -255,7 +256,7 @@ class WooSubscriptionRules(WooOrders):
             message = f'Unable to change subscription status to "{new_status}".'
             self._add_note(sub, message)
             raise Refused(message)
-        now = _now()
+        now = wp_now()
         sub["status"] = new_status
         if new_status == "pending-cancel":
             sub["meta_data"] = [m for m in sub["meta_data"] if m["key"] not in ("end_date_pre_cancellation",)]

@@ -30,7 +30,7 @@ from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import json_response
 from local.simulators.woo_shipping import WooShipping
-from local.simulators.woo_shop import PREFIX, _fmt, _money, _now, _rest_error
+from local.simulators.woo_shop import _money, _rest_error, wp_now
 from local.simulators.woo_subscription_rules import (
     STATUS_NAMES,
     SUBSCRIPTION_STATUSES,
@@ -38,6 +38,7 @@ from local.simulators.woo_subscription_rules import (
     Refused,
     WooSubscriptionRules,
 )
+from woo_backend.clock import woo_date
 
 # class-wc-rest-subscriptions-controller.php, get_item_schema(): the writable date keys. The answers carry
 # "<type>_date_gmt" for every wcs_get_subscription_date_types() type (start, trial_end, next_payment,
@@ -78,14 +79,17 @@ def _invalid_param(param: str, reason: str) -> Response:
 class WooSubscriptions(WooSubscriptionRules, WooShipping):
     def add_routes(self) -> None:
         super().add_routes()
-        r = self.route
-        r(f"{PREFIX}/subscriptions", ["GET"], self.list_subscriptions)
-        r(f"{PREFIX}/subscriptions/statuses", ["GET"], self.subscription_statuses)
-        r(f"{PREFIX}/subscriptions/<int:subscription_id>", ["GET"], self.get_subscription)
-        r(f"{PREFIX}/subscriptions/<int:subscription_id>", ["PUT", "POST", "PATCH"], self.update_subscription)
-        r(f"{PREFIX}/subscriptions/<int:subscription_id>/notes", ["GET"], self.list_subscription_notes)
-        r(f"{PREFIX}/subscriptions/<int:subscription_id>/orders", ["GET"], self.subscription_orders)
-        r("/_sim/subscriptions", ["POST"], self.sim_create_subscription)
+        self.rest_routes(
+            "subscriptions",
+            "subscription_id",
+            get_items=self.list_subscriptions,
+            get_item=self.get_subscription,
+            update_item=self.update_subscription,
+        )
+        self.rest_routes("subscriptions/statuses", get_items=self.subscription_statuses)
+        self.rest_routes("subscriptions/<int:subscription_id>/notes", get_items=self.list_subscription_notes)
+        self.rest_routes("subscriptions/<int:subscription_id>/orders", get_items=self.subscription_orders)
+        self.route("/_sim/subscriptions", ["POST"], self.sim_create_subscription)
 
     # ------------------------------------------------------------ seed
     def reset(self) -> None:
@@ -135,7 +139,7 @@ class WooSubscriptions(WooSubscriptionRules, WooShipping):
         interval: int,
         **extra: Any,
     ) -> dict[str, Any]:
-        now = _now()
+        now = wp_now()
         items = []
         for index, pid in enumerate(product_ids, start=1):
             product = self.products.get(pid, {"name": "Removed product", "price": "0.00"})
@@ -163,12 +167,12 @@ class WooSubscriptions(WooSubscriptionRules, WooShipping):
             "billing_period": period,
             "billing_interval": str(interval),
             "suspension_count": 0,
-            "date_created_gmt": _fmt(now - timedelta(days=60)),
-            "date_modified_gmt": _fmt(now),
-            "start_date_gmt": _fmt(now - timedelta(days=60)),
+            "date_created_gmt": woo_date(now - timedelta(days=60)),
+            "date_modified_gmt": woo_date(now),
+            "start_date_gmt": woo_date(now - timedelta(days=60)),
             "trial_end_date_gmt": "",
-            "next_payment_date_gmt": _fmt(now + timedelta(days=7)),
-            "last_payment_date_gmt": _fmt(now - timedelta(days=21)),
+            "next_payment_date_gmt": woo_date(now + timedelta(days=7)),
+            "last_payment_date_gmt": woo_date(now - timedelta(days=21)),
             "cancelled_date_gmt": "",
             "end_date_gmt": "",
             "line_items": items,

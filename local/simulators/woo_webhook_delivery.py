@@ -25,7 +25,8 @@ import httpx
 
 from local.simulators.base import json_default
 from local.simulators.woo_orders import WooOrders
-from local.simulators.woo_shop import _fmt, _now
+from local.simulators.woo_shop import wp_now
+from woo_backend.clock import woo_date
 from woo_backend.webhook_signature import webhook_signature
 
 # WooCommerce: includes/class-wc-webhook.php, failed_delivery():
@@ -61,7 +62,7 @@ class WooWebhookDelivery(WooOrders):
     def _save(self, hook: dict[str, Any], *, url_changed: bool = False) -> None:
         """WooCommerce: WC_Webhook_Data_Store::update(): stamps date_modified, then pings when the webhook is
         active and its URL changed or no ping has succeeded yet (``pending_delivery``)."""
-        hook["date_modified_gmt"] = _fmt(_now())
+        hook["date_modified_gmt"] = woo_date(wp_now())
         if hook["status"] == "active" and (url_changed or hook["pending_delivery"]):
             self.deliver_ping(hook)
 
@@ -79,7 +80,7 @@ class WooWebhookDelivery(WooOrders):
         if status != 200:
             return False
         hook["pending_delivery"] = False
-        hook["date_modified_gmt"] = _fmt(_now())  # save() -> update(): no second ping, pending is now false
+        hook["date_modified_gmt"] = woo_date(wp_now())  # save() -> update(): no second ping, pending is now false
         return True
 
     def _post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int | None, str]:
@@ -118,7 +119,7 @@ class WooWebhookDelivery(WooOrders):
         body = wp_json_encode(order)
         resource, _, event = hook["topic"].partition(".")
         # get_new_delivery_id(): wp_hash( $id . strtotime( 'now' ) ), one-second resolution.
-        delivery_id = hmac.new(_SALT, f"{hook['id']}{int(_now().timestamp())}".encode(), hashlib.md5).hexdigest()
+        delivery_id = hmac.new(_SALT, f"{hook['id']}{int(wp_now().timestamp())}".encode(), hashlib.md5).hexdigest()
         headers = {
             "User-Agent": USER_AGENT,
             "Content-Type": "application/json",

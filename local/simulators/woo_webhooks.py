@@ -20,8 +20,9 @@ from urllib.parse import urlparse
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import json_response
-from local.simulators.woo_shop import PREFIX, _fmt, _now
+from local.simulators.woo_shop import wp_now
 from local.simulators.woo_webhook_delivery import HOME_URL, WooWebhookDelivery
+from woo_backend.clock import woo_date
 
 # The secret the local runtime gives its webhooks (WOOCOMMERCE_WEBHOOK_SECRET's local default).
 WEBHOOK_SECRET = "local-webhook-secret"
@@ -95,14 +96,16 @@ def _error(code: str, message: str, status: int) -> Response:
 class WooWebhooks(WooWebhookDelivery):
     def add_routes(self) -> None:
         super().add_routes()
-        r = self.route
-        r(f"{PREFIX}/webhooks", ["GET"], self.list_webhooks)
-        r(f"{PREFIX}/webhooks", ["POST"], self.create_webhook_api)
-        r(f"{PREFIX}/webhooks/<int:webhook_id>", ["GET"], self.get_webhook)
-        # WP_REST_Server::EDITABLE is POST, PUT and PATCH.
-        r(f"{PREFIX}/webhooks/<int:webhook_id>", ["POST", "PUT", "PATCH"], self.update_webhook_api)
-        r(f"{PREFIX}/webhooks/<int:webhook_id>", ["DELETE"], self.delete_webhook_api)
-        r("/_sim/orders/<int:order_id>/status", ["POST"], self.sim_set_status)
+        self.rest_routes(
+            "webhooks",
+            "webhook_id",
+            get_items=self.list_webhooks,
+            create_item=self.create_webhook_api,
+            get_item=self.get_webhook,
+            update_item=self.update_webhook_api,
+            delete_item=self.delete_webhook_api,
+        )
+        self.route("/_sim/orders/<int:order_id>/status", ["POST"], self.sim_set_status)
 
     # ------------------------------------------------------------ the webhook object, as the REST API shows it
     def _find_webhook(self, webhook_id: int) -> dict[str, Any] | None:
@@ -142,7 +145,7 @@ class WooWebhooks(WooWebhookDelivery):
         create() marks it ``pending_delivery`` and the controller sends the ping."""
         hook = {
             "id": next(self._webhook_ids),
-            "name": name or _now().strftime("Webhook created on %b %d, %Y @ %I:%M %p"),  # prepare_item_for_database()
+            "name": name or wp_now().strftime("Webhook created on %b %d, %Y @ %I:%M %p"),  # prepare_item_for_database()
             "status": "active",
             # WC_Webhook::set_topic(): an invalid topic (after wc_clean, case kept) is stored as ''.
             "topic": topic if is_valid_topic(topic) else "",
@@ -151,7 +154,7 @@ class WooWebhooks(WooWebhookDelivery):
             "api_version": 3,
             "failure_count": 0,
             "pending_delivery": True,
-            "date_created_gmt": _fmt(_now()),
+            "date_created_gmt": woo_date(wp_now()),
             "date_modified_gmt": None,
         }
         self.webhooks.append(hook)
