@@ -51,13 +51,15 @@ app = create_resolver(
 @app.get("/credits/v1/orders/<order_key>")
 def get_order(order_key: str) -> AccountAnswer:
     logger.append_keys(order=mask_key(order_key))
-    return AccountAnswer.of(service.account(order_key))
+    return AccountAnswer.model_validate(service.account(order_key))
 
 
 @app.post("/credits/v1/orders/<order_key>/consume")
 def consume(order_key: str, request: ConsumeRequest, idempotency_key: IdempotencyKey = None) -> ConsumeAnswer:
     logger.append_keys(order=mask_key(order_key))
-    return ConsumeAnswer.of(service.consume(order_key, parse_consume_amount(request.amount), idempotency_key))
+    return ConsumeAnswer.model_validate(
+        service.consume(order_key, parse_consume_amount(request.amount), idempotency_key)
+    )
 
 
 @app.get("/credits/v1/orders/<order_key>/transactions")

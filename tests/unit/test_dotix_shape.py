@@ -66,17 +66,19 @@ def test_the_tag_table_names_only_codes_the_credits_routes_raise() -> None:
 ACCOUNT = CreditAccount(order_key="wc_order_k", order_id=7, status="completed", granted=700, consumed=100, balance=600)
 RESULT = ConsumeResult(order_id=7, consumed=100, balance=500, transaction_id="tx_1")
 ENTRIES = [
-    LedgerEntry(transaction_id="tx_1", type="consume", amount=-100, balance_after=500, created_at="t1", idempotency_key="k"),
+    LedgerEntry(
+        transaction_id="tx_1", type="consume", amount=-100, balance_after=500, created_at="t1", idempotency_key="k"
+    ),
     LedgerEntry(transaction_id="tx_0", type="grant", amount=600, balance_after=600, created_at="t0"),
 ]
 ANSWERS: list[tuple[BaseModel, bytes]] = [
     (DotixBalance.of(ACCOUNT), b'{"_res":"ok","order_id":7,"status":"completed","balance":"600"}'),
     (DotixConsumed.of(RESULT), b'{"_res":"ok","order_id":7,"consumed":"100","balance":"500"}'),
     (
-        AccountAnswer.of(ACCOUNT),
+        AccountAnswer.model_validate(ACCOUNT),
         b'{"order_key":"wc_order_k","order_id":7,"status":"completed","granted":700,"consumed":100,"balance":600}',
     ),
-    (ConsumeAnswer.of(RESULT), b'{"order_id":7,"consumed":100,"balance":500,"transaction_id":"tx_1"}'),
+    (ConsumeAnswer.model_validate(RESULT), b'{"order_id":7,"consumed":100,"balance":500,"transaction_id":"tx_1"}'),
     (
         TransactionsPage.of(ENTRIES, None),
         b'{"items":[{"transaction_id":"tx_1","type":"consume","amount":-100,"balance_after":500,"time":"t1",'

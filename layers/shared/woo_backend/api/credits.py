@@ -30,7 +30,9 @@ class ConsumeRequest(BaseModel):
 
 
 class AccountAnswer(BaseModel):
-    """An order's credits (``GET /credits/v1/orders/{order_key}``)."""
+    """An order's credits (``GET /credits/v1/orders/{order_key}``), read off a ``CreditAccount``."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     order_key: str
     order_id: int
@@ -39,54 +41,30 @@ class AccountAnswer(BaseModel):
     consumed: int
     balance: int
 
-    @classmethod
-    def of(cls, account: CreditAccount) -> AccountAnswer:
-        return cls(
-            order_key=account.order_key,
-            order_id=account.order_id,
-            status=account.status,
-            granted=account.granted,
-            consumed=account.consumed,
-            balance=account.balance,
-        )
-
 
 class ConsumeAnswer(BaseModel):
-    """What a consume took and what is left; a replay with the same Idempotency-Key gets the first answer."""
+    """What a consume took and what is left (a ``ConsumeResult``); a replay with the same Idempotency-Key gets
+    the first answer."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     order_id: int
     consumed: int
     balance: int
     transaction_id: str = Field(description='empty when "max" took nothing from an empty order')
 
-    @classmethod
-    def of(cls, result: ConsumeResult) -> ConsumeAnswer:
-        return cls(
-            order_id=result.order_id,
-            consumed=result.consumed,
-            balance=result.balance,
-            transaction_id=result.transaction_id,
-        )
-
 
 class Transaction(BaseModel):
+    """One ledger entry (a ``LedgerEntry``: ``time`` is its ``created_at``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     transaction_id: str
     type: Literal["grant", "consume", "revoke"]
     amount: int = Field(description="signed: a grant is positive, a consume or a revoke negative")
     balance_after: int
-    time: str = Field(description="when it was written (ISO 8601, UTC, microseconds)")
+    time: str = Field(validation_alias="created_at", description="when it was written (ISO 8601, UTC, microseconds)")
     idempotency_key: str | None
-
-    @classmethod
-    def of(cls, entry: LedgerEntry) -> Transaction:
-        return cls(
-            transaction_id=entry.transaction_id,
-            type=entry.type,
-            amount=entry.amount,
-            balance_after=entry.balance_after,
-            time=entry.created_at,
-            idempotency_key=entry.idempotency_key,
-        )
 
 
 class TransactionsPage(BaseModel):
@@ -97,7 +75,7 @@ class TransactionsPage(BaseModel):
 
     @classmethod
     def of(cls, entries: list[LedgerEntry], next_cursor: str | None) -> TransactionsPage:
-        return cls(items=[Transaction.of(entry) for entry in entries], next_cursor=next_cursor)
+        return cls(items=[Transaction.model_validate(entry) for entry in entries], next_cursor=next_cursor)
 
 
 # ------------------------------------------------------------------ Dotix-compatible API
