@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -56,6 +56,14 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         """Seconds before attempt ``attempt`` (1 for the first repeat): full jitter, as every backoff here."""
         return backoff_delay(attempt, self.base_delay, self.max_delay)
+
+
+class ClientOptions(TypedDict, total=False):
+    """What a concrete client passes through to ``UpstreamClient`` unchanged (tests and scripts set them)."""
+
+    timeout: httpx.Timeout
+    retry: RetryPolicy | None
+    transport: httpx.BaseTransport | None
 
 
 class UpstreamClient:

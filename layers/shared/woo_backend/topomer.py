@@ -30,13 +30,13 @@ import threading
 import time
 from collections.abc import Collection
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from woo_backend.errors import UpstreamNotFound, UpstreamRejected
-from woo_backend.http import DEFAULT_TIMEOUT, RetryPolicy, UpstreamClient
+from woo_backend.http import ClientOptions, UpstreamClient
 from woo_backend.settings import TopomerSettings
 
 TOKEN_REFRESH_MARGIN_SECONDS = 30
@@ -129,15 +129,8 @@ def _created_id(response: httpx.Response) -> int | str | None:
 class TopomerClient(UpstreamClient):
     name = "topomer"
 
-    def __init__(
-        self,
-        settings: TopomerSettings,
-        *,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(settings.url, timeout=timeout, retry=retry, transport=transport)
+    def __init__(self, settings: TopomerSettings, **options: Unpack[ClientOptions]) -> None:
+        super().__init__(settings.url, **options)
         self._settings = settings
         self._token: str | None = None
         self._token_expires_at = 0.0

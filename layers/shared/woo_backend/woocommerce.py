@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from woo_backend.http import DEFAULT_TIMEOUT, RetryPolicy, UpstreamClient
+from woo_backend.http import ClientOptions, UpstreamClient
 from woo_backend.settings import WooCommerceSettings
 
 API_PREFIX = "/wp-json/wc/v3"
@@ -28,6 +28,11 @@ class MetaData(WooModel):
     id: int | None = None
     key: str
     value: Any = None
+
+
+def meta_value(meta_data: list[MetaData], key: str) -> Any:
+    """The value of the first ``key`` entry (WooCommerce's ``get_meta($key, true)``), or None."""
+    return next((m.value for m in meta_data if m.key == key), None)
 
 
 class LineItem(WooModel):
@@ -55,7 +60,7 @@ class Order(WooModel):
     meta_data: list[MetaData] = Field(default_factory=list)
 
     def meta(self, key: str) -> Any:
-        return next((m.value for m in self.meta_data if m.key == key), None)
+        return meta_value(self.meta_data, key)
 
 
 class Product(WooModel):
@@ -66,7 +71,7 @@ class Product(WooModel):
     meta_data: list[MetaData] = Field(default_factory=list)
 
     def meta(self, key: str) -> Any:
-        return next((m.value for m in self.meta_data if m.key == key), None)
+        return meta_value(self.meta_data, key)
 
 
 class OrderNote(WooModel):
@@ -106,21 +111,9 @@ _objects = TypeAdapter(list[dict[str, Any]])
 class WooCommerceClient(UpstreamClient):
     name = "woocommerce"
 
-    def __init__(
-        self,
-        settings: WooCommerceSettings,
-        *,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            settings.url + API_PREFIX,
-            auth=httpx.BasicAuth(settings.consumer_key.get_secret_value(), settings.consumer_secret.get_secret_value()),
-            timeout=timeout,
-            retry=retry,
-            transport=transport,
-        )
+    def __init__(self, settings: WooCommerceSettings, **options: Unpack[ClientOptions]) -> None:
+        key, secret = settings.consumer_key.get_secret_value(), settings.consumer_secret.get_secret_value()
+        super().__init__(settings.url + API_PREFIX, auth=httpx.BasicAuth(key, secret), **options)
 
     # -------------------------------------------------------------- generic
     def get_object(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
