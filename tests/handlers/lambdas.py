@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
 from local import template
 from local.lambdas import LAYER_PACKAGE, Container, LambdaContext
 from tests.handlers.events import Answer, api_event
@@ -70,6 +72,19 @@ def own_layer(layer: dict[str, ModuleType]) -> Iterator[dict[str, ModuleType]]:
         sys.modules.update(before)
 
 
+@contextmanager
+def own_request() -> Iterator[None]:
+    """Powertools keeps the request being resolved on ``BaseRouter`` itself (``current_event``, ``lambda_context``:
+    class attributes, one per process). A request run inside another one (a rival, see ``before_writes``) would
+    leave its own there; each container is a process of its own in Lambda, so the outer request gets its back."""
+    saved = {name: vars(BaseRouter)[name] for name in ("current_event", "lambda_context") if name in vars(BaseRouter)}
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(BaseRouter, name, value)
+
+
 class Function:
     """One container of a template function, called with API Gateway events."""
 
@@ -86,7 +101,7 @@ class Function:
             aws_request_id=str(uuid.uuid4()),
             deadline=time.monotonic() + self.definition.timeout,
         )
-        with own_layer(self.layer):
+        with own_layer(self.layer), own_request():
             return self.container.handler(event, context)
 
     def __call__(self, method: str, path: str, **request: Any) -> Answer:
