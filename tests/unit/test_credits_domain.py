@@ -30,7 +30,8 @@ def account(balance: int, status: str = "completed") -> CreditAccount:
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [(1, 1), ("42", 42), (" 7 ", 7), ("max", "max"), ("MAX", "max"), (MAX_CREDITS, MAX_CREDITS)]
+    ("raw", "expected"),
+    [(1, 1), ("42", 42), (" 7 ", 7), ("max", "max"), ("MAX", "max"), (" Max ", "max"), (MAX_CREDITS, MAX_CREDITS)],
 )
 def test_parse_consume_amount_accepts_whole_positive_numbers_and_max(raw: Any, expected: Any) -> None:
     assert parse_consume_amount(raw) == expected
@@ -42,6 +43,21 @@ def test_parse_consume_amount_accepts_whole_positive_numbers_and_max(raw: Any, e
 def test_parse_consume_amount_refuses_everything_else(raw: Any) -> None:
     with pytest.raises(InvalidAmount):
         parse_consume_amount(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("abc", 'amount must be a positive whole number or "max"'),
+        (1.5, 'amount must be a positive whole number or "max"'),
+        ("0", "amount must be at least 1"),
+        (MAX_CREDITS + 1, f"amount must be at most {MAX_CREDITS}"),
+    ],
+)
+def test_parse_consume_amount_says_why(raw: Any, message: str) -> None:
+    with pytest.raises(InvalidAmount) as refused:
+        parse_consume_amount(raw)
+    assert (refused.value.code, refused.value.message) == ("invalid_amount", message)
 
 
 @given(st.integers(min_value=1, max_value=MAX_CREDITS))

@@ -19,6 +19,7 @@ from woo_backend.api.credits import (
     DotixConsumed,
     TransactionsPage,
     dotix_error,
+    dotix_num,
 )
 from woo_backend.auth import InvalidApiKey
 from woo_backend.domain.credits import (
@@ -29,6 +30,7 @@ from woo_backend.domain.credits import (
     LedgerEntry,
     OrderNotCompleted,
     UnknownOrder,
+    check_dotix_readable,
 )
 from woo_backend.domain.money import InvalidAmount
 from woo_backend.errors import Busy, DomainError
@@ -60,6 +62,35 @@ def test_each_refusal_has_its_dotix_tag_and_status(
 def test_the_tag_table_names_only_codes_the_credits_routes_raise() -> None:
     mapped = {error.code for error, tag, _, _ in REFUSALS if tag != error.code}
     assert mapped == set(DOTIX_TAGS)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "query", "num"),
+    [
+        ("application/json", b'{"num": 5}', None, 5),
+        ("application/json; charset=utf-8", b"not json", {"num": "3"}, None),  # a JSON body is the only source
+        ("application/json", b"[5]", None, None),
+        ("application/x-www-form-urlencoded", b"num=7&x=1", {"num": "3"}, "7"),
+        ("application/x-www-form-urlencoded", b"num=", {"num": "3"}, ""),  # sent blank: refused as missing
+        ("application/x-www-form-urlencoded", b"other=1", {"num": "3"}, "3"),
+        ("application/x-www-form-urlencoded", b"\xff", {"num": "3"}, "3"),
+        ("", b"", None, None),
+    ],
+)
+def test_num_is_read_as_dotix_reads_post_then_the_query(
+    content_type: str, body: bytes, query: dict[str, str] | None, num: Any
+) -> None:
+    assert dotix_num(content_type, body, query) == num
+
+
+@pytest.mark.parametrize(("status", "readable"), [("completed", True), ("processing", True), ("on-hold", False)])
+def test_dotix_shows_the_balance_of_paid_orders_only(status: str, readable: bool) -> None:
+    account = CreditAccount(order_key="wc_order_k", order_id=7, status=status)
+    if readable:
+        assert check_dotix_readable(account) is account
+    else:
+        with pytest.raises(OrderNotCompleted):
+            check_dotix_readable(account)
 
 
 # ------------------------------------------------------------------ answers as Powertools serialises them
