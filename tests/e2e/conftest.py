@@ -124,3 +124,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 def api(stack: LocalStack) -> Iterator[httpx.Client]:
     with stack.client as client:
         yield client
+
+
+@pytest.fixture
+def admin(stack: LocalStack) -> Iterator[httpx.Client]:
+    with stack.admin as client:
+        yield client
+
+
+@pytest.fixture
+def no_faults_left(stack: LocalStack) -> Iterator[None]:
+    """The faults a test sets on the shared stack end with it (``pytest.mark.usefixtures``)."""
+    yield
+    stack.clear_faults()

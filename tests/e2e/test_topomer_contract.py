@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -21,20 +20,10 @@ import pytest
 from tests.e2e.conftest import LocalStack
 from tests.e2e.payments import ORDERS, auth, authorize, new_order, new_user, order_reports
 
+pytestmark = pytest.mark.usefixtures("no_faults_left")
+
 _ids = itertools.count(52000)
 PROMOS = "/api/plugin/promos"
-
-
-@pytest.fixture
-def admin(stack: LocalStack) -> Iterator[httpx.Client]:
-    with stack.admin as client:
-        yield client
-
-
-@pytest.fixture(autouse=True)
-def no_faults(stack: LocalStack) -> Iterator[None]:
-    yield
-    stack.clear_faults()
 
 
 def topomer_promos(stack: LocalStack, code: str) -> list[dict[str, Any]]:
