@@ -6,26 +6,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from woo_backend.domain.credits import ConsumeResult, CreditAccount, LedgerEntry
-from woo_backend.services.order_poll import SyncCursorStore
+from woo_backend.services.order_poll import ModifiedOrders, SyncCursorStore
 from woo_backend.woocommerce import Order, Product
 
 if TYPE_CHECKING:
     from woo_backend.store.credits import Replayed
 
 
-class OrderSource(Protocol):
-    """What the service needs of WooCommerce."""
+class OrderSource(ModifiedOrders, Protocol):
+    """What the service needs of WooCommerce: the poll's listing, products' credits, completing an order."""
 
     def get_products(self, product_ids: list[int]) -> list[Product]: ...
 
     def update_order(self, order_id: int, data: dict[str, str]) -> Order: ...
-
-    def orders_modified_after(self, modified_after_gmt: str) -> Iterable[Order]: ...
 
 
 class CreditsLedger(Protocol):
