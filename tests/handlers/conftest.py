@@ -134,9 +134,11 @@ def sign(body: bytes, secret: str | None = None) -> str:
     return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
 
 
-def account_credentials(uid: int, blog: int = 1, ttl: int = 3600, secret: str | None = None) -> dict[str, str]:
+def account_credentials(
+    uid: int, blog: int = 1, ttl: int = 3600, secret: str | None = None, nonce: str | None = None
+) -> dict[str, str]:
     """What the WordPress page gives the app: UID, blog, nonce ``<expiry>.<random>``, hex HMAC of ``UID:blog:nonce``."""
-    nonce = f"{int(time.time()) + ttl}.{uid:04x}abcd"
+    nonce = nonce or f"{int(time.time()) + ttl}.{uid:04x}abcd"
     key = (secret or SECRETS["ACCOUNT_SIGNING_SECRET"]).encode()
     signature = hmac.new(key, f"{uid}:{blog}:{nonce}".encode(), hashlib.sha256).hexdigest()
     return {"UID": str(uid), "blog": str(blog), "nonce": nonce, "signature": signature}

@@ -116,6 +116,8 @@ class Shop(Upstream):
         self.serve("PUT", rf"{api}/coupons/(\d+)", lambda r, m: self._put(self.coupons, r, m))
         self.serve("GET", rf"{api}/customers/(\d+)", lambda _, m: self._get(self.customers, m))
         self.serve("GET", rf"{api}/subscriptions/(\d+)", lambda _, m: self._get(self.subscriptions, m))
+        self.serve("GET", f"{api}/orders", lambda r, _: self._list(self.orders, r))
+        self.serve("GET", f"{api}/subscriptions", lambda r, _: self._list(self.subscriptions, r))
 
     def credits_product(self, product_id: int, credits: int) -> None:
         self.products[product_id] = {
@@ -156,6 +158,15 @@ class Shop(Upstream):
             return answer(404, NOT_FOUND)
         item.update(_body(request))
         return answer(200, item)
+
+    @staticmethod
+    def _list(store: dict[int, dict[str, Any]], request: httpx.Request) -> httpx.Response:
+        """A customer's objects (``customer=``), one page of ``per_page`` from ``offset``."""
+        customer = request.url.params.get("customer")
+        items = [o for _, o in sorted(store.items()) if customer is None or str(o.get("customer_id")) == customer]
+        offset, per_page = int(request.url.params.get("offset", 0)), int(request.url.params.get("per_page", 10))
+        page = items[offset : offset + per_page]
+        return answer(200, page, {"X-WP-Total": str(len(items)), "X-WP-TotalPages": str(-(-len(items) // per_page))})
 
     def _list_products(self, request: httpx.Request, _: re.Match[str]) -> httpx.Response:
         wanted = {int(i) for i in request.url.params.get("include", "").split(",") if i}
