@@ -8,13 +8,9 @@ forward-only cursors) and to stop halfway (every step is recorded before and aft
 
 from __future__ import annotations
 
-from woo_backend.bootstrap.common import webhook_watch
+from woo_backend.bootstrap.balance import sync as balance_sync
 from woo_backend.scheduled import scheduled_entrypoint
-from woo_backend.services.balance import BalanceService
-from woo_backend.services.webhooks import BALANCE_WEBHOOK_PATH
 
-service = BalanceService.from_env()
+wired = balance_sync()
 
-lambda_handler = scheduled_entrypoint(
-    "BalanceSync", lambda run: service.sync(run), watch=webhook_watch([BALANCE_WEBHOOK_PATH]), watched=True
-)
+lambda_handler = scheduled_entrypoint("BalanceSync", wired.sync.run, watch=wired.watch, watched=True)

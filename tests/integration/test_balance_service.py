@@ -19,7 +19,7 @@ from woo_backend.domain.balance import (
     PaymentNotVoidable,
     PaymentStatus,
 )
-from woo_backend.store.balance import StaleHolds
+from woo_backend.store.payments import StaleHolds
 from woo_backend.woocommerce import Order
 
 
@@ -30,13 +30,13 @@ def parts(aws: Any) -> Parts:
 
 def test_an_authorization_computed_on_moved_holds_is_refused_and_retried(parts: Any) -> None:
     # (Threads against moto in-process are not atomic; the concurrent version runs end to end.)
-    service, _, _, _, store = parts
+    service, _, _, _, store, _ = parts
     hold(parts, "tok-bob", 1000, "7.00")
-    before = store.get_holds("102")
+    before = store.holds.get_holds("102")
     hold(parts, "tok-bob", 1001, "7.00")
-    first = service.payment(store.payment_id_for_order(1000), None)
+    first = service.payment(store.payments.payment_id_for_order(1000), None)
     with pytest.raises(StaleHolds) as stale:
-        store.authorize(
+        store.payments.authorize(
             first.model_copy(update={"payment_id": "pay_" + "1" * 24, "order_id": 1002}),
             before,
             Decimal("14.00"),
@@ -46,24 +46,24 @@ def test_an_authorization_computed_on_moved_holds_is_refused_and_retried(parts: 
     assert stale.value.current.held == Decimal("14.00")
     with pytest.raises(InsufficientBalance):
         hold(parts, "tok-bob", 1003, "7.00")
-    assert store.get_holds("102").held == Decimal("14.00")
-    assert store.payment_id_for_order(1002) is None  # the refused transaction wrote nothing
+    assert store.holds.get_holds("102").held == Decimal("14.00")
+    assert store.payments.payment_id_for_order(1002) is None  # the refused transaction wrote nothing
 
 
 def test_void_releases_the_hold_and_capture_after_void_is_refused(parts: Any) -> None:
-    service, topomer, _, _, store = parts
+    service, topomer, _, _, store, _ = parts
     auth = hold(parts, TOKEN, 49, "30.00")
     assert service.void(auth.payment_id, TOKEN).status is PaymentStatus.VOIDED
-    assert store.get_holds("101").held == 0
+    assert store.holds.get_holds("101").held == 0
     assert service.void(auth.payment_id, TOKEN).status is PaymentStatus.VOIDED  # twice: no second release
-    assert store.get_holds("101").held == 0
+    assert store.holds.get_holds("101").held == 0
     with pytest.raises(Exception, match="cannot be captured"):
         service.capture(auth.payment_id, TOKEN)
     assert topomer.writes == []
 
 
 def test_void_after_capture_is_a_conflict(parts: Any) -> None:
-    service, _, _, _, _ = parts
+    service, _, _, _, _, _ = parts
     auth = hold(parts, TOKEN, 49, "30.00")
     service.capture(auth.payment_id, TOKEN)
     with pytest.raises(PaymentNotVoidable):
@@ -75,7 +75,7 @@ def test_a_retried_authorization_of_a_paid_order_gets_the_first_even_when_the_re
     first = hold(parts, TOKEN, 80, "100.00")  # 50.00 left: a second hold of 100 would not fit
     again = hold(parts, TOKEN, 80, "100.00")
     assert (again.payment_id, again.created) == (first.payment_id, False)
-    assert store.get_holds("101").held == Decimal("100.00")
+    assert store.holds.get_holds("101").held == Decimal("100.00")
     with pytest.raises(OrderHasPayment):
         hold(parts, "tok-bob", 80, "1.00")  # another customer cannot see or take it
 
@@ -101,18 +101,18 @@ def test_a_retried_authorization_of_a_paid_order_gets_the_first_even_when_the_re
 def test_an_authorization_for_an_order_it_does_not_match_holds_nothing(
     parts: Any, order: Order | None, amount: str, refusal: type[Exception]
 ) -> None:
-    service, topomer, shop, _, store = parts
+    service, topomer, shop, _, store, _ = parts
     if order is not None:
         shop.orders[90] = order
     with pytest.raises(refusal):
         service.authorize(TOKEN, 90, Decimal(amount))
-    assert store.get_holds("101") is None
-    assert store.payment_id_for_order(90) is None
+    assert store.holds.get_holds("101") is None
+    assert store.payments.payment_id_for_order(90) is None
     assert topomer.writes == []
 
 
 def test_a_retried_authorization_of_an_order_paid_since_gets_its_payment(parts: Any) -> None:
-    service, _, shop, _, _ = parts
+    service, _, shop, _, _, _ = parts
     first = hold(parts, TOKEN, 91, "30.00")
     service.capture(first.payment_id, TOKEN)
     shop.orders[91] = shop.orders[91].model_copy(update={"status": "processing", "date_paid_gmt": "2026-11-23T10:00"})

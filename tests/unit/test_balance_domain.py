@@ -10,15 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from woo_backend.api.balance import PaymentAnswer
 from woo_backend.domain.balance import (
     CAPTURE_STEPS,
     AmountMismatch,
     CurrencyMismatch,
-    DebitDecision,
     InsufficientBalance,
-    InvalidAmount,
     OrderAlreadyPaid,
-    OrderEvent,
     OrderNotFound,
     OrderNotPayable,
     Payment,
@@ -30,6 +28,10 @@ from woo_backend.domain.balance import (
     StepName,
     StepStatus,
     TokenExpired,
+)
+from woo_backend.domain.balance_rules import (
+    DebitDecision,
+    OrderEvent,
     available,
     capture_mismatch,
     check_can_hold,
@@ -45,10 +47,11 @@ from woo_backend.domain.balance import (
     note_marker,
     order_event,
     order_needs_hold,
-    parse_amount,
+    parse_payment_amount,
     plan_debit,
     retry_delay,
 )
+from woo_backend.domain.money import InvalidAmount
 from woo_backend.errors import ErrorKind
 from woo_backend.settings import BalanceSettings, ConfigurationError
 
@@ -74,8 +77,8 @@ def payment(**changes: object) -> Payment:
     [("12.5", Decimal("12.50")), ("0.01", Decimal("0.01")), (7, Decimal("7.00")), (" 3.10 ", Decimal("3.10"))],
 )
 def test_amounts_are_exact_with_two_decimals(raw: object, expected: Decimal) -> None:
-    assert parse_amount(raw) == expected
-    assert str(parse_amount(raw)) == str(expected)
+    assert parse_payment_amount(raw) == expected
+    assert str(parse_payment_amount(raw)) == str(expected)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +86,7 @@ def test_amounts_are_exact_with_two_decimals(raw: object, expected: Decimal) -> 
 )
 def test_bad_amounts_are_refused(raw: object) -> None:
     with pytest.raises(InvalidAmount):
-        parse_amount(raw)
+        parse_payment_amount(raw)
 
 
 def test_a_hold_needs_an_unexpired_token_and_enough_available_balance() -> None:
@@ -189,7 +192,7 @@ def test_drift_is_topomers_balance_minus_the_expected_one() -> None:
 
 
 def test_the_public_view_never_shows_the_token() -> None:
-    view = payment(token="tpm_secret_token").public()
+    view = PaymentAnswer.of(payment(token="tpm_secret_token")).model_dump(mode="json")
     assert "tpm_secret_token" not in str(view)
     assert view["amount"] == "30.00"
     assert set(view["steps"]) == {"debit", "expire_token", "record_order"}
@@ -257,7 +260,12 @@ def test_a_request_may_only_name_the_configured_currency() -> None:
 
 
 def test_a_capture_mismatch_names_its_reason() -> None:
-    same = {"amount": Decimal("50.00"), "currency": "EUR", "total": Decimal("50"), "order_currency": "EUR"}
+    same: dict[str, Any] = {
+        "amount": Decimal("50.00"),
+        "currency": "EUR",
+        "total": Decimal("50"),
+        "order_currency": "EUR",
+    }
     assert capture_mismatch(**same) is None
     assert capture_mismatch(**{**same, "total": Decimal("50.01")}) == (
         "amount_mismatch: the payment is 50.00 EUR, the order totals 50.01 EUR"
@@ -301,10 +309,10 @@ def test_a_stopped_payment_shows_its_reason_currency_and_hold_step() -> None:
         reason="amount_mismatch: x",
         steps={**{name: Step() for name in CAPTURE_STEPS}, StepName.HOLD_ORDER: Step(status=StepStatus.DONE)},
     )
-    view = stopped.public()
+    view = PaymentAnswer.of(stopped).model_dump(mode="json")
     assert (view["reason"], view["currency"]) == ("amount_mismatch: x", "EUR")
     assert view["steps"]["hold_order"]["status"] == "done"
-    assert "reason" not in payment().public()
+    assert "reason" not in PaymentAnswer.of(payment()).model_dump(mode="json")
     with pytest.raises(PaymentNeedsAttention, match="amount_mismatch: x"):
         check_capturable(stopped)
     with pytest.raises(PaymentNeedsAttention, match="see the payment's steps"):

@@ -187,6 +187,8 @@ class BalanceSettings(_Settings):
     capture_max_attempts: int
     # The currency Topomer balances are kept in: every payment is in it, and so must its order be.
     currency: str = "EUR"
+    # IDEMPOTENCY_TABLE: where the payments API keeps its idempotency records (the sync needs none).
+    idempotency_table: str | None = None
 
     @classmethod
     def from_env(cls) -> BalanceSettings:
@@ -207,6 +209,7 @@ class BalanceSettings(_Settings):
             capture_retry_base_seconds=_positive_decimal("CAPTURE_RETRY_BASE_SECONDS", "60", allow_zero=True),
             capture_max_attempts=int(attempts),
             currency=currency,
+            idempotency_table=os.environ.get("IDEMPOTENCY_TABLE", "").strip() or None,
         )
 
 

@@ -1,4 +1,4 @@
-"""Topomer balance payments: the service the handlers use (reads, authorize, void, capture, orders, sync).
+"""Topomer balance payments: the use cases the HTTP API runs (reads, authorize, void, capture).
 
 Money safety, in short:
 - Holds: an authorization raises the user's held total in the same transaction that records the
@@ -10,24 +10,28 @@ Money safety, in short:
 - Every step is recorded before and after it runs; a failed step is retried by the sync
   (``balance_sync``), with backoff, and after a bounded number of failures the payment is marked
   ``needs_attention`` (with a metric).
+
+WooCommerce's order events (webhook and poll) and the scheduled sync are in ``balance_sync``, the
+reconciliation of balances in ``balance_reconcile``; the wiring in ``bootstrap.balance``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import random
 import secrets
-import time
 from datetime import timedelta
 from decimal import Decimal
 
+from woo_backend.backoff import sleep_backoff
+from woo_backend.clock import iso, utcnow
 from woo_backend.domain.balance import (
     CAPTURE_STEPS,
     Authorization,
+    CustomerBalance,
     InsufficientBalance,
+    InvalidShopperToken,
     InvalidToken,
-    OrderEvent,
     OrderHasPayment,
     OrderNotFound,
     Payment,
@@ -36,30 +40,24 @@ from woo_backend.domain.balance import (
     Step,
     TokenExpired,
     UserHolds,
+)
+from woo_backend.domain.balance_rules import (
     available,
     check_can_hold,
     check_capturable,
     check_order_payable,
     check_voidable,
-    money,
-    order_event,
 )
 from woo_backend.errors import DomainError, UpstreamError, UpstreamNotFound
-from woo_backend.observability import logger, metrics
-from woo_backend.services.balance_ports import Clock, OrdersApi, TopomerApi, iso, utcnow
-from woo_backend.services.balance_sync import BalanceSync
+from woo_backend.observability import metrics
+from woo_backend.services.balance_ports import Clock, HoldRecords, OrdersApi, PaymentRecords, TopomerApi, reload
 from woo_backend.services.capture import LEASE_WAIT_SECONDS, CaptureRunner
-from woo_backend.settings import BalanceSettings, TopomerSettings, WooCommerceSettings
-from woo_backend.store.balance import OrderHasPaymentRecord, PaymentsStore, StaleHolds, StatusChanged
-from woo_backend.topomer import TopomerClient, TopomerUser
-from woo_backend.woocommerce import Order, WooCommerceClient
+from woo_backend.settings import BalanceSettings
+from woo_backend.store.payments import OrderHasPaymentRecord, StaleHolds, StatusChanged
+from woo_backend.topomer import TopomerUser
+from woo_backend.woocommerce import Order
 
 MAX_HOLD_ATTEMPTS = 40
-
-
-class InvalidShopperToken(DomainError):
-    kind = InvalidToken.kind
-    code = "invalid_shopper_token"
 
 
 def token_hash(token: str) -> str:
@@ -69,30 +67,21 @@ def token_hash(token: str) -> str:
 class BalanceService:
     def __init__(
         self,
-        store: PaymentsStore,
+        payments: PaymentRecords,
+        holds: HoldRecords,
+        captures: CaptureRunner,
         topomer: TopomerApi,
         orders: OrdersApi,
         settings: BalanceSettings,
         clock: Clock = utcnow,
     ) -> None:
-        self.store = store
+        self.payments = payments
+        self.holds = holds
+        self.captures = captures
         self.topomer = topomer
         self.orders = orders
         self.settings = settings
         self.clock = clock
-        self.captures = CaptureRunner(store, topomer, orders, settings, clock)
-        self.syncer = BalanceSync(self.captures, self.apply_order)
-
-    @classmethod
-    def from_env(cls) -> BalanceService:
-        """The service a Lambda container builds at cold start: real store and clients, settings from the env."""
-        settings = BalanceSettings.from_env()
-        return cls(
-            PaymentsStore(settings.table),
-            TopomerClient(TopomerSettings.from_env()),
-            WooCommerceClient(WooCommerceSettings.from_env()),
-            settings,
-        )
 
     # -------------------------------------------------------------- reads
     def _user(self, token: str) -> TopomerUser:
@@ -102,30 +91,31 @@ class BalanceService:
             # Unknown (404) or refused (400/401/403 with a fresh access token): the customer's token, never a 502.
             raise InvalidToken("Topomer does not accept this token") from None
 
-    def balance(self, token: str) -> dict[str, object]:
+    def _held(self, user_id: str) -> Decimal:
+        holds = self.holds.get_holds(user_id)
+        return holds.held if holds else Decimal(0)
+
+    def balance(self, token: str) -> CustomerBalance:
         user = self._user(token)
         if user.expired:
             raise TokenExpired("this Topomer token has expired")
-        holds = self.store.get_holds(str(user.id))
-        held = holds.held if holds else Decimal(0)
-        return {
-            "user_id": str(user.id),
-            "email": user.email,
-            "balance": money(user.balance),
-            "available": money(available(user.balance, held)),
-            "expired": user.expired,
-        }
+        return CustomerBalance(
+            user_id=str(user.id),
+            email=user.email,
+            balance=user.balance,
+            available=available(user.balance, self._held(str(user.id))),
+            expired=user.expired,
+        )
 
-    def shopper_balance(self, shopper_id: str, shopper_token: str) -> dict[str, str]:
+    def shopper_balance(self, shopper_id: str, shopper_token: str) -> Decimal:
         try:
-            balance = self.topomer.shopper_balance(shopper_id, shopper_token)
+            return self.topomer.shopper_balance(shopper_id, shopper_token).balance
         except UpstreamNotFound:
             raise InvalidShopperToken("Topomer does not know this shopper and token") from None
-        return {"shopper_id": shopper_id, "balance": money(balance.balance)}
 
     def payment(self, payment_id: str, token: str | None) -> Payment:
         """The payment, if ``token`` is the one that authorized it (``None``: a trusted caller)."""
-        payment = self.captures.reload(payment_id)
+        payment = reload(self.payments, payment_id)
         # One answer for "no such payment" and "not yours": the API does not confirm that an id exists.
         if token is not None and not hmac.compare_digest(payment.token_hash, token_hash(token)):
             raise PaymentNotFound("no payment with this id for this token")
@@ -142,7 +132,7 @@ class BalanceService:
             raise  # WooCommerce down: 503, nothing held
         except DomainError:
             # Refused on its own; but a retry for an order that has this payment (paid since) gets it.
-            existing = self.store.payment_id_for_order(order_id)
+            existing = self.payments.payment_id_for_order(order_id)
             if existing is not None:
                 return self._existing_authorization(existing, user, amount)
             raise
@@ -160,32 +150,32 @@ class BalanceService:
             hold_expires_at=iso(now + timedelta(minutes=float(self.settings.hold_ttl_minutes))),
             steps={name: Step() for name in CAPTURE_STEPS},
         )
-        holds: UserHolds | None = self.store.get_holds(user_id)
+        holds: UserHolds | None = self.holds.get_holds(user_id)
         for attempt in range(MAX_HOLD_ATTEMPTS):
             held = holds.held if holds else Decimal(0)
             try:
                 held_after = check_can_hold(user.balance, user.expired, held, amount)
             except DomainError:
                 # Refused on its own; but a retry for an order already paid gets that order's payment.
-                existing = self.store.payment_id_for_order(order_id)
+                existing = self.payments.payment_id_for_order(order_id)
                 if existing is not None:
                     return self._existing_authorization(existing, user, amount)
                 raise
             try:
-                self.store.authorize(payment, holds, held_after, user.balance)
+                self.payments.authorize(payment, holds, held_after, user.balance)
             except OrderHasPaymentRecord as linked:
                 return self._existing_authorization(linked.payment_id, user, amount)
             except StaleHolds as stale:
                 holds = stale.current
-                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))  # full jitter
+                sleep_backoff(attempt, base=0.002, cap=0.1)  # full jitter: contenders spread apart
                 continue
             metrics.add_metric(name="PaymentAuthorized", unit="Count", value=1)
             return Authorization(
                 payment_id=payment.payment_id,
                 order_id=order_id,
                 status=payment.status,
-                amount=money(amount),
-                available_after=money(available(user.balance, held_after)),
+                amount=amount,
+                available_after=available(user.balance, held_after),
                 currency=payment.currency,
             )
         raise InsufficientBalance("the balance is being held by many payments at once; retry shortly")
@@ -207,17 +197,15 @@ class BalanceService:
 
     def _existing_authorization(self, payment_id: str, user: TopomerUser, amount: Decimal) -> Authorization:
         """A second payment for an order gets the first back, if it is the same payer and amount."""
-        payment = self.store.get_payment(payment_id)
+        payment = self.payments.get_payment(payment_id)
         if payment is None or payment.user_id != str(user.id) or payment.amount != amount:
             raise OrderHasPayment("this order already has a different Topomer payment")
-        holds = self.store.get_holds(payment.user_id)
-        after = available(user.balance, holds.held if holds else Decimal(0))
         return Authorization(
             payment_id=payment.payment_id,
             order_id=payment.order_id,
             status=payment.status,
-            amount=money(payment.amount),
-            available_after=money(after),
+            amount=payment.amount,
+            available_after=available(user.balance, self._held(payment.user_id)),
             currency=payment.currency,
             created=False,
         )
@@ -226,7 +214,7 @@ class BalanceService:
     def void(self, payment_id: str, token: str | None) -> Payment:
         payment = self.payment(payment_id, token)
         check_voidable(payment)
-        if payment.status is PaymentStatus.AUTHORIZED and not self.store.release(
+        if payment.status is PaymentStatus.AUTHORIZED and not self.payments.release(
             payment, PaymentStatus.VOIDED, self.clock()
         ):
             payment = self.payment(payment_id, None)  # a capture started meanwhile
@@ -239,7 +227,7 @@ class BalanceService:
     def capture(self, payment_id: str, token: str | None, order: Order | None = None) -> Payment:
         try:
             # Conditioned on the status and the token: the common case needs no read first.
-            payment = self.store.set_status(
+            payment = self.payments.set_status(
                 payment_id,
                 PaymentStatus.CAPTURE_PENDING,
                 (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURE_PENDING),
@@ -251,32 +239,3 @@ class BalanceService:
             check_capturable(payment)
             return payment
         return self.captures.run(payment, order, wait=LEASE_WAIT_SECONDS)
-
-    # -------------------------------------------------------------- orders (webhook and sync)
-    def apply_order(self, order: Order) -> str:
-        event = order_event(order.payment_method, order.status)
-        if event is OrderEvent.IGNORE:
-            return "ignored"
-        payment_id = self.store.payment_id_for_order(order.id)
-        if payment_id is None:
-            logger.warning("Topomer order without a payment", extra={"order_id": order.id})
-            metrics.add_metric(name="OrderWithoutPayment", unit="Count", value=1)
-            return "no_payment"
-        payment = self.payment(payment_id, None)
-        if event is OrderEvent.CAPTURE:
-            if payment.status in (PaymentStatus.VOIDED, PaymentStatus.EXPIRED):
-                # Paid in the shop, but the hold is gone: a person must settle it.
-                logger.error("paid order whose hold was released", extra={"order_id": order.id})
-                metrics.add_metric(name="PaidOrderWithoutHold", unit="Count", value=1)
-                return f"not_captured_{payment.status.value}"
-            if payment.status is PaymentStatus.NEEDS_ATTENTION:
-                return "needs_attention"
-            return self.capture(payment_id, None, order).status.value
-        if payment.status is PaymentStatus.AUTHORIZED:
-            return self.void(payment_id, None).status.value
-        return f"not_voided_{payment.status.value}"
-
-    # -------------------------------------------------------------- the scheduled sync
-    def sync(self, run_id: str) -> dict[str, int]:
-        """One run: retry pending captures, expire old holds, poll orders, reconcile balances."""
-        return self.syncer.run(run_id)

@@ -6,47 +6,30 @@ and after it runs: ``debit`` (the arithmetic, balance before and balance written
 the call and checked against Topomer's balance on any retry, so the debit lands exactly once),
 ``expire_token`` (confirmed by reading it back) and ``record_order`` (sent once, or parked for a person).
 Before any money moves the order must still be what was authorized; on a mismatch the payment stops
-(``needs_attention``) and ``hold_order`` puts the order on hold with one note for the shop. A failed
+(``needs_attention``) and ``hold_order`` puts the order on hold with one note for the shop (``order_hold``). A failed
 step is retried by the sync with backoff; after a bounded number of failures: ``needs_attention``.
 """
 
 from __future__ import annotations
 
-import random
 import secrets
 import time
-from datetime import timedelta
 from decimal import Decimal
 
-from woo_backend.domain.balance import (
-    ORDER_GONE,
-    DebitDecision,
-    Payment,
-    PaymentNotFound,
-    PaymentStatus,
-    Step,
-    StepName,
-    StepStatus,
-    capture_mismatch,
-    debit_unstarted,
-    due,
-    mismatch_note,
-    next_step,
-    note_marker,
-    order_needs_hold,
-    plan_debit,
-    retry_delay,
-)
-from woo_backend.errors import ErrorKind, UpstreamError, UpstreamInvalidResponse, UpstreamNotFound
+from woo_backend.backoff import sleep_backoff
+from woo_backend.clock import iso
+from woo_backend.domain.balance import Payment, PaymentStatus, Step, StepName, StepStatus
+from woo_backend.domain.balance_rules import DebitDecision, debit_unstarted, next_step, plan_debit, retry_delay
+from woo_backend.errors import ErrorKind, UpstreamError, UpstreamNotFound
 from woo_backend.http import UpstreamOutcomeUnknown
 from woo_backend.observability import logger, metrics
-from woo_backend.services.balance_ports import Clock, OrdersApi, TopomerApi, iso
+from woo_backend.services.balance_ports import LEASE_TTL, Clock, Leases, OrdersApi, PaymentRecords, TopomerApi, reload
+from woo_backend.services.order_hold import OrderHold, step_error
 from woo_backend.settings import BalanceSettings
-from woo_backend.store.balance import DebitInFlight, PaymentsStore, StatusChanged
+from woo_backend.store.payments import DebitInFlight, StatusChanged
 from woo_backend.topomer import TopomerOrder, TopomerOrderItem
 from woo_backend.woocommerce import Order
 
-LEASE_TTL = timedelta(seconds=60)  # longer than any capture (the function times out at 15 s)
 LEASE_WAIT_SECONDS = 5.0
 
 # The start of a parked order report's ``last_error``: its fate at Topomer is unknown and a person decides.
@@ -73,145 +56,63 @@ class WriteNotLanded(UpstreamError):
         super().__init__("topomer", message)
 
 
-def _describe(exc: UpstreamError) -> str:
-    return f"{exc.code}: {exc.message}"[:300]
-
-
 class CaptureRunner:
-    """Runs a payment's capture steps (and a stopped payment's ``hold_order`` step) under the user's lease."""
+    """Runs a payment's capture steps under the user's lease (a mismatched order goes to ``OrderHold``)."""
 
     def __init__(
         self,
-        store: PaymentsStore,
+        payments: PaymentRecords,
+        leases: Leases,
         topomer: TopomerApi,
         orders: OrdersApi,
         settings: BalanceSettings,
         clock: Clock,
     ) -> None:
-        self.store = store
+        self.payments = payments
+        self.leases = leases
         self.topomer = topomer
         self.orders = orders
         self.settings = settings
         self.clock = clock
-
-    def reload(self, payment_id: str) -> Payment:
-        """The payment as it is now (a trusted read: no token check); ``PaymentNotFound`` when there is none."""
-        payment = self.store.get_payment(payment_id)
-        if payment is None:
-            raise PaymentNotFound("no payment with this id for this token")
-        return payment
+        self.order_hold = OrderHold(payments, leases, orders, settings, clock)
 
     def run(self, payment: Payment, order: Order | None, wait: float) -> Payment:
         """Run the steps not done yet under the user's lease, waiting up to ``wait`` seconds for it; the
         payment as it ends up (still ``capture_pending`` when the lease stayed busy: the sync finishes it)."""
         owner = f"capture-{secrets.token_hex(8)}"
         deadline = time.monotonic() + wait
-        delay = 0.02
-        while not self.store.acquire_lease(payment.user_id, owner, self.clock(), LEASE_TTL):
+        attempt = 0
+        while not self.leases.acquire_lease(payment.user_id, owner, self.clock(), LEASE_TTL):
             if time.monotonic() >= deadline:
                 logger.info("capture waits for another capture of the same user", extra={"payment": payment.payment_id})
                 return payment  # still capture_pending: the sync finishes it
-            time.sleep(random.uniform(delay / 2, delay))
-            delay = min(delay * 2, 0.5)
+            # Equal jitter (never under half the step): the poll must make progress while the lease is busy.
+            sleep_backoff(attempt, base=0.02, cap=0.5, floor=0.5)
+            attempt += 1
         try:
-            payment = self.reload(payment.payment_id)  # as it is now that the lease is ours
+            payment = reload(self.payments, payment.payment_id)  # as it is now that the lease is ours
             if debit_unstarted(payment):
                 # Before any money moves: the order must still be what was authorized.
-                order, stopped = self._check_capture_order(payment, order)
+                try:
+                    order, stopped = self.order_hold.check(payment, order)
+                except UpstreamError as exc:  # the order could not be read: the debit is retried later
+                    return self._step_failed(payment, StepName.DEBIT, self._started(payment, StepName.DEBIT), exc)
                 if stopped is not None:
                     return stopped
             return self._run_steps(payment, order)
         finally:
-            self.store.release_lease(payment.user_id, owner)
+            self.leases.release_lease(payment.user_id, owner)
 
-    def _check_capture_order(self, payment: Payment, order: Order | None) -> tuple[Order | None, Payment | None]:
-        """The order to capture against (the webhook's body, the polled one, or read now), or the payment
-        as it ends up when the capture must not go on (stopped for a person, or waiting for WooCommerce)."""
-        if order is None or order.id != payment.order_id:
-            try:
-                order = self.orders.get_order(payment.order_id)
-            except UpstreamNotFound:
-                return None, self._stop_capture(payment, ORDER_GONE, hold=False)
-            except UpstreamError as exc:
-                attempts = payment.step(StepName.DEBIT).attempts + 1
-                started = Step(status=StepStatus.RUNNING, attempts=attempts, started_at=iso(self.clock()))
-                return None, self._step_failed(payment, StepName.DEBIT, started, exc)
-        reason = capture_mismatch(
-            amount=payment.amount,
-            currency=payment.currency or self.settings.currency,
-            total=order.total,
-            order_currency=order.currency,
-        )
-        if reason is None:
-            return order, None
-        return order, self._stop_capture(payment, reason, hold=True)
-
-    def _stop_capture(self, payment: Payment, reason: str, *, hold: bool) -> Payment:
-        """No money moves: ``needs_attention`` with the reason, then the order is put on hold with a note."""
-        try:
-            payment = self.store.stop_capture(payment.payment_id, reason, Step() if hold else None, self.clock())
-        except StatusChanged:
-            return self.reload(payment.payment_id)
-        metrics.add_metric(name="CaptureNeedsAttention", unit="Count", value=1)
-        logger.error(
-            "capture stopped: the payment does not match its order",
-            extra={"payment": payment.payment_id, "order_id": payment.order_id, "reason": reason},
-        )
-        return self._hold_order(payment) if hold else payment
-
-    def _hold_order(self, payment: Payment) -> Payment:
-        """The ``hold_order`` step: the order on hold and one note for the shop, recorded like a capture step."""
-        now = self.clock()
-        started = Step(
-            status=StepStatus.RUNNING, attempts=payment.step(StepName.HOLD_ORDER).attempts + 1, started_at=iso(now)
-        )
-        try:
-            payment = self.store.record_step(payment.payment_id, StepName.HOLD_ORDER, started)
-            self._put_on_hold_with_note(payment)
-            done = started.model_copy(update={"status": StepStatus.DONE, "done_at": iso(self.clock())})
-            return self.store.record_step(payment.payment_id, StepName.HOLD_ORDER, done)
-        except StatusChanged:
-            return self.reload(payment.payment_id)
-        except UpstreamError as exc:
-            logger.warning(
-                "putting the order on hold failed; the sync retries it",
-                extra={"payment": payment.payment_id, "order_id": payment.order_id, "code": exc.code},
-            )
-            delay = retry_delay(started.attempts, self.settings.capture_retry_base_seconds)
-            failed = started.model_copy(
-                update={
-                    "status": StepStatus.RETRY,
-                    "last_error": _describe(exc),
-                    "next_attempt_at": iso(self.clock() + delay),
-                }
-            )
-            try:
-                return self.store.record_step(payment.payment_id, StepName.HOLD_ORDER, failed)
-            except StatusChanged:
-                return self.reload(payment.payment_id)
-
-    def _put_on_hold_with_note(self, payment: Payment) -> None:
-        """Each half is looked up first, so a retry after a lost answer neither undoes nor duplicates anything."""
-        try:
-            order = self.orders.get_order(payment.order_id)
-        except UpstreamNotFound:
-            logger.warning("the order to put on hold is gone from the shop", extra={"order_id": payment.order_id})
-            return
-        if order_needs_hold(order.status):
-            held = self.orders.update_order(order.id, {"status": "on-hold"})
-            if held.status != "on-hold":
-                raise UpstreamInvalidResponse("woocommerce", f"the order is {held.status} after it was put on hold")
-        marker = note_marker(payment.payment_id)
-        if not any(marker in note.note for note in self.orders.order_notes(order.id)):
-            self.orders.add_order_note(order.id, mismatch_note(payment.payment_id, payment.reason or ""))
+    def _started(self, payment: Payment, name: StepName) -> Step:
+        """The step's next attempt, marked running now."""
+        attempt = payment.step(name).attempts + 1
+        return Step(status=StepStatus.RUNNING, attempts=attempt, started_at=iso(self.clock()))
 
     def _run_steps(self, payment: Payment, order: Order | None) -> Payment:
         while (name := next_step(payment)) is not None:
             if payment.status not in (PaymentStatus.CAPTURE_PENDING, PaymentStatus.NEEDS_ATTENTION):
                 return payment
-            step = payment.step(name)
-            attempt = step.attempts + 1
-            started = Step(status=StepStatus.RUNNING, attempts=attempt, started_at=iso(self.clock()))
+            started = self._started(payment, name)
             try:
                 if name is StepName.DEBIT:
                     payment = self._debit(payment, started)
@@ -227,11 +128,11 @@ class CaptureRunner:
             except UpstreamError as exc:
                 return self._step_failed(payment, name, started, exc)
             except StatusChanged:
-                return self.reload(payment.payment_id)
+                return reload(self.payments, payment.payment_id)
         try:
-            payment = self.store.finish_capture(payment.payment_id, self.clock())
+            payment = self.payments.finish_capture(payment.payment_id, self.clock())
         except StatusChanged:
-            return self.reload(payment.payment_id)
+            return reload(self.payments, payment.payment_id)
         metrics.add_metric(name="PaymentCaptured", unit="Count", value=1)
         logger.info("payment captured", extra={"payment": payment.payment_id, "order_id": payment.order_id})
         return payment
@@ -243,10 +144,10 @@ class CaptureRunner:
             if decision is DebitDecision.DRIFTED:
                 return self._debit_drifted(payment, started, before, after)
             try:
-                payment = self.store.start_debit(payment, started, before, after)
+                payment = self.payments.start_debit(payment, started, before, after)
             except DebitInFlight as other:
                 # Finish the other payment's debit first (this run holds the user's lease), then look again.
-                blocking = self.store.get_payment(other.payment_id)
+                blocking = self.payments.get_payment(other.payment_id)
                 if blocking is None or blocking.payment_id == payment.payment_id:
                     raise
                 logger.info("finishing an earlier debit of the same user first", extra={"payment": other.payment_id})
@@ -268,7 +169,7 @@ class CaptureRunner:
                 if decision is DebitDecision.SEND:
                     raise WriteNotLanded("update-solde was taken but Topomer still shows the balance before")
             done = started.model_copy(update={"status": StepStatus.DONE, "done_at": iso(self.clock())})
-            return self.store.finish_debit(payment, done, after, self.clock())
+            return self.payments.finish_debit(payment, done, after, self.clock())
         raise DebitBlocked("an earlier debit of this customer is not finished yet")
 
     def _debit_drifted(self, payment: Payment, started: Step, before: Decimal, after: Decimal) -> Payment:
@@ -280,16 +181,18 @@ class CaptureRunner:
         failed = started.model_copy(
             update={"status": StepStatus.RETRY, "last_error": "balance_drifted: Topomer's balance moved"}
         )
-        return self.store.record_step(payment.payment_id, StepName.DEBIT, failed, status=PaymentStatus.NEEDS_ATTENTION)
+        return self.payments.record_step(
+            payment.payment_id, StepName.DEBIT, failed, status=PaymentStatus.NEEDS_ATTENTION
+        )
 
     def _expire_token(self, payment: Payment, started: Step) -> Payment:
-        payment = self.store.record_step(payment.payment_id, StepName.EXPIRE_TOKEN, started)
+        payment = self.payments.record_step(payment.payment_id, StepName.EXPIRE_TOKEN, started)
         self.topomer.expire_token(payment.token)
         # A 2xx only says Topomer took it: the token is expired when get-by-token says so.
         if not self.topomer.get_user_by_token(payment.token).expired:
             raise WriteNotLanded("update-expired was taken but Topomer does not show the token expired")
         done = started.model_copy(update={"status": StepStatus.DONE, "done_at": iso(self.clock())})
-        return self.store.record_step(payment.payment_id, StepName.EXPIRE_TOKEN, done)
+        return self.payments.record_step(payment.payment_id, StepName.EXPIRE_TOKEN, done)
 
     def _record_order(self, payment: Payment, order: Order | None, started: Step) -> Payment:
         """Report the paid order to Topomer exactly once, or park it for a person.
@@ -317,13 +220,13 @@ class CaptureRunner:
             # Still parked: only the payment was set back by a person. Setting the step pending sends it.
             return self._park_order_report(payment, started, previous.last_error)
         record = self._order_record(payment, order)
-        payment = self.store.record_step(payment.payment_id, StepName.RECORD_ORDER, started)
+        payment = self.payments.record_step(payment.payment_id, StepName.RECORD_ORDER, started)
         try:
             self.topomer.record_order(record, idempotency_key=f"woo-backend-order-{payment.payment_id}")
         except UpstreamOutcomeUnknown as exc:
             return self._park_order_report(payment, started, exc.message)
         done = started.model_copy(update={"status": StepStatus.DONE, "done_at": iso(self.clock())})
-        return self.store.record_step(payment.payment_id, StepName.RECORD_ORDER, done)
+        return self.payments.record_step(payment.payment_id, StepName.RECORD_ORDER, done)
 
     def _park_order_report(self, payment: Payment, started: Step, why: str) -> Payment:
         metrics.add_metric(name="CaptureNeedsAttention", unit="Count", value=1)
@@ -339,11 +242,11 @@ class CaptureRunner:
             )
         parked = started.model_copy(update={"status": StepStatus.RETRY, "last_error": message[:300]})
         try:
-            return self.store.record_step(
+            return self.payments.record_step(
                 payment.payment_id, StepName.RECORD_ORDER, parked, status=PaymentStatus.NEEDS_ATTENTION
             )
         except StatusChanged:
-            return self.reload(payment.payment_id)
+            return reload(self.payments, payment.payment_id)
 
     def _order_record(self, payment: Payment, order: Order | None) -> TopomerOrder:
         if order is None or order.id != payment.order_id:
@@ -369,7 +272,7 @@ class CaptureRunner:
         failed = started.model_copy(
             update={
                 "status": StepStatus.RETRY,
-                "last_error": _describe(exc),
+                "last_error": step_error(exc),
                 "next_attempt_at": iso(now + retry_delay(started.attempts, self.settings.capture_retry_base_seconds)),
             }
         )
@@ -381,25 +284,6 @@ class CaptureRunner:
         if give_up:
             metrics.add_metric(name="CaptureNeedsAttention", unit="Count", value=1)
         try:
-            return self.store.record_step(payment.payment_id, name, failed, status=status)
+            return self.payments.record_step(payment.payment_id, name, failed, status=status)
         except StatusChanged:
-            return self.reload(payment.payment_id)
-
-    def retry_order_hold(self, payment: Payment) -> str | None:
-        """Run a stopped payment's unfinished ``hold_order`` step when it is due; ``None`` when it has none."""
-        step = payment.steps.get(StepName.HOLD_ORDER)
-        if step is None or step.status is StepStatus.DONE:
-            return None
-        if not due(step, self.clock()):
-            return "not_due"
-        owner = f"hold-{secrets.token_hex(8)}"
-        # The user's lease: no other run writes this order's note at the same time.
-        if not self.store.acquire_lease(payment.user_id, owner, self.clock(), LEASE_TTL):
-            return "busy"
-        try:
-            payment = self.reload(payment.payment_id)
-            if payment.step(StepName.HOLD_ORDER).status is StepStatus.DONE:
-                return StepStatus.DONE.value
-            return self._hold_order(payment).step(StepName.HOLD_ORDER).status.value
-        finally:
-            self.store.release_lease(payment.user_id, owner)
+            return reload(self.payments, payment.payment_id)

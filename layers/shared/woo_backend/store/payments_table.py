@@ -1,0 +1,96 @@
+"""The layout of ``PaymentsTable`` and what its stores share: item keys and transactions.
+
+Items:
+- ``PAYMENT#<id>``/``PAYMENT``: the payment, its status and its capture steps. While it is open
+  (authorized, capture pending, needs attention) it sits in the sparse index ``gsi1`` under
+  ``OPEN#<status>`` so the sync finds it without a scan (``store.payments``).
+- ``ORDER#<order_id>``/``PAYMENT``: the order's one payment (``attribute_not_exists`` makes it one).
+- ``USER#<user_id>``/``HOLDS``: the sum of this service's open holds on the user's balance, a
+  ``version`` bumped by every change of it, the balance this service expects Topomer to show, and the
+  last activity, indexed under ``ACTIVITY`` for the reconciliation (``store.holds``); the capture lease
+  (``store.leases``) and the debit in flight live on it too.
+- ``USER#<user_id>``/``DRIFT#<run>``: a reconciliation that found Topomer's balance off (``store.holds``).
+- ``SYNC``/``<name>``: the sync cursors (``store.cursors``).
+
+A payment's writes that move a hold are one transaction over its payment item and its user's item.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from woo_backend.dynamo import names, to_item, to_values
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+PAYMENT = "PAYMENT"
+HOLDS = "HOLDS"
+ACTIVITY = "ACTIVITY"
+
+
+def payment_key(payment_id: str) -> dict[str, Any]:
+    return to_item({"pk": f"PAYMENT#{payment_id}", "sk": PAYMENT})
+
+
+def order_key(order_id: int) -> dict[str, Any]:
+    return to_item({"pk": f"ORDER#{order_id}", "sk": PAYMENT})
+
+
+def user_key(user_id: str) -> dict[str, Any]:
+    return to_item({"pk": f"USER#{user_id}", "sk": HOLDS})
+
+
+def cancellation_reasons(error: ClientError) -> list[dict[str, Any]]:
+    """Why a transaction was cancelled, one entry per item in order; any other error is raised again."""
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        raise error
+    return list(error.response.get("CancellationReasons", []))  # type: ignore[arg-type]
+
+
+def refused(reason: dict[str, Any]) -> bool:
+    return reason.get("Code") == "ConditionalCheckFailed"
+
+
+def update_item(
+    table: str, key: dict[str, Any], update: str, values: dict[str, Any], condition: str | None = None
+) -> dict[str, Any]:
+    """One ``Update`` of a transaction, every attribute as ``#name``."""
+    item: dict[str, Any] = {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": update,
+        "ExpressionAttributeNames": names(update, condition or ""),
+        "ExpressionAttributeValues": to_values(values),
+    }
+    if condition:
+        item["ConditionExpression"] = condition
+    return {"Update": item}
+
+
+class PaymentsTable:
+    """A store over ``PaymentsTable``: its name, the container's client and the transaction helpers."""
+
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
+        self.table = table
+        self.client = client
+
+    def update_item(
+        self, key: dict[str, Any], update: str, values: dict[str, Any], condition: str | None = None
+    ) -> dict[str, Any]:
+        return update_item(self.table, key, update, values, condition)
+
+    def transact(self, items: list[dict[str, Any]]) -> None:
+        self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+
+    def transact_if(self, items: list[dict[str, Any]]) -> bool:
+        """One transaction; False when any of its conditions refused it (nothing was written)."""
+        try:
+            self.transact(items)
+        except ClientError as error:
+            if any(refused(r) for r in cancellation_reasons(error)):
+                return False
+            raise
+        return True
