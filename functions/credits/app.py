@@ -33,7 +33,7 @@ service = wired.service
 
 # Dotix's URL on a WordPress site is /wp-json/dotix/v1/...: served too, so an app changes only its host.
 DOTIX_PREFIXES = ("/dotix/v1/", "/wp-json/dotix/v1/")
-DOTIX_PATHS = ("/dotix/v1/order/<order_key>", "/wp-json/dotix/v1/order/<order_key>")
+DOTIX_PATHS = tuple(f"{prefix}order/<order_key>" for prefix in DOTIX_PREFIXES)
 
 app = create_resolver(
     error_shapes=[
