@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -108,6 +110,20 @@ def test_ledger_pages_and_rejects_forged_cursors(store: CreditsStore) -> None:
     for forged in ("abc", "eyJzayI6ICJTVEFURSJ9", "eyJ4IjogMX0"):
         with pytest.raises(InvalidCursor):
             store.ledger("wc_order_a", 2, forged)
+
+
+def test_a_cursor_issued_before_the_shared_codec_still_pages(store: CreditsStore) -> None:
+    account = granted(store, 10)
+    for i in range(2):
+        account = store.get_account("wc_order_a") or account
+        store.consume(account, 1, f"tx_{i}", datetime(2026, 11, 22, 12, i + 1, tzinfo=UTC))
+    _, cursor = store.ledger("wc_order_a", 1, None)
+    assert cursor is not None
+    sort_key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["sk"]
+    # The credits store used to write json.dumps' default separators ({"sk": "..."}): still one of ours.
+    old = base64.urlsafe_b64encode(json.dumps({"sk": sort_key}).encode()).decode().rstrip("=")
+    assert old != cursor
+    assert store.ledger("wc_order_a", 1, old) == store.ledger("wc_order_a", 1, cursor)
 
 
 def test_sync_cursor_only_moves_forward(store: CreditsStore) -> None:
