@@ -25,8 +25,15 @@ CONSUMER_KEY = "ck_local_consumer_key"
 CONSUMER_SECRET = "cs_local_consumer_secret"
 PREFIX = "/wp-json/wc/v3"
 DEFAULT_SITE_TIMEZONE = "Europe/Paris"  # not UTC: a client that forgets the offset is caught
-# WP_REST_Server::EDITABLE: an update answers to POST, PUT and PATCH alike.
-EDITABLE = ["POST", "PUT", "PATCH"]
+# WP_REST_Controller's callbacks: on the item or the collection, and the methods each answers
+# (WP_REST_Server::EDITABLE: an update answers to POST, PUT and PATCH alike).
+REST_CALLBACKS = {
+    "get_items": (False, ["GET"]),
+    "create_item": (False, ["POST"]),
+    "get_item": (True, ["GET"]),
+    "update_item": (True, ["POST", "PUT", "PATCH"]),
+    "delete_item": (True, ["DELETE"]),
+}
 
 
 def wp_now() -> datetime:
@@ -69,27 +76,15 @@ class WooShop(Simulator):
         self.rest_routes("products", "product_id", get_items=self.list_products, get_item=self.get_product)
         self.rest_routes("customers", "customer_id", get_item=self.get_customer, update_item=self.update_customer)
 
-    def rest_routes(
-        self,
-        collection: str,
-        item: str | None = None,
-        *,
-        get_items: Handler | None = None,
-        create_item: Handler | None = None,
-        get_item: Handler | None = None,
-        update_item: Handler | None = None,
-        delete_item: Handler | None = None,
-    ) -> None:
+    def rest_routes(self, collection: str, item: str | None = None, **callbacks: Handler) -> None:
         """A REST controller's routes (WordPress: WP_REST_Controller, ``register_routes()``): the collection
-        ``{PREFIX}/{collection}`` and the item ``.../<int:{item}>``, each with the handlers given."""
+        ``{PREFIX}/{collection}`` and its item ``.../<int:{item}>``, one route per callback given."""
         base = f"{PREFIX}/{collection}"
-        routes = [(base, ["GET"], get_items), (base, ["POST"], create_item)]
-        if item is not None:
-            one = f"{base}/<int:{item}>"
-            routes += [(one, ["GET"], get_item), (one, EDITABLE, update_item), (one, ["DELETE"], delete_item)]
-        for path, methods, handler in routes:
-            if handler is not None:
-                self.route(path, methods, handler)
+        for callback, handler in callbacks.items():
+            on_item, methods = REST_CALLBACKS[callback]
+            if on_item and item is None:
+                raise TypeError(f"{callback} needs the item's id name")
+            self.route(f"{base}/<int:{item}>" if on_item else base, methods, handler)
 
     # ------------------------------------------------------------ seed
     def reset(self) -> None:

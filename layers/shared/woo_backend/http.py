@@ -66,6 +66,15 @@ class ClientOptions(TypedDict, total=False):
     transport: httpx.BaseTransport | None
 
 
+class RequestOptions(TypedDict, total=False):
+    """``UpstreamClient.request``'s options, for clients that wrap it (Topomer adds its bearer)."""
+
+    params: Mapping[str, Any] | None
+    json: Any
+    headers: Mapping[str, str] | None
+    repeatable: bool | None
+
+
 class UpstreamClient:
     """One upstream service. Thread-safe; counts its round trips (for the bench)."""
 

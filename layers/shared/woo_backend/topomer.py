@@ -36,7 +36,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from woo_backend.errors import UpstreamNotFound, UpstreamRejected
-from woo_backend.http import ClientOptions, UpstreamClient
+from woo_backend.http import ClientOptions, RequestOptions, UpstreamClient
 from woo_backend.settings import TopomerSettings
 
 TOKEN_REFRESH_MARGIN_SECONDS = 30
@@ -158,15 +158,7 @@ class TopomerClient(UpstreamClient):
             return self._token
 
     def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-        headers: dict[str, str] | None = None,
-        repeatable: bool | None = None,
-        refresh_on: Collection[int] = (401,),
+        self, method: str, path: str, *, refresh_on: Collection[int] = (401,), **options: Unpack[RequestOptions]
     ) -> httpx.Response:
         """An authenticated call; on 401 (or ``refresh_on``) the token is refreshed once and the call sent again.
 
@@ -174,10 +166,9 @@ class TopomerClient(UpstreamClient):
         """
         for refresh in (False, True):
             auth = {"Authorization": f"Bearer {self._access_token(force=refresh)}"}
+            sent: RequestOptions = {**options, "headers": {**auth, **(options.get("headers") or {})}}
             try:
-                return self.request(
-                    method, path, params=params, json=json, headers={**auth, **(headers or {})}, repeatable=repeatable
-                )
+                return self.request(method, path, **sent)
             except AccessTokenRefused:
                 raise
             except UpstreamRejected as exc:
@@ -191,13 +182,11 @@ class TopomerClient(UpstreamClient):
         response = self._customer_call("GET", "/api/plugin/users/get-by-token", params={"token": token})
         return self.parse(response, TopomerUser)
 
-    def _customer_call(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-    ) -> httpx.Response:
+    def _customer_call(self, method: str, path: str, **options: Unpack[RequestOptions]) -> httpx.Response:
         """A read keyed by a customer's credentials: 404, or 400/401/403 again with a fresh access token, is
         Topomer refusing the customer's token (``CustomerTokenRefused``), never an outage."""
         try:
-            return self.call(method, path, params=params, headers=headers, refresh_on=REFUSED_TOKEN_STATUSES)
+            return self.call(method, path, refresh_on=REFUSED_TOKEN_STATUSES, **options)
         except AccessTokenRefused:
             raise
         except UpstreamNotFound as exc:
