@@ -13,13 +13,13 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Request, Response
 
 from local.template import Cors, Route, Schedule
+from woo_backend.clock import utcnow
 
 Invoke = Callable[[str, dict[str, Any]], Any]
 
@@ -52,7 +52,7 @@ def http_api_event(request: Request, route: Route, path_params: dict[str, str]) 
     query: dict[str, str] = {}
     for key, value in parse_qsl(raw_query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value
-    now = datetime.now(UTC)
+    now = utcnow()
     request_id = str(uuid.uuid4())
     event: dict[str, Any] = {
         "version": "2.0",
@@ -137,7 +137,7 @@ class LocalHttpApi:
 
     def run_schedule(self, name: str) -> Any:
         schedule = self.schedules[name]
-        scheduled_time = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        scheduled_time = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
         payload = (schedule.input or "{}").replace("<aws.scheduler.scheduled-time>", scheduled_time)
         return self.invoke(schedule.function, json.loads(payload))
 
