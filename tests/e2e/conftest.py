@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,8 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
+from werkzeug.serving import make_server
 
 from local.run import LOCAL_DEFAULTS, free_port
+from tests.e2e.shop_webhooks import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +43,12 @@ class LocalStack:
         """A client of the API sending the admin bearer."""
         headers = {"Authorization": f"Bearer {self.secret('ADMIN_API_KEY')}"}
         return httpx.Client(base_url=self.api, timeout=30, headers=headers)
+
+    @property
+    def shop(self) -> httpx.Client:
+        """A client of the simulated shop's REST API (``wc/v3``) with the local consumer key."""
+        auth = (LOCAL_DEFAULTS["WOOCOMMERCE_CONSUMER_KEY"], LOCAL_DEFAULTS["WOOCOMMERCE_CONSUMER_SECRET"])
+        return httpx.Client(base_url=f"{self.woocommerce}/wp-json/wc/v3", auth=auth, timeout=30)
 
     @contextmanager
     def answer_style(self, style: str, *, name_created_id: bool = True) -> Iterator[None]:
@@ -137,3 +146,33 @@ def no_faults_left(stack: LocalStack) -> Iterator[None]:
     """The faults a test sets on the shared stack end with it (``pytest.mark.usefixtures``)."""
     yield
     stack.clear_faults()
+
+
+# ------------------------------------------------------------------ webhooks (tests.e2e.shop_webhooks)
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    endpoint = Receiver()
+    server = make_server("127.0.0.1", 0, endpoint, threaded=True)
+    endpoint.url = f"http://127.0.0.1:{server.server_port}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield endpoint
+    server.shutdown()
+
+
+@pytest.fixture
+def made_webhooks(stack: LocalStack) -> Iterator[list[int]]:
+    """Ids of the webhooks a test creates: deleted when it ends."""
+    ids: list[int] = []
+    yield ids
+    with stack.shop as client:
+        for webhook_id in ids:
+            client.delete(f"/webhooks/{webhook_id}", params={"force": "true"})
+
+
+@pytest.fixture
+def quiet_order(stack: LocalStack) -> int:
+    """An order no part of the service acts on (no credits, not paid with Topomer)."""
+    response = stack.sim("woocommerce").post(
+        "/_sim/orders", json={"customer_id": 2, "payment_method": "cod", "line_items": [{"product_id": 12}]}
+    )
+    return int(response.json()["id"])
