@@ -88,7 +88,7 @@ def parts(
     )
     captures = CaptureRunner(stores.payments, stores.leases, topomer, orders, settings, clock)
     service = BalanceService(stores.payments, stores.holds, captures, topomer, orders, settings, clock)
-    order_events = OrderEvents(service)
+    order_events = OrderEvents(service, stores.payments)
     reconciliation = Reconciliation(stores.holds, stores.leases, stores.cursors, topomer, clock)
     sync = BalanceSync(stores.payments, captures, order_events, reconciliation, orders, stores.cursors, clock)
     return BalanceParts(stores=stores, service=service, order_events=order_events, sync=sync)

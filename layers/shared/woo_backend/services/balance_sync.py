@@ -28,15 +28,16 @@ from woo_backend.woocommerce import Order
 class OrderEvents:
     """What an order's status means for its Topomer payment, applied (idempotently)."""
 
-    def __init__(self, service: BalanceService) -> None:
+    def __init__(self, service: BalanceService, payments: PaymentRecords) -> None:
         self.service = service
+        self.payments = payments
 
     def apply(self, order: Order) -> str:
         """The outcome: the payment's status after it, or why nothing was done."""
         event = order_event(order.payment_method, order.status)
         if event is OrderEvent.IGNORE:
             return "ignored"
-        payment_id = self.service.payments.payment_id_for_order(order.id)
+        payment_id = self.payments.payment_id_for_order(order.id)
         if payment_id is None:
             logger.warning("Topomer order without a payment", extra={"order_id": order.id})
             metrics.add_metric(name="OrderWithoutPayment", unit="Count", value=1)
