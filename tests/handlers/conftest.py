@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -30,22 +31,43 @@ Load = Callable[..., Function]
 SESSION = boto3.session.Session()
 
 
+@pytest.fixture(scope="session")
+def no_certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("no-certificates")
+
+
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """moto in process with every table of the template; SES with the template's sender verified."""
+def aws(monkeypatch: pytest.MonkeyPatch, no_certificates: Path) -> Iterator[Any]:
+    """moto in process (DynamoDB, SES); ``load`` creates the tables a function's environment names."""
     for name, value in RUNTIME.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SES", "AWS_PROFILE"):
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_SES",
+        "AWS_PROFILE",
+        "SSL_CERT_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
+    # respx answers every upstream call, so no TLS handshake happens: an empty CA directory spares each upstream
+    # client of each container loading certifi's bundle (httpx reads SSL_CERT_DIR), a third of a cold start.
+    monkeypatch.setenv("SSL_CERT_DIR", str(no_certificates))
     with mock_aws():
         # moto clears the default session for the mock; one kept session spares every test building a new one
         # (its service models): 50 ms a test. moto puts the session before the mock back when it stops.
         boto3.DEFAULT_SESSION = SESSION
-        client = boto3.client("dynamodb")
-        template.create_tables(client)
-        sender = template.parameter_defaults()["MailSender"]
-        boto3.client("ses").verify_email_identity(EmailAddress=sender)
-        yield client
+        yield boto3.client("dynamodb")
+
+
+def create_tables(client: Any, env: dict[str, str]) -> None:
+    """The template's tables (as ``local.template.tables`` defines them) that ``env`` names, where missing."""
+    wanted = set(env.values()) & set(template.tables())
+    existing = set(client.list_tables()["TableNames"])
+    for name in sorted(wanted - existing):
+        spec = template.tables()[name]
+        client.create_table(**spec["create"])
+        if spec["ttl"]:
+            client.update_time_to_live(TableName=name, TimeToLiveSpecification=spec["ttl"])
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +99,7 @@ def upstreams(shop: Shop, topomer: Topomer) -> Iterator[respx.MockRouter]:
 
 
 @pytest.fixture
-def load(monkeypatch: pytest.MonkeyPatch) -> Load:
+def load(monkeypatch: pytest.MonkeyPatch, aws: Any) -> Load:
     """``load("PromoFunction", PROMO_TTL_HOURS="1")``: a fresh container of the function, its environment set
     (for the cold start and for every request after it)."""
 
@@ -85,6 +107,9 @@ def load(monkeypatch: pytest.MonkeyPatch) -> Load:
         env = environment(logical_id, overrides)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
+        create_tables(aws, env)
+        if "MAIL_SENDER" in env:  # SES sends only from a verified address
+            boto3.client("ses").verify_email_identity(EmailAddress=env["MAIL_SENDER"])
         return Function(logical_id, env)
 
     return make

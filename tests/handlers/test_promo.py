@@ -80,30 +80,30 @@ def test_a_quote_makes_one_code_on_both_sides(promo: Function, shop: Shop, topom
     assert [p["code"] for p in topomer.promos.values()] == [body["code"]]
 
 
-@pytest.mark.parametrize("total", ["10.00", "49.99"])
-def test_a_total_below_every_interval_is_not_eligible(promo: Function, total: str) -> None:
-    answer = quote(promo, total)
-    assert (answer.status, answer.json()) == (200, {"eligible": False, "stale": False})
+def test_a_total_below_every_interval_is_not_eligible(promo: Function) -> None:
+    for total in ("10.00", "49.99"):
+        answer = quote(promo, total)
+        assert (answer.status, answer.json()) == (200, {"eligible": False, "stale": False}), total
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"cart_total": "120.00", "currency": "EUR"},
-        {"cart_id": "c1", "currency": "EUR"},
-        {"cart_id": "c1", "cart_total": "-1", "currency": "EUR"},
-        {"cart_id": "c1", "cart_total": "12.345", "currency": "EUR"},
-        {"cart_id": "c1", "cart_total": "1e3", "currency": "EUR"},
-        {"cart_id": "c1", "cart_total": 12.5, "currency": "EUR"},
-        {"cart_id": "c1", "cart_total": "120", "currency": "euro"},
-        {"cart_id": "c1", "cart_total": "120", "currency": "EUR", "email": "not-an-email"},
-        {"cart_id": "c 1", "cart_total": "120", "currency": "EUR"},
-        {"cart_id": "c1", "cart_total": "120", "currency": "EUR", "coupon": "FREE"},
-    ],
-)
-def test_bad_quotes_are_400_and_make_nothing(promo: Function, shop: Shop, body: dict[str, Any]) -> None:
-    status, code = promo("POST", "/promo/v1/auto", json_body=body).error
-    assert (status, code in ("validation_error", "invalid_cart_total")) == (400, True)
+BAD_QUOTES: list[dict[str, Any]] = [
+    {"cart_total": "120.00", "currency": "EUR"},
+    {"cart_id": "c1", "currency": "EUR"},
+    {"cart_id": "c1", "cart_total": "-1", "currency": "EUR"},
+    {"cart_id": "c1", "cart_total": "12.345", "currency": "EUR"},
+    {"cart_id": "c1", "cart_total": "1e3", "currency": "EUR"},
+    {"cart_id": "c1", "cart_total": 12.5, "currency": "EUR"},
+    {"cart_id": "c1", "cart_total": "120", "currency": "euro"},
+    {"cart_id": "c1", "cart_total": "120", "currency": "EUR", "email": "not-an-email"},
+    {"cart_id": "c 1", "cart_total": "120", "currency": "EUR"},
+    {"cart_id": "c1", "cart_total": "120", "currency": "EUR", "coupon": "FREE"},
+]
+
+
+def test_bad_quotes_are_400_and_make_nothing(promo: Function, shop: Shop) -> None:
+    for body in BAD_QUOTES:
+        status, code = promo("POST", "/promo/v1/auto", json_body=body).error
+        assert (status, code in ("validation_error", "invalid_cart_total")) == (400, True), body
     assert not shop.coupons
 
 
@@ -173,32 +173,30 @@ def test_the_list_pages_with_a_cursor(promo: Function) -> None:
     assert promo("GET", CODES, headers=ADMIN, query={"type": "gift"}).error == (400, "validation_error")
 
 
-@pytest.mark.parametrize(
-    ("body", "code"),
-    [
-        ({"code": "AB", "percentage": "5"}, "invalid_code"),
-        ({"code": "BAD CODE", "percentage": "5"}, "invalid_code"),
-        ({"code": "OK-CODE", "percentage": "0"}, "invalid_percentage"),
-        ({"code": "OK-CODE", "percentage": "101"}, "invalid_percentage"),
-        ({"code": "OK-CODE", "percentage": 12.5}, "validation_error"),
-        ({"code": "OK-CODE"}, "validation_error"),
-        ({"code": "OK-CODE", "percentage": "5", "expires_at": "2020-01-01T00:00:00Z"}, "invalid_expiry"),
-        ({"code": "OK-CODE", "percentage": "5", "usage_limit": 0}, "validation_error"),
-        ({"code": "OK-CODE", "percentage": "5", "discount": "9"}, "validation_error"),
-    ],
-)
-def test_invalid_codes_are_400_and_nothing_is_stored(
-    promo: Function, shop: Shop, body: dict[str, Any], code: str
-) -> None:
-    assert promo("POST", CODES, json_body=body, headers=ADMIN).error == (400, code)
+INVALID_CODES: list[tuple[dict[str, Any], str]] = [
+    ({"code": "AB", "percentage": "5"}, "invalid_code"),
+    ({"code": "BAD CODE", "percentage": "5"}, "invalid_code"),
+    ({"code": "OK-CODE", "percentage": "0"}, "invalid_percentage"),
+    ({"code": "OK-CODE", "percentage": "101"}, "invalid_percentage"),
+    ({"code": "OK-CODE", "percentage": 12.5}, "validation_error"),
+    ({"code": "OK-CODE"}, "validation_error"),
+    ({"code": "OK-CODE", "percentage": "5", "expires_at": "2020-01-01T00:00:00Z"}, "invalid_expiry"),
+    ({"code": "OK-CODE", "percentage": "5", "usage_limit": 0}, "validation_error"),
+    ({"code": "OK-CODE", "percentage": "5", "discount": "9"}, "validation_error"),
+]
+
+
+def test_invalid_codes_are_400_and_nothing_is_stored(promo: Function, shop: Shop) -> None:
+    for body, code in INVALID_CODES:
+        assert promo("POST", CODES, json_body=body, headers=ADMIN).error == (400, code), body
     assert promo("GET", f"{CODES}/OK-CODE", headers=ADMIN).error == (404, "unknown_code")
     assert not shop.coupons
 
 
-@pytest.mark.parametrize("body", [{"percentage": "0"}, {"code": "RENAMED"}, {"active": 1}, {"usage_limit": -1}])
-def test_invalid_patches_change_nothing(promo: Function, body: dict[str, Any]) -> None:
+def test_invalid_patches_change_nothing(promo: Function) -> None:
     assert create(promo, "KEEP-ME", "8").status == 201
-    assert promo("PATCH", f"{CODES}/KEEP-ME", json_body=body, headers=ADMIN).status == 400
+    for body in ({"percentage": "0"}, {"code": "RENAMED"}, {"active": 1}, {"usage_limit": -1}):
+        assert promo("PATCH", f"{CODES}/KEEP-ME", json_body=body, headers=ADMIN).status == 400, body
     after = promo("GET", f"{CODES}/KEEP-ME", headers=ADMIN).json()
     assert (after["percentage"], after["version"], after["active"]) == ("8", 1, True)
 
@@ -209,30 +207,30 @@ def test_duplicate_code_is_409_whatever_the_case(promo: Function) -> None:
     assert promo("GET", f"{CODES}/TWICE-1", headers=ADMIN).json()["percentage"] == "5"
 
 
-@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-def test_unknown_code_is_404(promo: Function, method: str) -> None:
-    answer = promo(method, f"{CODES}/NO-SUCH-CODE", json_body={"percentage": "5"}, headers=ADMIN)
-    assert answer.error == (404, "unknown_code")
+def test_unknown_code_is_404(promo: Function) -> None:
+    for method in ("GET", "PATCH", "DELETE"):
+        answer = promo(method, f"{CODES}/NO-SUCH-CODE", json_body={"percentage": "5"}, headers=ADMIN)
+        assert answer.error == (404, "unknown_code"), method
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [{}, {"Authorization": "Bearer wrong-key"}, {"Authorization": "admin-key-handlers"}, {"Authorization": "Bearer"}],
-    ids=["missing", "wrong", "no-scheme", "empty"],
-)
+REFUSED_BEARERS: list[dict[str, str]] = [
+    {},
+    {"Authorization": "Bearer wrong-key"},
+    {"Authorization": "admin-key-handlers"},  # no scheme
+    {"Authorization": "Bearer"},
+]
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [("GET", CODES), ("POST", CODES), ("GET", f"{CODES}/X"), ("PATCH", f"{CODES}/X"), ("DELETE", f"{CODES}/X")],
 )
-def test_admin_routes_need_the_bearer_even_with_a_bad_body(
-    promo: Function, shop: Shop, headers: dict[str, str], method: str, path: str
-) -> None:
-    answer = promo(method, path, headers=headers, json_body={"code": "SNEAKY", "percentage": "900", "x": 1})
-    assert answer.error == (401, "unauthorized")
-    assert promo(method, path, headers=headers, body=b"{not json", content_type="application/json").error == (
-        401,
-        "unauthorized",
-    )
+def test_admin_routes_need_the_bearer_even_with_a_bad_body(promo: Function, shop: Shop, method: str, path: str) -> None:
+    for headers in REFUSED_BEARERS:
+        answer = promo(method, path, headers=headers, json_body={"code": "SNEAKY", "percentage": "900", "x": 1})
+        assert answer.error == (401, "unauthorized"), headers
+        malformed = promo(method, path, headers=headers, body=b"{not json", content_type="application/json")
+        assert malformed.error == (401, "unauthorized"), headers
     assert not shop.coupons
 
 
