@@ -46,6 +46,11 @@ unit: $(VENV)/.installed
 integration: $(VENV)/.installed
 	$(BIN)/pytest -q tests/integration
 
+# Every function's lambda_handler in process (moto, respx): every route's statuses and error shapes.
+.PHONY: handlers
+handlers: $(VENV)/.installed
+	$(BIN)/pytest -q tests/handlers
+
 e2e: $(VENV)/.installed
 	$(BIN)/pytest -q tests/e2e
 
