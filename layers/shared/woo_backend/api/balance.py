@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
@@ -51,6 +52,15 @@ class RequestInProgress(Conflict):
 
 
 # ------------------------------------------------------------------ requests
+TopomerToken = Annotated[str | None, Header(alias="X-Topomer-Token", max_length=512)]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
+]
+PaymentId = Annotated[str, Path(pattern=r"^pay_[0-9a-f]{24}$")]
+ShopperId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+ShopperToken = Annotated[str | None, Header(alias="X-Shopper-Token", max_length=512)]
+
+
 class AuthorizeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
