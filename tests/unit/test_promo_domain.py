@@ -21,14 +21,18 @@ from woo_backend.domain.promo import (
     InvalidTotal,
     PromoCode,
     PromoType,
+    Quote,
     Side,
     SideSync,
     auto_code,
+    changed,
     check_expiry,
     check_percentage,
+    code_changes,
     coupon_fields,
     discount,
     find_interval,
+    new_code,
     normalize_code,
     normalize_intervals,
     parse_total,
@@ -206,3 +210,40 @@ def test_interval_view_uses_decimal_strings() -> None:
         "max": None,
         "percentage": "15",
     }
+
+
+def test_a_new_admin_code_is_checked_and_stamped() -> None:
+    now = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
+    code = new_code(
+        code=" spring-10 ",
+        percentage="12.50",
+        promo_type="manual",
+        active=True,
+        expires_at=datetime(2026, 12, 31, 23, 59, 59, 999, tzinfo=UTC),
+        usage_limit=3,
+        now=now,
+    )
+    assert (code.code, code.type, str(code.percentage), code.usage_limit) == ("SPRING-10", PromoType.MANUAL, "12.5", 3)
+    assert (code.created_at, code.updated_at) == ("2026-11-23T10:00:00+00:00", "2026-11-23T10:00:00+00:00")
+    assert code.expires_at == "2026-12-31T23:59:59+00:00"
+    with pytest.raises(InvalidCode):  # the code is checked first
+        new_code(code="x", percentage="0", promo_type="manual", active=True, expires_at=None, usage_limit=None, now=now)
+
+
+def test_an_admin_change_holds_only_the_fields_given_and_bumps_the_version() -> None:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    assert code_changes(percentage=None, active=False, expires_at=None, usage_limit=None, now=now) == {"active": False}
+    fields = code_changes(percentage=20, active=None, expires_at=None, usage_limit=5, now=now)
+    assert fields == {"percentage": D("20"), "usage_limit": 5}
+    after = changed(_code(), now, **fields)
+    assert (after.percentage, after.usage_limit, after.version, after.updated_at) == (
+        D("20"),
+        5,
+        2,
+        "2026-11-24T00:00:00+00:00",
+    )
+
+
+def test_a_quote_discounts_its_total_by_its_code() -> None:
+    assert Quote(code=_code(), total=D("123.45"), stale=False).discount == D("12.35")
+    assert Quote(code=None, total=D("10.00"), stale=True).discount is None

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from woo_backend.clock import iso_seconds
+from woo_backend.clock import iso_seconds, woo_date
 from woo_backend.domain.money import CENT, parse_decimal
 from woo_backend.errors import Conflict, DomainError, ErrorKind, InvalidRequest, NotFound
 
@@ -298,8 +298,7 @@ def coupon_date(moment: datetime) -> str:
     minutes of an offset are dropped by ``iso8601_timezone_to_offset()``), and ignores ``date_expires_gmt`` on
     write (WC_Coupon has no setter for it). So: UTC, with ``Z``.
     """
-    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment  # a naive moment is UTC here
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return woo_date(moment) + "Z"  # woo_date: in UTC (a naive moment is taken as UTC)
 
 
 def coupon_expiry_confirmed(sent: str, answered_gmt: str | None) -> bool:
