@@ -24,6 +24,7 @@ from moto import mock_aws
 from local import template
 from tests.handlers.lambdas import RUNTIME, SECRETS, Function, environment, layer_modules
 from tests.handlers.upstreams import TOPOMER_URL, WOO_URL, Shop, Topomer
+from woo_backend.webhook_signature import webhook_signature
 
 ADMIN = {"Authorization": f"Bearer {SECRETS['ADMIN_API_KEY']}"}
 CREDITS_API_KEY = "app-key-handlers-1"
@@ -155,8 +156,7 @@ def signed_webhook(order: dict[str, Any], topic: str = "order.updated", secret: 
 
 def sign(body: bytes, secret: str | None = None) -> str:
     """``X-WC-Webhook-Signature``: base64 HMAC-SHA256 of the raw body with the webhook secret."""
-    key = (secret or SECRETS["WOOCOMMERCE_WEBHOOK_SECRET"]).encode()
-    return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
+    return webhook_signature(body, secret or SECRETS["WOOCOMMERCE_WEBHOOK_SECRET"])
 
 
 def account_credentials(

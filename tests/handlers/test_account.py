@@ -153,6 +153,11 @@ def test_woocommerce_down_is_503_in_the_account_shape(
     assert call(account, "get_user_info").account_error == (503, "upstream_unavailable")
 
 
+def test_woocommerce_refusing_a_read_is_502_in_the_account_shape(account: Function, shop: Shop) -> None:
+    shop.fail("GET", rf"{WOO_API}/customers/1", status=400)
+    assert call(account, "get_user_info").account_error == (502, "upstream_rejected")
+
+
 def test_send_mail_reaches_ses_and_is_limited_per_hour(account: Function) -> None:
     message = {"from": "alice@example.com", "topic": "Delivery", "content": "Where is it?"}
     before = mails_sent()

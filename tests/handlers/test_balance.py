@@ -69,6 +69,11 @@ def test_balance_is_503_while_topomer_is_down(
     assert b"Traceback" not in answer.body
 
 
+def test_an_answer_topomer_should_not_give_is_502(balance: Function, payer: str, topomer: Topomer) -> None:
+    topomer.fail("GET", "/api/plugin/users/get-by-token", status=200, body={"id": 7, "balance": "12"})
+    assert balance("GET", "/balance/v1/balance", headers=auth()).error == (502, "upstream_invalid_response")
+
+
 # ------------------------------------------------------------------ authorize
 def test_authorize_holds_replays_and_refuses_a_reused_key(balance: Function, payer: str, shop: Shop) -> None:
     first = pay(balance)

@@ -100,6 +100,12 @@ def test_products_unreadable_during_a_webhook_is_503(credits: Function, shop: Sh
     assert credits("POST", WEBHOOK, **signed_webhook(order)).error == (503, "upstream_unavailable")
 
 
+def test_woocommerce_refusing_the_products_read_is_502(credits: Function, shop: Shop) -> None:
+    order = completed_order(shop)
+    shop.fail("GET", rf"{WOO_API}/products", status=403)
+    assert credits("POST", WEBHOOK, **signed_webhook(order)).error == (502, "upstream_rejected")
+
+
 # ------------------------------------------------------------------ reads
 def test_unknown_order_is_404(credits: Function) -> None:
     assert credits("GET", orders("wc_order_nope")).error == (404, "unknown_order")
@@ -211,6 +217,8 @@ def test_idempotency_key_replays_and_refuses_another_body(credits: Function, sho
 def test_unknown_routes_are_404(credits: Function) -> None:
     assert credits("DELETE", orders("k")).error == (404, "route_not_found")
     assert credits("GET", "/credits/v2/orders/k").error == (404, "route_not_found")
+    # As today: no route is no Dotix route, so its 404 comes in the native shape even under a Dotix prefix.
+    assert credits("DELETE", "/dotix/v1/order/k").error == (404, "route_not_found")
 
 
 @pytest.fixture

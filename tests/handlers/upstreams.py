@@ -31,6 +31,7 @@ class Fault:
     status: int | None
     error: type[httpx.TransportError] | None
     times: int | None
+    body: Any = None
 
     def matches(self, request: httpx.Request) -> bool:
         return request.method == self.method and re.fullmatch(self.path, request.url.path) is not None
@@ -61,9 +62,11 @@ class Upstream:
         status: int | None = 500,
         error: type[httpx.TransportError] | None = None,
         times: int | None = None,
+        body: Any = None,
     ) -> None:
-        """Answer ``status`` (or raise ``error``, e.g. ``httpx.ConnectTimeout``) for matching requests."""
-        self.faults.append(Fault(method, path, None if error else status, error, times))
+        """Answer ``status`` with ``body`` (or raise ``error``, e.g. ``httpx.ConnectTimeout``) for matching
+        requests, ``times`` times (always by default)."""
+        self.faults.append(Fault(method, path, None if error else status, error, times, body))
 
     def called(self, method: str, path: str) -> list[httpx.Request]:
         return [r for r in self.calls if r.method == method and re.fullmatch(path, r.url.path)]
@@ -75,7 +78,7 @@ class Upstream:
                     fault.times -= 1
                 if fault.error is not None:
                     raise fault.error("faked", request=request)
-                return answer(fault.status or 500, {"code": "faked", "message": "faked failure"})
+                return answer(fault.status or 500, fault.body or {"code": "faked", "message": "faked failure"})
         self.calls.append(request)
         for method, pattern, handler in self.handlers:
             found = pattern.fullmatch(request.url.path)
