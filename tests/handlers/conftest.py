@@ -6,7 +6,6 @@ DynamoDB and SES are moto in process (the template's tables), WooCommerce and To
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
