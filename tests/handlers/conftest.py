@@ -72,10 +72,12 @@ def create_tables(client: Any, env: dict[str, str]) -> None:
 
 @pytest.fixture(autouse=True)
 def layer_restored() -> Iterator[None]:
-    """Containers re-import ``woo_backend``; the modules other test packages imported are put back after."""
+    """Containers re-import ``woo_backend``: the modules other test packages imported are put back after, and the
+    test's handler modules (``_lambda_*``) let go."""
     before = layer_modules()
+    handlers = {name for name in sys.modules if name.startswith("_lambda_")}
     yield
-    for name in layer_modules():
+    for name in [*layer_modules(), *(n for n in sys.modules if n.startswith("_lambda_") and n not in handlers)]:
         del sys.modules[name]
     sys.modules.update(before)
 

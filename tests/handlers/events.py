@@ -62,7 +62,7 @@ def api_event(
         path=path,
         base_url=f"https://{HOST}",
         method=method,
-        headers=sent_headers,
+        headers=list(sent_headers.items()),
         query_string=urlencode(query or {}),
         data=data,
     )

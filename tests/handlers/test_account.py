@@ -159,7 +159,7 @@ def test_woocommerce_refusing_a_read_is_502_in_the_account_shape(account: Functi
 
 
 def test_send_mail_reaches_ses_and_is_limited_per_hour(account: Function) -> None:
-    message = {"from": "alice@example.com", "topic": "Delivery", "content": "Where is it?"}
+    message: dict[str, Any] = {"from": "alice@example.com", "topic": "Delivery", "content": "Where is it?"}
     before = mails_sent()
     for _ in range(2):  # MAIL_RATE_LIMIT_PER_HOUR=2 (conftest)
         answer = call(account, "send_mail", **message)
@@ -171,11 +171,12 @@ def test_send_mail_reaches_ses_and_is_limited_per_hour(account: Function) -> Non
 
 def test_send_mail_refuses_bad_input_and_sends_nothing(account: Function) -> None:
     before = mails_sent()
-    for params in (
+    bad: list[dict[str, Any]] = [
         {"from": "not-an-address", "topic": "t", "content": "c"},
         {"topic": "t", "content": "c"},
         {"from": "a@example.com", "topic": "", "content": "c"},
         {"from": "a@example.com", "topic": "t" * 201, "content": "c"},
-    ):
+    ]
+    for params in bad:
         assert call(account, "send_mail", **params).account_error == (400, "validation_error"), params
     assert mails_sent() == before

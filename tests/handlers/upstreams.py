@@ -194,7 +194,7 @@ class Shop(Upstream):
 
 
 # ------------------------------------------------------------------ Topomer
-INTERVALS = [
+INTERVALS: list[dict[str, Any]] = [
     {"min": "50.00", "max": "100.00", "pourcentage": "5"},
     {"min": "100.00", "max": "250.00", "pourcentage": "10"},
     {"min": "250.00", "max": None, "pourcentage": "15"},
