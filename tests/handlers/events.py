@@ -17,20 +17,19 @@ from urllib.parse import urlencode
 from werkzeug.test import EnvironBuilder
 
 from local import template
-from local.apigw import http_api_event
+from local.apigw import LocalHttpApi, http_api_event
 
 HOST = "api.test"
 NO_BODY = object()  # `json=` left out (None is a JSON body: null)
 
 
+# The local runtime's own router (its ``match``): the template's routes, most specific first.
+ROUTER = LocalHttpApi(template.routes(), (), invoke=lambda *_: None)
+
+
 def route_for(method: str, path: str) -> tuple[template.Route, dict[str, str]]:
-    """The template route API Gateway picks for ``method path`` (most specific first), or ``$default``."""
-    for route in template.routes():
-        if route.method in (method, "ANY"):
-            found = route.pattern.match(path)
-            if found:
-                return route, found.groupdict()
-    return template.Route("$default", "", ""), {}
+    """The template route API Gateway picks for ``method path``, or ``$default`` when none matches."""
+    return ROUTER.match(method, path) or (template.Route("$default", "", ""), {})
 
 
 def api_event(
