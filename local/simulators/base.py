@@ -24,12 +24,18 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from woo_backend.http import READ_TIMEOUT_SECONDS
+from woo_backend.settings import upstream_read_timeout
 
 Handler = Callable[..., Response]
 
-# Just past the clients' read timeout: the call times out, and the simulator's thread is not kept longer.
-TIMEOUT_SLEEP_SECONDS = READ_TIMEOUT_SECONDS + 0.5
+# The "timeout" fault answers this long after the clients' read timeout: the call times out, and the
+# simulator's thread is not kept longer than that.
+TIMEOUT_MARGIN_SECONDS = 0.5
+
+
+def timeout_fault_seconds() -> float:
+    """The clients' read timeout (the variable the functions read, in this same environment) plus the margin."""
+    return upstream_read_timeout() + TIMEOUT_MARGIN_SECONDS
 
 
 def json_default(value: Any) -> Any:
@@ -160,7 +166,7 @@ class Simulator:
             if fault == "500":
                 return json_response({"message": "simulated failure"}, status=500)
             if fault == "timeout":
-                time.sleep(TIMEOUT_SLEEP_SECONDS)
+                time.sleep(timeout_fault_seconds())
                 return json_response({"message": "too late"}, status=504)
             if fault == "malformed":
                 return Response("{not json", status=200, content_type="application/json")

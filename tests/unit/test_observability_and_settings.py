@@ -6,7 +6,14 @@ import json
 import pytest
 
 from woo_backend.observability import MASK, logger, mask, mask_key, register_secret
-from woo_backend.settings import ConfigurationError, TopomerSettings, WooCommerceSettings, env, secret
+from woo_backend.settings import (
+    ConfigurationError,
+    TopomerSettings,
+    WooCommerceSettings,
+    env,
+    secret,
+    upstream_read_timeout,
+)
 
 
 def test_mask_hides_sensitive_keys_and_shapes() -> None:
@@ -68,3 +75,14 @@ def test_env_default_and_secret_from_environment(monkeypatch: pytest.MonkeyPatch
     assert value.get_secret_value() == "abcdefgh"
     assert "abcdefgh" not in repr(value)
     assert secret("SURELY_NOT_SET_SECRET", required=False) is None
+
+
+def test_the_upstream_read_timeout_is_five_seconds_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("UPSTREAM_READ_TIMEOUT_SECONDS", raising=False)
+    assert upstream_read_timeout() == 5.0
+    monkeypatch.setenv("UPSTREAM_READ_TIMEOUT_SECONDS", "1.5")
+    assert upstream_read_timeout() == 1.5
+    for bad in ("0", "-1", "soon"):
+        monkeypatch.setenv("UPSTREAM_READ_TIMEOUT_SECONDS", bad)
+        with pytest.raises(ConfigurationError, match="UPSTREAM_READ_TIMEOUT_SECONDS"):
+            upstream_read_timeout()

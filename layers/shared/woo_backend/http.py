@@ -28,9 +28,16 @@ from woo_backend.observability import logger, mask_text
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-# How long a client waits for an answer (the local simulators' "timeout" fault waits just past it).
+# How long a client waits for an answer unless UPSTREAM_READ_TIMEOUT_SECONDS says otherwise (the local
+# simulators' "timeout" fault waits just past whichever applies).
 READ_TIMEOUT_SECONDS = 5.0
-DEFAULT_TIMEOUT = httpx.Timeout(connect=2.0, read=READ_TIMEOUT_SECONDS, write=5.0, pool=2.0)
+
+
+def upstream_timeout(read_seconds: float = READ_TIMEOUT_SECONDS) -> httpx.Timeout:
+    return httpx.Timeout(connect=2.0, read=read_seconds, write=5.0, pool=2.0)
+
+
+DEFAULT_TIMEOUT = upstream_timeout()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Gateway answers: a proxy in front of the server says the server did not answer in time or answered
 # nonsense, so the request may have been processed. Other 5xx (500, 503) come from the server itself and

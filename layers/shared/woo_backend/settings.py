@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from woo_backend.http import READ_TIMEOUT_SECONDS
 from woo_backend.observability import register_secret
 
 SECRET_CACHE_SECONDS = 300
@@ -63,6 +64,12 @@ def _positive_decimal(name: str, default: str, *, allow_zero: bool = False) -> D
     return value
 
 
+def upstream_read_timeout() -> float:
+    """Seconds an upstream client waits for an answer: ``UPSTREAM_READ_TIMEOUT_SECONDS``, else 5. The local
+    simulators' timeout fault reads it too; the e2e stack shortens it so its timeout cases end sooner."""
+    return float(_positive_decimal("UPSTREAM_READ_TIMEOUT_SECONDS", str(READ_TIMEOUT_SECONDS)))
+
+
 class _Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -71,6 +78,7 @@ class WooCommerceSettings(_Settings):
     url: str
     consumer_key: SecretStr
     consumer_secret: SecretStr
+    read_timeout_seconds: float = READ_TIMEOUT_SECONDS
 
     @classmethod
     def from_env(cls) -> WooCommerceSettings:
@@ -78,6 +86,7 @@ class WooCommerceSettings(_Settings):
             url=woocommerce_url(env("WOOCOMMERCE_URL")),
             consumer_key=secret("WOOCOMMERCE_CONSUMER_KEY"),
             consumer_secret=secret("WOOCOMMERCE_CONSUMER_SECRET"),
+            read_timeout_seconds=upstream_read_timeout(),
         )
 
 
@@ -142,6 +151,7 @@ class TopomerSettings(_Settings):
     url: str
     client_id: SecretStr
     client_secret: SecretStr
+    read_timeout_seconds: float = READ_TIMEOUT_SECONDS
 
     @classmethod
     def from_env(cls) -> TopomerSettings:
@@ -149,6 +159,7 @@ class TopomerSettings(_Settings):
             url=env("TOPOMER_URL").rstrip("/"),
             client_id=secret("TOPOMER_CLIENT_ID"),
             client_secret=secret("TOPOMER_CLIENT_SECRET"),
+            read_timeout_seconds=upstream_read_timeout(),
         )
 
 

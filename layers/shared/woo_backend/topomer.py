@@ -36,7 +36,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from woo_backend.errors import UpstreamNotFound, UpstreamRejected
-from woo_backend.http import ClientOptions, RequestOptions, UpstreamClient
+from woo_backend.http import ClientOptions, RequestOptions, UpstreamClient, upstream_timeout
 from woo_backend.settings import TopomerSettings
 
 TOKEN_REFRESH_MARGIN_SECONDS = 30
@@ -130,6 +130,7 @@ class TopomerClient(UpstreamClient):
     name = "topomer"
 
     def __init__(self, settings: TopomerSettings, **options: Unpack[ClientOptions]) -> None:
+        options.setdefault("timeout", upstream_timeout(settings.read_timeout_seconds))
         super().__init__(settings.url, **options)
         self._settings = settings
         self._token: str | None = None

@@ -13,7 +13,7 @@ from typing import Any, Unpack
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from woo_backend.http import ClientOptions, UpstreamClient
+from woo_backend.http import ClientOptions, UpstreamClient, upstream_timeout
 from woo_backend.settings import WooCommerceSettings
 
 API_PREFIX = "/wp-json/wc/v3"
@@ -113,6 +113,7 @@ class WooCommerceClient(UpstreamClient):
 
     def __init__(self, settings: WooCommerceSettings, **options: Unpack[ClientOptions]) -> None:
         key, secret = settings.consumer_key.get_secret_value(), settings.consumer_secret.get_secret_value()
+        options.setdefault("timeout", upstream_timeout(settings.read_timeout_seconds))
         super().__init__(settings.url + API_PREFIX, auth=httpx.BasicAuth(key, secret), **options)
 
     # -------------------------------------------------------------- generic
