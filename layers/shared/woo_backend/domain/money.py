@@ -2,16 +2,22 @@
 goes through. Exact (``Decimal`` or ``int``), never float; each caller names its field, its bound and the
 error class (with its code) a refusal raises.
 
-Plain decimal notation only: "1e2", "Infinity" or "NaN" are not amounts a shop or an app sends.
+Plain decimal notation only (``DECIMAL_NOTATION``): "1e2", "Infinity" or "NaN" are not amounts a shop or an
+app sends.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from woo_backend.errors import InvalidRequest
 
 CENT = Decimal("0.01")
+# ASCII digits with an optional sign and fraction. Python's Decimal() alone also takes "1e2", "+5", ".5",
+# "1_000" and other scripts' digits (full-width, Arabic-Indic), none of which a shop or an app sends. (The sign is read
+# so that "-5" is told it must be positive rather than that it is not a number.)
+DECIMAL_NOTATION = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class InvalidAmount(InvalidRequest):
@@ -30,12 +36,9 @@ def parse_decimal(
     if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
         raise error(f'{field} must be a decimal string such as "12.50"')
     text = str(raw).strip()
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise error(f'{field} must be a decimal string such as "12.50"') from None
-    if not value.is_finite() or "e" in text.lower():
+    if not DECIMAL_NOTATION.fullmatch(text):
         raise error(f'{field} must be a decimal string such as "12.50"')
+    value = Decimal(text)
     if value < 0 or (value == 0 and not allow_zero):
         raise error(f"{field} must be {'zero or more' if allow_zero else 'greater than zero'}")
     if value != value.quantize(CENT):
