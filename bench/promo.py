@@ -23,9 +23,6 @@ def _measure() -> list[Row]:
     from woo_backend.aws import dynamodb_client
     from woo_backend.bootstrap import common
 
-    # The upstream clients are made once per container: this "container" has new simulators.
-    common.topomer.cache_clear()
-    common.woocommerce.cache_clear()
     module, context = load_handler("PromoFunction")
     client = dynamodb_client()
     # The handler's clients: bootstrap.promo.api() took the container's ones.

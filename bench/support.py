@@ -143,6 +143,11 @@ def simulated_upstreams() -> Iterator[tuple[Any, Any]]:
         with embedded_dynamodb():
             os.environ["TOPOMER_URL"] = f"http://127.0.0.1:{servers[0].server_port}"
             os.environ["WOOCOMMERCE_URL"] = f"http://127.0.0.1:{servers[1].server_port}"
+            # A container holds one client per upstream (bootstrap.common); these are new upstreams.
+            from woo_backend.bootstrap import common
+
+            common.topomer.cache_clear()
+            common.woocommerce.cache_clear()
             yield topomer_sim, woo_sim
     finally:
         for server in servers:
