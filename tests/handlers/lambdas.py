@@ -88,10 +88,17 @@ def own_request() -> Iterator[None]:
 class Function:
     """One container of a template function, called with API Gateway events."""
 
-    def __init__(self, logical_id: str, env: dict[str, str]) -> None:
+    def __init__(self, logical_id: str, env: dict[str, str], index: int | None = None) -> None:
         self.definition = template.functions()[logical_id]
-        self.container = Container(self.definition, env, next(_index))
+        self.env = env
+        self.index = next(_index) if index is None else index
+        self.container = Container(self.definition, env, self.index)
         self.layer = layer_modules()
+
+    def rival(self) -> Function:
+        """Another container of the same function. Its handler module has this one's name, as every container's
+        ``app`` has in Lambda: Powertools' idempotency keys carry the module's name, so the two share them."""
+        return Function(self.definition.logical_id, self.env, self.index)
 
     def invoke(self, event: dict[str, Any]) -> Any:
         context = LambdaContext(
@@ -102,6 +109,7 @@ class Function:
             deadline=time.monotonic() + self.definition.timeout,
         )
         with own_layer(self.layer), own_request():
+            sys.modules[self.container.module.__name__] = self.container.module  # a rival may share the name
             return self.container.handler(event, context)
 
     def __call__(self, method: str, path: str, **request: Any) -> Answer:

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from tests.handlers.conftest import signed_webhook
-from tests.handlers.lambdas import Function
+from tests.handlers.events import Answer
+from tests.handlers.lambdas import Function, before_writes
 from tests.handlers.upstreams import WOO_API, Shop, Topomer
 
 TOKEN = "tpm_payer"
@@ -23,7 +24,7 @@ def auth(token: str = TOKEN) -> dict[str, str]:
 
 def pay(
     balance: Function, amount: str = "40.00", *, key: str = "key-a", order_id: int = ORDER_ID, **fields: Any
-) -> Any:
+) -> Answer:
     body = {"token": TOKEN, "order_id": order_id, "amount": amount, **fields}
     return balance("POST", PAYMENTS, json_body=body, headers={"Idempotency-Key": key})
 
@@ -239,3 +240,27 @@ def test_shopper_balance_is_passed_through(balance: Function, topomer: Topomer) 
 def test_unknown_routes_are_404(balance: Function) -> None:
     assert balance("DELETE", PAYMENTS).error == (404, "route_not_found")
     assert balance("GET", "/balance/v2/balance").error == (404, "route_not_found")
+
+
+def test_a_capture_against_a_changed_order_stops_for_a_person(balance: Function, payer: str, shop: Shop) -> None:
+    payment_id = authorized(balance)
+    shop.orders[ORDER_ID]["total"] = "45.00"  # the order changed after the authorization
+    stopped = balance("POST", f"{PAYMENTS}/{payment_id}/capture", headers=auth())
+    assert stopped.error == (409, "payment_needs_attention")
+    assert shop.orders[ORDER_ID]["status"] == "on-hold"
+    assert len(shop.notes[ORDER_ID]) == 1
+
+
+def test_the_same_key_while_the_first_request_runs_is_409(balance: Function, payer: str) -> None:
+    rival = balance.rival()
+    writes: list[int] = []
+    rivals: list[Answer] = []
+
+    def same_key_meanwhile() -> None:
+        writes.append(1)
+        if len(writes) == 2:  # the first request has claimed its key (write 1) and not finished
+            rivals.append(pay(rival))
+
+    before_writes(balance, same_key_meanwhile)
+    assert pay(balance).status == 201
+    assert [answer.error for answer in rivals] == [(409, "request_in_progress")]

@@ -13,7 +13,7 @@ from itertools import cycle
 
 import pytest
 
-from tests.handlers.conftest import ADMIN, Load
+from tests.handlers.conftest import ADMIN
 from tests.handlers.lambdas import Function, before_writes
 from tests.handlers.test_credits import granted
 from tests.handlers.test_promo import create, quote
@@ -21,9 +21,8 @@ from tests.handlers.upstreams import Shop
 
 
 @pytest.fixture
-def rival_promo(load: Load, promo: Function) -> Function:
-    """A second container of PromoFunction (``promo`` is loaded first)."""
-    return load("PromoFunction", PROMO_INTERVALS_CACHE_SECONDS="0")
+def rival_promo(promo: Function) -> Function:
+    return promo.rival()
 
 
 def test_a_patch_losing_to_a_concurrent_patch_is_409_conflict(promo: Function, rival_promo: Function) -> None:
@@ -58,8 +57,8 @@ def test_a_cart_quoted_by_many_requests_at_once_is_503_busy(
 
 
 @pytest.fixture
-def rival_credits(load: Load, credits: Function) -> Function:
-    return load("CreditsFunction")
+def rival_credits(credits: Function) -> Function:
+    return credits.rival()
 
 
 @pytest.mark.parametrize(
