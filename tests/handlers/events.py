@@ -20,7 +20,7 @@ from local import template
 from local.apigw import LocalHttpApi, http_api_event
 
 HOST = "api.test"
-NO_BODY = object()  # `json=` left out (None is a JSON body: null)
+NO_BODY = object()  # `json_body=` left out (None is a JSON body: null)
 
 
 # The local runtime's own router (its ``match``): the template's routes, most specific first.
