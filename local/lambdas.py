@@ -40,6 +40,17 @@ class LambdaContext:
     log_group_name: str = "/aws/lambda/local"
     log_stream_name: str = "local"
 
+    @classmethod
+    def for_invocation(cls, function: Function) -> LambdaContext:
+        """A new request of ``function``: its own request id, and the template's timeout from now."""
+        return cls(
+            function_name=function.logical_id,
+            memory_limit_in_mb=512,
+            invoked_function_arn=f"arn:aws:lambda:us-east-1:000000000000:function:{function.logical_id}",
+            aws_request_id=str(uuid.uuid4()),
+            deadline=time.monotonic() + function.timeout,
+        )
+
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
@@ -76,14 +87,7 @@ class Container:
             return module
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        context = LambdaContext(
-            function_name=self.function.logical_id,
-            memory_limit_in_mb=512,
-            invoked_function_arn=f"arn:aws:lambda:us-east-1:000000000000:function:{self.function.logical_id}",
-            aws_request_id=str(uuid.uuid4()),
-            deadline=time.monotonic() + self.function.timeout,
-        )
-        return self.handler(event, context)
+        return self.handler(event, LambdaContext.for_invocation(self.function))
 
 
 class FunctionPool:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import itertools
 import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -101,13 +99,7 @@ class Function:
         return Function(self.definition.logical_id, self.env, self.index)
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        context = LambdaContext(
-            function_name=self.definition.logical_id,
-            memory_limit_in_mb=512,
-            invoked_function_arn=f"arn:aws:lambda:us-east-1:000000000000:function:{self.definition.logical_id}",
-            aws_request_id=str(uuid.uuid4()),
-            deadline=time.monotonic() + self.definition.timeout,
-        )
+        context = LambdaContext.for_invocation(self.definition)
         with own_layer(self.layer), own_request():
             sys.modules[self.container.module.__name__] = self.container.module  # a rival may share the name
             return self.container.handler(event, context)
