@@ -67,17 +67,20 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 class Container:
-    def __init__(self, function: Function, environment: dict[str, str], index: int) -> None:
+    def __init__(self, function: Function, environment: dict[str, str]) -> None:
         self.function = function
         self.lock = threading.Lock()
-        self.module = self._cold_start(environment, index)
+        self.module = self._cold_start(environment)
         self.handler: Callable[[dict[str, Any], Any], Any] = getattr(self.module, function.handler_name)
 
-    def _cold_start(self, environment: dict[str, str], index: int) -> ModuleType:
+    def _cold_start(self, environment: dict[str, str]) -> ModuleType:
         with _import_lock, _environment(environment):
             for name in [m for m in sys.modules if m == LAYER_PACKAGE or m.startswith(LAYER_PACKAGE + ".")]:
                 del sys.modules[name]
-            name = f"_lambda_{self.function.logical_id}_{index}"
+            # One module name for every container of a function, as in Lambda (where each container's handler
+            # module is `app`): Powertools' idempotency keys include the module name, so containers named
+            # apart would not see each other's keys.
+            name = f"_lambda_{self.function.logical_id}"
             spec = importlib.util.spec_from_file_location(name, self.function.module_path)
             assert spec is not None
             assert spec.loader is not None
@@ -112,7 +115,7 @@ class FunctionPool:
                     break
                 self._cond.wait()
         try:
-            container = Container(self.function, self.environment, len(self._containers) + self._creating)
+            container = Container(self.function, self.environment)
         finally:
             with self._cond:
                 self._creating -= 1

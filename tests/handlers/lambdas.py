@@ -90,7 +90,7 @@ class Function:
         self.definition = template.functions()[logical_id]
         self.env = env
         self.index = next(_index) if index is None else index
-        self.container = Container(self.definition, env, self.index)
+        self.container = Container(self.definition, env)
         self.layer = layer_modules()
 
     def rival(self) -> Function:
