@@ -6,8 +6,6 @@ DynamoDB and SES are moto in process (the template's tables), WooCommerce and To
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import sys
 import time
@@ -23,6 +21,7 @@ from moto import mock_aws
 from local import template
 from tests.handlers.lambdas import RUNTIME, SECRETS, Function, environment, layer_modules
 from tests.handlers.upstreams import TOPOMER_URL, WOO_URL, Shop, Topomer
+from woo_backend.auth import account_signature
 from woo_backend.webhook_signature import webhook_signature
 
 ADMIN = {"Authorization": f"Bearer {SECRETS['ADMIN_API_KEY']}"}
@@ -165,6 +164,5 @@ def account_credentials(
 ) -> dict[str, str]:
     """What the WordPress page gives the app: UID, blog, nonce ``<expiry>.<random>``, hex HMAC of ``UID:blog:nonce``."""
     nonce = nonce or f"{int(time.time()) + ttl}.{uid:04x}abcd"
-    key = (secret or SECRETS["ACCOUNT_SIGNING_SECRET"]).encode()
-    signature = hmac.new(key, f"{uid}:{blog}:{nonce}".encode(), hashlib.sha256).hexdigest()
+    signature = account_signature(str(uid), str(blog), nonce, secret or SECRETS["ACCOUNT_SIGNING_SECRET"])
     return {"UID": str(uid), "blog": str(blog), "nonce": nonce, "signature": signature}
