@@ -120,6 +120,11 @@ def http_event(
 
 def load_handler(logical_id: str) -> tuple[ModuleType, LambdaContext]:
     """The function's handler module, imported as a cold start would, and a context for it."""
+    from woo_backend.bootstrap import common
+
+    # A container makes its own upstream clients (one each, bootstrap.common), for the upstreams it is given now.
+    common.topomer.cache_clear()
+    common.woocommerce.cache_clear()
     fn = template.functions()[logical_id]
     spec = importlib.util.spec_from_file_location(f"bench_{logical_id}", fn.module_path)
     assert spec is not None
@@ -143,11 +148,6 @@ def simulated_upstreams() -> Iterator[tuple[Any, Any]]:
         with embedded_dynamodb():
             os.environ["TOPOMER_URL"] = f"http://127.0.0.1:{servers[0].server_port}"
             os.environ["WOOCOMMERCE_URL"] = f"http://127.0.0.1:{servers[1].server_port}"
-            # A container holds one client per upstream (bootstrap.common); these are new upstreams.
-            from woo_backend.bootstrap import common
-
-            common.topomer.cache_clear()
-            common.woocommerce.cache_clear()
             yield topomer_sim, woo_sim
     finally:
         for server in servers:

@@ -29,11 +29,12 @@ from woo_backend.api.balance import (
     TopomerToken,
     answered_with,
 )
+from woo_backend.api.webhooks import IgnoredWebhook, WebhookAnswer
+from woo_backend.api.webhooks import order_webhook as handle_order_webhook
 from woo_backend.bootstrap.balance import api as balance_api
 from woo_backend.domain.balance import MissingShopperToken, MissingToken, PaymentStatus
 from woo_backend.domain.balance_rules import check_capturable, check_currency, parse_payment_amount
 from woo_backend.observability import logger
-from woo_backend.webhook import order_webhook as handle_order_webhook
 
 wired = balance_api()
 service = wired.service
@@ -118,7 +119,7 @@ def void(payment_id: PaymentId, token: TopomerToken = None) -> PaymentAnswer:
 
 
 @app.post("/balance/webhooks/order")
-def order_webhook() -> Response[str]:
+def order_webhook() -> WebhookAnswer | IgnoredWebhook:
     return handle_order_webhook(app, wired.webhook, wired.order_events.apply)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from woo_backend.api import create_resolver, http_entrypoint, raw_body
@@ -21,12 +20,13 @@ from woo_backend.api.credits import (
     dotix_error,
     dotix_num,
 )
+from woo_backend.api.webhooks import IgnoredWebhook, WebhookAnswer
+from woo_backend.api.webhooks import order_webhook as handle_order_webhook
 from woo_backend.auth import require_api_key
 from woo_backend.bootstrap import credits
 from woo_backend.domain.credits import check_dotix_readable, parse_consume_amount
 from woo_backend.domain.money import InvalidAmount
 from woo_backend.observability import logger, mask_key
-from woo_backend.webhook import order_webhook as handle_order_webhook
 
 wired = credits.api()
 service = wired.service
@@ -93,7 +93,7 @@ def dotix_consume(order_key: str, idempotency_key: IdempotencyKey = None) -> Dot
 
 # ------------------------------------------------------------------ webhook
 @app.post("/credits/webhooks/order")
-def order_webhook() -> Response[str]:
+def order_webhook() -> WebhookAnswer | IgnoredWebhook:
     return handle_order_webhook(app, wired.webhook, service.apply_order)
 
 

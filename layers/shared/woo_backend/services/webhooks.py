@@ -18,8 +18,7 @@ from typing import Any, Protocol
 
 from woo_backend.woocommerce import Webhook
 
-# The topics ``order_webhook()`` (woo_backend/webhook.py, ORDER_TOPICS) handles. Defined here too so the
-# syncs do not import the HTTP layer; a unit test keeps the two equal.
+# The topics the order webhook route handles (``api/webhooks.py`` reads them from here) and the shop is asked to send.
 WEBHOOK_TOPICS = ("order.created", "order.updated")
 # The routes that receive them (template.yaml: CreditsFunction and BalanceFunction, OrderWebhook).
 CREDITS_WEBHOOK_PATH = "/credits/webhooks/order"
