@@ -122,6 +122,27 @@ def test_a_run_stopped_during_the_topomer_create_is_parked_not_resent(
     assert promo.codes.get("STOP-1").side(Side.TOPOMER).remote_id == "1"
 
 
+def test_a_topomer_update_failing_after_the_create_keeps_the_id_and_the_causes_code(
+    parts: tuple[PromoServices, FakeTopomer, FakeShop], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    promo, topomer, _ = parts
+
+    def down(promo_id: int | str, fields: dict[str, Any]) -> None:
+        raise UpstreamUnavailable("topomer", "update failed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(topomer, "update_promo", down)
+        created = promo.codes.create("LATE-1", "10", active=False)  # inactive: the create is followed by an update
+    side = created.side(Side.TOPOMER)
+    assert (side.remote_id, side.synced_version) == ("1", 0)
+    assert (
+        side.last_error == "upstream_unavailable: topomer: created as 1, then the update failed: topomer: update failed"
+    )
+    assert promo.sync.sync_pending() == {"synced": 1, "pending": 0}
+    assert topomer.creates_sent == ["LATE-1"]  # the kept id is updated, never created again
+    assert topomer.promos["LATE-1"]["active"] is False
+
+
 def test_an_admin_change_over_a_code_changed_meanwhile_is_a_409_conflict(
     parts: tuple[PromoServices, FakeTopomer, FakeShop], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -43,14 +43,16 @@ class CreateClaimedElsewhere(Exception):
 
 class TopomerPromoBehind(UpstreamError):
     """Topomer created the promo (``remote_id``) but the update that follows failed: the id must be kept.
-    Never reaches a caller (the sync records it on the side and retries); its message carries the cause's code."""
+    Never reaches a caller: the push records it on the side under its cause's code (``cause_code``, as the side's
+    ``last_error`` and the log have always named it) and the sync retries."""
 
     kind = ErrorKind.UNAVAILABLE
     code = "topomer_promo_behind"
 
     def __init__(self, remote_id: str, cause: UpstreamError) -> None:
-        super().__init__("topomer", f"created as {remote_id}, then the update failed: {cause.code}: {cause.message}")
+        super().__init__("topomer", f"created as {remote_id}, then the update failed: {cause.message}")
         self.remote_id = remote_id
+        self.cause_code = cause.code
 
 
 class PromoSync:
@@ -78,12 +80,13 @@ class PromoSync:
             except CreateClaimedElsewhere:
                 continue
             except UpstreamError as exc:
-                logger.warning("promo sync failed", extra={"code": code, "side": side.value, "error": exc.code})
+                error = exc.cause_code if isinstance(exc, TopomerPromoBehind) else exc.code
+                logger.warning("promo sync failed", extra={"code": code, "side": side.value, "error": error})
                 metrics.add_metric(name="PromoSyncFailed", unit="Count", value=1)
                 failed = state.model_copy(
                     update={
                         "attempts": state.attempts + 1,
-                        "last_error": f"{exc.code}: {exc.message}"[:300],
+                        "last_error": f"{error}: {exc.message}"[:300],
                         # A Topomer promo created before the failure keeps its id: it is never created again.
                         "remote_id": exc.remote_id if isinstance(exc, TopomerPromoBehind) else state.remote_id,
                         # A create of unknown fate stays claimed (parked); one that surely failed may be sent again.
