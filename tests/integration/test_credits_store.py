@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from tests.fakes import FakeShop
-from woo_backend.domain.credits import CreditAccount, InsufficientCredits, UnknownOrder
+from woo_backend.domain.credits import CreditAccount, InsufficientCredits, Replayed, StaleAccount, UnknownOrder
 from woo_backend.services.credits import CreditsService
 from woo_backend.services.order_poll import ORDERS_CURSOR
-from woo_backend.store.credits import CreditsStore, Replayed, StaleAccount
+from woo_backend.store.credits import CreditsStore
 from woo_backend.store.paging import InvalidCursor
 from woo_backend.woocommerce import Order
 

@@ -85,6 +85,26 @@ class ConsumeResult(BaseModel):
     transaction_id: str
 
 
+class StaleAccount(Exception):
+    """The state moved since it was read; ``current`` is what it is now (``None``: no such order).
+
+    The ledger's optimistic check (raised by the store, handled by the service), so it lives beside the state.
+    """
+
+    def __init__(self, current: CreditAccount | None) -> None:
+        super().__init__("account state moved")
+        self.current = current
+
+
+class Replayed(Exception):
+    """The idempotency key was used before: the first request's fingerprint and result."""
+
+    def __init__(self, fingerprint: str, result: ConsumeResult) -> None:
+        super().__init__("idempotency key replayed")
+        self.fingerprint = fingerprint
+        self.result = result
+
+
 # ------------------------------------------------------------------ amounts
 def parse_consume_amount(raw: object) -> ConsumeAmount:
     """A positive whole number of credits (int or digit string) or the word ``max``; anything else is refused."""

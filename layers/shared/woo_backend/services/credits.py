@@ -24,6 +24,8 @@ from woo_backend.domain.credits import (
     IdempotencyKeyReused,
     LedgerEntry,
     OrderAction,
+    Replayed,
+    StaleAccount,
     UnknownOrder,
     credits_for_order,
     order_action,
@@ -36,7 +38,6 @@ from woo_backend.errors import Busy, DomainError
 from woo_backend.observability import logger, mask_key, metrics
 from woo_backend.services.credits_ports import CreditsLedger, OrderSource
 from woo_backend.services.order_poll import poll_orders
-from woo_backend.store.credits import Replayed, StaleAccount
 from woo_backend.woocommerce import Order
 
 MAX_CONSUME_ATTEMPTS = 40

@@ -7,14 +7,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from woo_backend.domain.credits import ConsumeResult, CreditAccount, LedgerEntry
+from woo_backend.domain.credits import ConsumeResult, CreditAccount, LedgerEntry, Replayed
 from woo_backend.services.order_poll import ModifiedOrders, SyncCursorStore
 from woo_backend.woocommerce import Order, Product
-
-if TYPE_CHECKING:
-    from woo_backend.store.credits import Replayed
 
 
 class OrderSource(ModifiedOrders, Protocol):
@@ -29,8 +26,8 @@ class CreditsLedger(Protocol):
     """The ledger: one state per order, append-only entries, idempotency records and the sync cursor.
 
     Every money move is conditioned on the state it was computed from: ``consume`` and ``revoke`` raise
-    ``store.credits.StaleAccount`` (with the state as it is now) when it moved, and ``consume`` raises
-    ``store.credits.Replayed`` when its idempotency key was used before.
+    ``domain.credits.StaleAccount`` (with the state as it is now) when it moved, and ``consume`` raises
+    ``domain.credits.Replayed`` when its idempotency key was used before.
     """
 
     @property

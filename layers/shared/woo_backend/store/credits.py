@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from woo_backend.clock import iso
-from woo_backend.domain.credits import COMPLETED, ConsumeResult, CreditAccount, LedgerEntry, ledger_sort_key
+from woo_backend.domain.credits import (
+    COMPLETED,
+    ConsumeResult,
+    CreditAccount,
+    LedgerEntry,
+    Replayed,
+    StaleAccount,
+    ledger_sort_key,
+)
 from woo_backend.dynamo import conditional_update, from_item, names, to_item, to_values
 from woo_backend.store.cursors import SyncCursors
 from woo_backend.store.paging import InvalidCursor, decode_cursor, encode_cursor
@@ -47,23 +55,6 @@ REVOKE_CONDITION = "#version = :v AND attribute_not_exists(#closed_at)"
 TRACK_CONDITION = "attribute_not_exists(#modified) OR #modified <= :m"  # never back to an older status
 # A refunded or cancelled account stays closed, whatever a late delivery of an older state says.
 TRACK_OPEN_CONDITION = f"({TRACK_CONDITION}) AND attribute_not_exists(#closed_at)"
-
-
-class StaleAccount(Exception):
-    """The state moved since it was read; ``current`` is what it is now (``None``: no such order)."""
-
-    def __init__(self, current: CreditAccount | None) -> None:
-        super().__init__("account state moved")
-        self.current = current
-
-
-class Replayed(Exception):
-    """The idempotency key was used before: the first request's fingerprint and result."""
-
-    def __init__(self, fingerprint: str, result: ConsumeResult) -> None:
-        super().__init__("idempotency key replayed")
-        self.fingerprint = fingerprint
-        self.result = result
 
 
 def _pk(order_key: str) -> str:
