@@ -34,7 +34,7 @@ from woo_backend.domain.money import money
 
 
 def reference_payment(payment: Payment) -> dict[str, Any]:
-    """The payment's answer as ``Payment.public()`` built it."""
+    """The payment's answer as the domain's ``Payment.public()`` built it before the answer models replaced it."""
     return {
         "payment_id": payment.payment_id,
         "order_id": payment.order_id,

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from woo_backend.api.balance import PaymentAnswer
 from woo_backend.domain.balance import (
     CAPTURE_STEPS,
     AmountMismatch,
@@ -191,13 +190,6 @@ def test_drift_is_topomers_balance_minus_the_expected_one() -> None:
     assert drift(None, Decimal("125.50")) == 0
 
 
-def test_the_public_view_never_shows_the_token() -> None:
-    view = PaymentAnswer.of(payment(token="tpm_secret_token")).model_dump(mode="json")
-    assert "tpm_secret_token" not in str(view)
-    assert view["amount"] == "30.00"
-    assert set(view["steps"]) == {"debit", "expire_token", "record_order"}
-
-
 # ------------------------------------------------------------------ the payment's order
 def order_terms(**changes: object) -> dict[str, Any]:
     terms: dict[str, Any] = {
@@ -302,17 +294,14 @@ def test_the_note_names_the_payment_and_the_reason_and_never_the_token() -> None
     assert "tpm_secret" not in note
 
 
-def test_a_stopped_payment_shows_its_reason_currency_and_hold_step() -> None:
+# How a payment is shown (no token, its reason, currency and hold_order step): tests/integration/test_balance_answers.py
+def test_a_stopped_payment_is_not_capturable_and_says_why() -> None:
     stopped = payment(
         status=PaymentStatus.NEEDS_ATTENTION,
         currency="EUR",
         reason="amount_mismatch: x",
         steps={**{name: Step() for name in CAPTURE_STEPS}, StepName.HOLD_ORDER: Step(status=StepStatus.DONE)},
     )
-    view = PaymentAnswer.of(stopped).model_dump(mode="json")
-    assert (view["reason"], view["currency"]) == ("amount_mismatch: x", "EUR")
-    assert view["steps"]["hold_order"]["status"] == "done"
-    assert "reason" not in PaymentAnswer.of(payment()).model_dump(mode="json")
     with pytest.raises(PaymentNeedsAttention, match="amount_mismatch: x"):
         check_capturable(stopped)
     with pytest.raises(PaymentNeedsAttention, match="see the payment's steps"):

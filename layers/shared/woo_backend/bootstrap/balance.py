@@ -75,6 +75,7 @@ def parts(
     from woo_backend.services.balance_reconcile import Reconciliation
     from woo_backend.services.balance_sync import BalanceSync, OrderEvents
     from woo_backend.services.capture import CaptureRunner
+    from woo_backend.services.order_hold import OrderHold
     from woo_backend.store.cursors import SyncCursors
     from woo_backend.store.holds import HoldsStore
     from woo_backend.store.leases import LeaseStore
@@ -86,11 +87,14 @@ def parts(
         leases=LeaseStore(settings.table, client),
         cursors=SyncCursors(settings.table, client),
     )
-    captures = CaptureRunner(stores.payments, stores.leases, topomer, orders, settings, clock)
+    order_hold = OrderHold(stores.payments, stores.leases, orders, settings, clock)
+    captures = CaptureRunner(stores.payments, stores.leases, topomer, orders, settings, clock, order_hold)
     service = BalanceService(stores.payments, stores.holds, captures, topomer, orders, settings, clock)
     order_events = OrderEvents(service, stores.payments)
     reconciliation = Reconciliation(stores.holds, stores.leases, stores.cursors, topomer, clock)
-    sync = BalanceSync(stores.payments, captures, order_events, reconciliation, orders, stores.cursors, clock)
+    sync = BalanceSync(
+        stores.payments, captures, order_hold, order_events, reconciliation, orders, stores.cursors, clock
+    )
     return BalanceParts(stores=stores, service=service, order_events=order_events, sync=sync)
 
 

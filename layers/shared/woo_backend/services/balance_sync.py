@@ -21,6 +21,7 @@ from woo_backend.services.balance import BalanceService
 from woo_backend.services.balance_ports import Clock, OrdersApi, PaymentRecords
 from woo_backend.services.balance_reconcile import Reconciliation
 from woo_backend.services.capture import CaptureRunner
+from woo_backend.services.order_hold import OrderHold
 from woo_backend.services.order_poll import SyncCursorStore, poll_orders
 from woo_backend.woocommerce import Order
 
@@ -64,6 +65,7 @@ class BalanceSync:
         self,
         payments: PaymentRecords,
         captures: CaptureRunner,
+        order_hold: OrderHold,
         order_events: OrderEvents,
         reconciliation: Reconciliation,
         orders: OrdersApi,
@@ -72,6 +74,7 @@ class BalanceSync:
     ) -> None:
         self.payments = payments
         self.captures = captures
+        self.order_hold = order_hold
         self.order_events = order_events
         self.reconciliation = reconciliation
         self.orders = orders
@@ -88,7 +91,7 @@ class BalanceSync:
         for payment in self.payments.open_payments(PaymentStatus.CAPTURE_PENDING):
             count(f"retry_{self.retry_capture(payment)}")
         for payment in self.payments.open_payments(PaymentStatus.NEEDS_ATTENTION):
-            if (held := self.captures.order_hold.retry(payment)) is not None:
+            if (held := self.order_hold.retry(payment)) is not None:
                 count(f"hold_order_{held}")
         for payment in self.payments.open_payments(PaymentStatus.AUTHORIZED):
             if self.expire_hold(payment):

@@ -67,6 +67,7 @@ class CaptureRunner:
         orders: OrdersApi,
         settings: BalanceSettings,
         clock: Clock,
+        order_hold: OrderHold,
     ) -> None:
         self.payments = payments
         self.leases = leases
@@ -74,7 +75,7 @@ class CaptureRunner:
         self.orders = orders
         self.settings = settings
         self.clock = clock
-        self.order_hold = OrderHold(payments, leases, orders, settings, clock)
+        self.order_hold = order_hold
 
     def run(self, payment: Payment, order: Order | None, wait: float) -> Payment:
         """Run the steps not done yet under the user's lease, waiting up to ``wait`` seconds for it; the

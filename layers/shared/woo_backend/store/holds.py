@@ -15,7 +15,7 @@ from typing import Any
 
 from woo_backend.clock import iso
 from woo_backend.domain.balance import UserHolds
-from woo_backend.dynamo import from_item, names, to_item, to_values
+from woo_backend.dynamo import from_item, to_item, to_values
 from woo_backend.store.payments_table import ACTIVITY, PaymentsTable, update_item, user_key
 
 # Changing the held total always bumps the version, so an authorization computed on an older total fails.
@@ -61,17 +61,9 @@ def raise_hold(
     }
     if holds is not None:
         values[":v"] = holds.version
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": user_key(user_id),
-            "UpdateExpression": HOLD_UPDATE,
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names(HOLD_UPDATE, condition),
-            "ExpressionAttributeValues": to_values(values),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-    }
+    item = update_item(table, user_key(user_id), HOLD_UPDATE, values, condition)
+    item["Update"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"  # a refusal shows the holds as they are
+    return item
 
 
 def release_hold(
