@@ -104,17 +104,23 @@ class Resolver(APIGatewayHttpResolver):
         return status, body
 
     def refusal(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The API Gateway answer refusing ``event`` if a guard of its path refuses it, else None."""
-        path = str(event.get("rawPath") or "")
-        guards = [guard for prefix, guard in self.guards if path.startswith(prefix)]
+        """The API Gateway answer refusing ``event`` if a guard of its path refuses it, else None.
+
+        The path is the one Powertools routes on (a named stage's prefix removed). A guard runs before routing,
+        so under a guarded prefix a path no route serves is 401 without credentials (API Gateway's own routes
+        answer such paths 404 before the function is called).
+        """
+        if not self.guards:
+            return None
+        request = APIGatewayProxyEventV2(dict(event))
+        guards = [guard for prefix, guard in self.guards if request.path.startswith(prefix)]
         if not guards:
             return None
-        headers = APIGatewayProxyEventV2(dict(event)).headers
         try:
             for guard in guards:
-                guard(headers)
+                guard(request.headers)
         except DomainError as exc:
-            status, body = self.render_error(exc, path)
+            status, body = self.render_error(exc, request.path)
             return {
                 "statusCode": status,
                 "headers": {"Content-Type": content_types.APPLICATION_JSON},
