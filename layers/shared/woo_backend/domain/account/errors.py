@@ -9,10 +9,6 @@ class NotYours(Forbidden):
     code = "forbidden"
 
 
-class UnknownObject(NotFound):
-    code = "not_found"
-
-
 class UnknownCustomer(NotFound):
     code = "unknown_customer"
 
