@@ -69,7 +69,6 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 class Container:
     def __init__(self, function: Function, environment: dict[str, str]) -> None:
         self.function = function
-        self.lock = threading.Lock()
         self.module = self._cold_start(environment)
         self.handler: Callable[[dict[str, Any], Any], Any] = getattr(self.module, function.handler_name)
 

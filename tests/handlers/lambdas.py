@@ -7,7 +7,6 @@ late resolves to its own classes, as in a Lambda container, even with two contai
 
 from __future__ import annotations
 
-import itertools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,7 +39,6 @@ RUNTIME = {
     "WOOCOMMERCE_URL": WOO_URL,
     "TOPOMER_URL": TOPOMER_URL,
 }
-_index = itertools.count()
 
 
 def environment(logical_id: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
@@ -86,17 +84,16 @@ def own_request() -> Iterator[None]:
 class Function:
     """One container of a template function, called with API Gateway events."""
 
-    def __init__(self, logical_id: str, env: dict[str, str], index: int | None = None) -> None:
+    def __init__(self, logical_id: str, env: dict[str, str]) -> None:
         self.definition = template.functions()[logical_id]
         self.env = env
-        self.index = next(_index) if index is None else index
         self.container = Container(self.definition, env)
         self.layer = layer_modules()
 
     def rival(self) -> Function:
         """Another container of the same function. Its handler module has this one's name, as every container's
         ``app`` has in Lambda: Powertools' idempotency keys carry the module's name, so the two share them."""
-        return Function(self.definition.logical_id, self.env, self.index)
+        return Function(self.definition.logical_id, self.env)
 
     def invoke(self, event: dict[str, Any]) -> Any:
         context = LambdaContext.for_invocation(self.definition)

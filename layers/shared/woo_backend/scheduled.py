@@ -1,9 +1,10 @@
 """The Lambda handler of a scheduled sync (EventBridge Scheduler): one run, its outcome counts logged
 and emitted as metrics, named after the scheduled time that started it.
 
-A sync that owns webhook routes (credits, balance) names them: each of its runs first checks the shop's
-webhooks for those routes (``woo_backend.services.webhooks``), turns a disabled or paused one back on and
-reports it, as the metric ``WebhookDisabled`` and a warning line; a missing one is ``WebhookMissing``.
+A sync that owns webhook routes (credits, balance) is given its watch over them (``bootstrap.common.webhook_watch``):
+each of its runs first checks the shop's webhooks for those routes (``woo_backend.services.webhooks``), turns a
+disabled or paused one back on and reports it, as the metric ``WebhookDisabled`` and a warning line; a missing one
+is ``WebhookMissing``.
 """
 
 from __future__ import annotations
