@@ -1,4 +1,5 @@
-"""What balance payments need of their stores, of Topomer and WooCommerce, and the clock they share.
+"""What balance payments need of their stores, of Topomer and WooCommerce, and what they share: the clock,
+the lease's length (``LEASE_TTL``) and the trusted read of a payment (``reload``).
 
 The service (``balance``), the capture steps (``capture``, ``order_hold``), the order events and sync
 (``balance_sync``) and the reconciliation (``balance_reconcile``) take these, so each can be given the real
