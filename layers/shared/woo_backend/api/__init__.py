@@ -1,5 +1,6 @@
 """The HTTP edge of every function: the resolver and its error shapes (``resolver``), request bodies
-(``bodies``), and each API's request and response models (``balance``, ``promo``, ``credits``, ``account``).
+(``bodies``), each API's request and response models (``balance``, ``promo``, ``credits``, ``account``), and the
+order webhook route shared by credits and balance (``webhooks``).
 
 Only this package (and the function folders) speaks HTTP; services return domain objects, and the models here
 turn them into answers, so the OpenAPI document sees every shape.

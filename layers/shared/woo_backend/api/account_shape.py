@@ -1,7 +1,7 @@
 """The account API's answers as Reactive Account shaped them: WooCommerce's JSON with every date as a UNIX
 timestamp, meta as ``{key: value}``, orders with their subscriptions, and prices as WooCommerce's HTML renders
-them. Shapes only: what to read, and what a customer may see or change, is decided by the services and the
-domain (``woo_backend.domain.account``)."""
+them, without what no answer shows (protected ``_`` meta, the order key). Shapes only: what to read, and what a
+customer may change, is decided by the services and the domain (``woo_backend.domain.account``)."""
 
 from __future__ import annotations
 
