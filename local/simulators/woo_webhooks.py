@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from werkzeug.wrappers import Request, Response
 
 from local.simulators.base import json_response
-from local.simulators.woo_shop import wp_now
+from local.simulators.woo_shop import _rest_error, wp_now
 from local.simulators.woo_webhook_delivery import HOME_URL, WooWebhookDelivery
 from woo_backend.clock import woo_date
 
@@ -87,10 +87,6 @@ def _generate_password(length: int = 50) -> str:
     # WordPress: wp-includes/pluggable.php, wp_generate_password( 50, true, true ), the default secret.
     chars = string.ascii_letters + string.digits + "!@#$%^&*()" + "-_ []{}<>~`+=,.;:/?|"
     return "".join(secrets.choice(chars) for _ in range(length))
-
-
-def _error(code: str, message: str, status: int) -> Response:
-    return json_response({"code": code, "message": message, "data": {"status": status}}, status=status)
 
 
 class WooWebhooks(WooWebhookDelivery):
@@ -171,7 +167,7 @@ class WooWebhooks(WooWebhookDelivery):
             per_page = int(args.get("per_page", 10))
             page = int(args.get("page", 1))
         except ValueError:
-            return _error("rest_invalid_param", "Invalid parameter(s): per_page, page", 400)
+            return _rest_error("rest_invalid_param", "Invalid parameter(s): per_page, page", 400)
         bad = [
             name
             for name, ok in (
@@ -184,7 +180,7 @@ class WooWebhooks(WooWebhookDelivery):
             if not ok
         ]
         if bad:
-            return _error("rest_invalid_param", f"Invalid parameter(s): {', '.join(bad)}", 400)
+            return _rest_error("rest_invalid_param", f"Invalid parameter(s): {', '.join(bad)}", 400)
         items = [hook for hook in self.webhooks if status == "all" or hook["status"] == status]
         if args.get("search"):
             needle = args["search"].lower()
@@ -208,7 +204,7 @@ class WooWebhooks(WooWebhookDelivery):
         # Version1 get_item() -> prepare_item_for_response(): an unknown id is a 400 "ID is invalid.".
         hook = self._find_webhook(webhook_id)
         if hook is None:
-            return _error("woocommerce_rest_shop_webhook_invalid_id", "ID is invalid.", 400)
+            return _rest_error("woocommerce_rest_shop_webhook_invalid_id", "ID is invalid.", 400)
         return json_response(self._webhook_json(hook))
 
     def create_webhook_api(self, request: Request) -> Response:
@@ -216,19 +212,19 @@ class WooWebhooks(WooWebhookDelivery):
         body = request.get_json(silent=True) or {}
         missing = [name for name in ("topic", "delivery_url") if name not in body]
         if missing:
-            return _error("rest_missing_callback_param", f"Missing parameter(s): {', '.join(missing)}", 400)
+            return _rest_error("rest_missing_callback_param", f"Missing parameter(s): {', '.join(missing)}", 400)
         if "status" in body and body["status"] not in STATUSES:
-            return _error("rest_invalid_param", "Invalid parameter(s): status", 400)
+            return _rest_error("rest_invalid_param", "Invalid parameter(s): status", 400)
         if body.get("id"):
-            return _error("woocommerce_rest_shop_webhook_exists", "Cannot create existing shop_webhook.", 400)
+            return _rest_error("woocommerce_rest_shop_webhook_exists", "Cannot create existing shop_webhook.", 400)
         topic = str(body.get("topic") or "")
         if not topic or not is_valid_topic(topic.lower()):
-            return _error(
+            return _rest_error(
                 "woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic is required and must be valid.", 400
             )
         url = str(body.get("delivery_url") or "")
         if not url or not is_valid_url(url):
-            return _error(
+            return _rest_error(
                 "woocommerce_rest_shop_webhook_invalid_delivery_url",
                 "Webhook delivery URL must be a valid URL starting with http:// or https://.",
                 400,
@@ -243,18 +239,18 @@ class WooWebhooks(WooWebhookDelivery):
         turned back on after being disabled is disabled again by its next failed delivery."""
         body = request.get_json(silent=True) or {}
         if "status" in body and body["status"] not in STATUSES:  # the route's schema enum, checked first
-            return _error("rest_invalid_param", "Invalid parameter(s): status", 400)
+            return _rest_error("rest_invalid_param", "Invalid parameter(s): status", 400)
         hook = self._find_webhook(webhook_id)
         if hook is None:
-            return _error("woocommerce_rest_shop_webhook_invalid_id", "ID is invalid.", 400)
+            return _rest_error("woocommerce_rest_shop_webhook_invalid_id", "ID is invalid.", 400)
         changes: dict[str, Any] = {}
         if body.get("topic"):
             if not is_valid_topic(str(body["topic"]).lower()):
-                return _error("woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic must be valid.", 400)
+                return _rest_error("woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic must be valid.", 400)
             changes["topic"] = body["topic"] if is_valid_topic(body["topic"]) else ""
         if body.get("delivery_url"):
             if not is_valid_url(str(body["delivery_url"])):
-                return _error(
+                return _rest_error(
                     "woocommerce_rest_shop_webhook_invalid_delivery_url",
                     "Webhook delivery URL must be a valid URL starting with http:// or https://.",
                     400,
@@ -271,10 +267,10 @@ class WooWebhooks(WooWebhookDelivery):
     def delete_webhook_api(self, request: Request, webhook_id: int) -> Response:
         # WooCommerce: Version1 controller delete_item(): webhooks cannot be trashed, only deleted with force.
         if request.args.get("force", "false").lower() not in ("true", "1"):
-            return _error("woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.", 501)
+            return _rest_error("woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.", 501)
         hook = self._find_webhook(webhook_id)
         if hook is None:
-            return _error("woocommerce_rest_shop_webhook_invalid_id", "Invalid ID.", 404)
+            return _rest_error("woocommerce_rest_shop_webhook_invalid_id", "Invalid ID.", 404)
         self.webhooks.remove(hook)
         return json_response(self._webhook_json(hook))
 

@@ -43,13 +43,12 @@ def answer(status: int, body: Any = None, headers: dict[str, str] | None = None)
 
 
 class Upstream:
-    """One faked HTTP API. ``calls`` keeps every request it got (after the faults)."""
+    """One faked HTTP API: its faults, then its handlers."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.handlers: list[tuple[str, re.Pattern[str], Handler]] = []
         self.faults: list[Fault] = []
-        self.calls: list[httpx.Request] = []
 
     def serve(self, method: str, path: str, handler: Handler) -> None:
         self.handlers.append((method, re.compile(path), handler))
@@ -68,9 +67,6 @@ class Upstream:
         requests, ``times`` times (always by default)."""
         self.faults.append(Fault(method, path, None if error else status, error, times, body))
 
-    def called(self, method: str, path: str) -> list[httpx.Request]:
-        return [r for r in self.calls if r.method == method and re.fullmatch(path, r.url.path)]
-
     def __call__(self, request: httpx.Request) -> httpx.Response:
         for fault in self.faults:
             if fault.matches(request) and (fault.times is None or fault.times > 0):
@@ -79,7 +75,6 @@ class Upstream:
                 if fault.error is not None:
                     raise fault.error("faked", request=request)
                 return answer(fault.status or 500, fault.body or {"code": "faked", "message": "faked failure"})
-        self.calls.append(request)
         for method, pattern, handler in self.handlers:
             found = pattern.fullmatch(request.url.path)
             if method == request.method and found:
