@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from woo_backend.domain.account.errors import BadMethod, ChangeNotApplied
 from woo_backend.domain.account.subscriptions import require_changeable
+from woo_backend.domain.money import CENT
 
 # WooCommerce: i18n/continents.php (the continent codes a zone location of type "continent" holds).
 CONTINENTS: dict[str, str] = {
@@ -135,7 +136,7 @@ def items_amount(subscription: Mapping[str, Any], *, before_discounts: bool) -> 
             amount += Decimal(str(item.get(key) if item.get(key) not in (None, "") else item.get("total") or "0"))
         except ArithmeticError:
             continue
-    return amount.quantize(Decimal("0.01"))
+    return amount.quantize(CENT)
 
 
 def delivery_options(zone: ShippingZone, subscription: Mapping[str, Any]) -> list[DeliveryOption]:
