@@ -18,8 +18,8 @@ from woo_backend.domain.balance import (
     OrderNotPayable,
     PaymentNotVoidable,
     PaymentStatus,
+    StaleHolds,
 )
-from woo_backend.store.payments import StaleHolds
 from woo_backend.woocommerce import Order
 
 

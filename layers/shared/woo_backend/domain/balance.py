@@ -199,3 +199,33 @@ class CustomerBalance(BaseModel):
     balance: Decimal
     available: Decimal
     expired: bool
+
+
+# ------------------------------------------------------------------ the stores' optimistic checks
+# Raised by the stores (a condition refused the write), handled by the services: not answers of the API.
+class OrderHasPaymentRecord(Exception):
+    """The order already has a payment: its id."""
+
+    def __init__(self, payment_id: str) -> None:
+        super().__init__("order already has a payment")
+        self.payment_id = payment_id
+
+
+class StaleHolds(Exception):
+    """The user's holds moved since they were read; ``current`` is what they are now."""
+
+    def __init__(self, current: UserHolds | None) -> None:
+        super().__init__("holds moved")
+        self.current = current
+
+
+class DebitInFlight(Exception):
+    """Another payment's debit of this user is recorded as started and not finished."""
+
+    def __init__(self, payment_id: str) -> None:
+        super().__init__("another debit is in flight")
+        self.payment_id = payment_id
+
+
+class StatusChanged(Exception):
+    """The payment was not in the status the write expected."""

@@ -33,10 +33,13 @@ from woo_backend.domain.balance import (
     InvalidShopperToken,
     InvalidToken,
     OrderHasPayment,
+    OrderHasPaymentRecord,
     OrderNotFound,
     Payment,
     PaymentNotFound,
     PaymentStatus,
+    StaleHolds,
+    StatusChanged,
     Step,
     TokenExpired,
     UserHolds,
@@ -53,7 +56,6 @@ from woo_backend.observability import metrics
 from woo_backend.services.balance_ports import Clock, HoldRecords, OrdersApi, PaymentRecords, TopomerApi, reload
 from woo_backend.services.capture import LEASE_WAIT_SECONDS, CaptureRunner
 from woo_backend.settings import BalanceSettings
-from woo_backend.store.payments import OrderHasPaymentRecord, StaleHolds, StatusChanged
 from woo_backend.topomer import TopomerUser
 from woo_backend.woocommerce import Order
 

@@ -3,8 +3,8 @@ the lease's length (``LEASE_TTL``) and the trusted read of a payment (``reload``
 
 The service (``balance``), the capture steps (``capture``, ``order_hold``), the order events and sync
 (``balance_sync``) and the reconciliation (``balance_reconcile``) take these, so each can be given the real
-stores and clients (``bootstrap.balance``) or test fakes. The stores' own signals (``StatusChanged``,
-``StaleHolds``, ``DebitInFlight``, ``OrderHasPaymentRecord``) are in ``store.payments``.
+stores and clients (``bootstrap.balance``) or test fakes. The stores' refused writes (``StatusChanged``,
+``StaleHolds``, ``DebitInFlight``, ``OrderHasPaymentRecord``) are in ``domain.balance``, beside the models.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from woo_backend.backoff import sleep_backoff
 from woo_backend.clock import iso
-from woo_backend.domain.balance import Payment, PaymentStatus, Step, StepName, StepStatus
+from woo_backend.domain.balance import DebitInFlight, Payment, PaymentStatus, StatusChanged, Step, StepName, StepStatus
 from woo_backend.domain.balance_rules import DebitDecision, debit_unstarted, next_step, plan_debit, retry_delay
 from woo_backend.errors import ErrorKind, UpstreamError, UpstreamNotFound
 from woo_backend.http import UpstreamOutcomeUnknown
@@ -26,7 +26,6 @@ from woo_backend.observability import logger, metrics
 from woo_backend.services.balance_ports import LEASE_TTL, Clock, Leases, OrdersApi, PaymentRecords, TopomerApi, reload
 from woo_backend.services.order_hold import OrderHold, step_error
 from woo_backend.settings import BalanceSettings
-from woo_backend.store.payments import DebitInFlight, StatusChanged
 from woo_backend.topomer import TopomerOrder, TopomerOrderItem
 from woo_backend.woocommerce import Order
 

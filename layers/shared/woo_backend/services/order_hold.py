@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 
 from woo_backend.clock import iso
-from woo_backend.domain.balance import Payment, Step, StepName, StepStatus
+from woo_backend.domain.balance import Payment, StatusChanged, Step, StepName, StepStatus
 from woo_backend.domain.balance_rules import (
     ORDER_GONE,
     capture_mismatch,
@@ -26,7 +26,6 @@ from woo_backend.errors import UpstreamError, UpstreamInvalidResponse, UpstreamN
 from woo_backend.observability import logger, metrics
 from woo_backend.services.balance_ports import LEASE_TTL, Clock, Leases, OrdersApi, PaymentRecords, reload
 from woo_backend.settings import BalanceSettings
-from woo_backend.store.payments import StatusChanged
 from woo_backend.woocommerce import Order
 
 

@@ -11,7 +11,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from woo_backend.clock import iso
-from woo_backend.domain.balance import Payment, PaymentStatus, Step, StepName, UserHolds
+from woo_backend.domain.balance import (
+    DebitInFlight,
+    OrderHasPaymentRecord,
+    Payment,
+    PaymentStatus,
+    StaleHolds,
+    StatusChanged,
+    Step,
+    StepName,
+    UserHolds,
+)
 from woo_backend.dynamo import conditional_update, from_item, to_item, to_values
 from woo_backend.store.holds import holds_from_item, raise_hold, release_hold
 from woo_backend.store.payments_table import (
@@ -31,34 +41,6 @@ CAPTURING_VALUES = {":pending": PaymentStatus.CAPTURE_PENDING.value, ":attention
 KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
 
 
-class OrderHasPaymentRecord(Exception):
-    """The order already has a payment: its id."""
-
-    def __init__(self, payment_id: str) -> None:
-        super().__init__("order already has a payment")
-        self.payment_id = payment_id
-
-
-class StaleHolds(Exception):
-    """The user's holds moved since they were read; ``current`` is what they are now."""
-
-    def __init__(self, current: UserHolds | None) -> None:
-        super().__init__("holds moved")
-        self.current = current
-
-
-class DebitInFlight(Exception):
-    """Another payment's debit of this user is recorded as started and not finished."""
-
-    def __init__(self, payment_id: str) -> None:
-        super().__init__("another debit is in flight")
-        self.payment_id = payment_id
-
-
-class StatusChanged(Exception):
-    """The payment was not in the status the write expected."""
-
-
 def _payment(item: dict[str, Any]) -> Payment:
     return Payment.model_validate({k: v for k, v in from_item(item).items() if k not in KEY_ATTRIBUTES})
 
@@ -67,9 +49,7 @@ def _payment_values(payment: Payment) -> dict[str, Any]:
     """The payment as item attributes: amounts stay numbers (exact), enums become their values."""
     values = payment.model_dump(mode="python", exclude_none=True, exclude={"steps", "status"})
     values["status"] = payment.status.value
-    values["steps"] = {
-        name.value: step.model_dump(mode="json", exclude_none=True) for name, step in payment.steps.items()
-    }
+    values["steps"] = {name.value: _step(step) for name, step in payment.steps.items()}
     return values
 
 
