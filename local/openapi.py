@@ -21,8 +21,7 @@ def http_functions() -> list[str]:
 
 def openapi_document(function: str) -> dict[str, Any]:
     fn = template.functions()[function]
-    environment = {**PLACEHOLDERS, **{k: v for k, v in fn.environment.items() if not k.endswith("_PARAM")}}
-    module = Container(fn, environment).module
+    module = Container(fn, {**PLACEHOLDERS, **fn.local_environment}).module
     schema: dict[str, Any] = json.loads(
         module.app.get_openapi_json_schema(title=f"woo-backend {function}", version="1.0.0")
     )

@@ -98,8 +98,7 @@ class LocalSystem:
         environment = {key: os.environ[key] for key in PASSED_THROUGH if os.environ.get(key)}
         max_concurrency = int(os.environ.get("LOCAL_MAX_CONCURRENCY", "8"))
         for fn in template.functions().values():
-            fn_env = {k: v for k, v in fn.environment.items() if not k.endswith("_PARAM")}
-            self.pools[fn.logical_id] = FunctionPool(fn, {**fn_env, **environment}, max_concurrency)
+            self.pools[fn.logical_id] = FunctionPool(fn, {**fn.local_environment, **environment}, max_concurrency)
         # Locally any page (a React dev server on its own port) may call the API, unless told otherwise.
         os.environ.setdefault("LOCAL_ALLOWED_ORIGINS", "*")
         self.api = LocalHttpApi(template.routes(), template.schedules(), self.invoke, template.cors())

@@ -94,6 +94,12 @@ class Function:
     def handler_name(self) -> str:
         return self.handler.rsplit(".", 1)[1]
 
+    @property
+    def local_environment(self) -> dict[str, str]:
+        """The environment without the ``*_PARAM`` variables: SSM parameter names, which only AWS has; locally
+        each secret is set itself."""
+        return {k: v for k, v in self.environment.items() if not k.endswith("_PARAM")}
+
 
 @cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:

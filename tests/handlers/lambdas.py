@@ -43,9 +43,7 @@ RUNTIME = {
 
 def environment(logical_id: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
     """The function's template environment (secrets from the environment, not SSM) plus ``overrides``."""
-    fn = template.functions()[logical_id]
-    own = {k: v for k, v in fn.environment.items() if not k.endswith("_PARAM")}
-    return {**own, **RUNTIME, **SECRETS, **(overrides or {})}
+    return {**template.functions()[logical_id].local_environment, **RUNTIME, **SECRETS, **(overrides or {})}
 
 
 def layer_modules() -> dict[str, ModuleType]:

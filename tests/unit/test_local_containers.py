@@ -9,8 +9,7 @@ from local.openapi import PLACEHOLDERS
 
 def _container(logical_id: str) -> Container:
     fn = template.functions()[logical_id]
-    environment = {**PLACEHOLDERS, **{k: v for k, v in fn.environment.items() if not k.endswith("_PARAM")}}
-    return Container(fn, environment)
+    return Container(fn, {**PLACEHOLDERS, **fn.local_environment})
 
 
 def test_every_container_of_a_function_shares_its_idempotency_keys() -> None:
