@@ -55,7 +55,7 @@ def rows() -> list[Row]:
         )
     ]
     for fn in template.functions().values():
-        fn_env = {**env, **{k: v for k, v in fn.environment.items() if not k.endswith("_PARAM")}}
+        fn_env = {**env, **fn.local_environment}
         seconds = _median_process_seconds(HANDLER, str(fn.module_path), env=fn_env)
         out.append(
             Row(
