@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.integration.balance_fakes import TOKEN, Parts, hold, make_parts
+from woo_backend.api import STATUS_BY_KIND
 from woo_backend.domain.balance import (
     AmountMismatch,
     CurrencyMismatch,
@@ -20,6 +21,7 @@ from woo_backend.domain.balance import (
     PaymentStatus,
     StaleHolds,
 )
+from woo_backend.errors import Busy
 from woo_backend.woocommerce import Order
 
 
@@ -48,6 +50,23 @@ def test_an_authorization_computed_on_moved_holds_is_refused_and_retried(parts: 
         hold(parts, "tok-bob", 1003, "7.00")
     assert store.holds.get_holds("102").held == Decimal("14.00")
     assert store.payments.payment_id_for_order(1002) is None  # the refused transaction wrote nothing
+
+
+def test_holds_moved_by_other_payments_at_every_try_are_busy_not_a_short_balance(
+    parts: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service, _, _, _, store, _ = parts
+    parts.shop.pending(1200, "5.00")
+    monkeypatch.setattr("woo_backend.services.balance.sleep_backoff", lambda *args, **kwargs: None)
+
+    def always_moved(*args: Any, **kwargs: Any) -> None:
+        raise StaleHolds(store.holds.get_holds("101"))
+
+    monkeypatch.setattr(store.payments, "authorize", always_moved)
+    with pytest.raises(Busy) as busy:
+        service.authorize(TOKEN, 1200, Decimal("5.00"))
+    assert busy.value.code == "busy"
+    assert STATUS_BY_KIND[busy.value.kind] == 503
 
 
 def test_void_releases_the_hold_and_capture_after_void_is_refused(parts: Any) -> None:

@@ -29,7 +29,6 @@ from woo_backend.domain.balance import (
     CAPTURE_STEPS,
     Authorization,
     CustomerBalance,
-    InsufficientBalance,
     InvalidShopperToken,
     InvalidToken,
     OrderHasPayment,
@@ -51,7 +50,7 @@ from woo_backend.domain.balance_rules import (
     check_order_payable,
     check_voidable,
 )
-from woo_backend.errors import DomainError, UpstreamError, UpstreamNotFound
+from woo_backend.errors import Busy, DomainError, UpstreamError, UpstreamNotFound
 from woo_backend.observability import metrics
 from woo_backend.services.balance_ports import Clock, HoldRecords, OrdersApi, PaymentRecords, TopomerApi, reload
 from woo_backend.services.capture import LEASE_WAIT_SECONDS, CaptureRunner
@@ -180,7 +179,8 @@ class BalanceService:
                 available_after=available(user.balance, held_after),
                 currency=payment.currency,
             )
-        raise InsufficientBalance("the balance is being held by many payments at once; retry shortly")
+        # Contention, not a short balance: every try met holds moved by another payment. 503, retry.
+        raise Busy("the balance is being held by many payments at once; retry shortly")
 
     def _check_order(self, order_id: int, amount: Decimal) -> None:
         try:
