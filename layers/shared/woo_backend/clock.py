@@ -5,11 +5,15 @@ No AWS, no HTTP: the domain may import it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 # WooCommerce's REST dates (``date_modified_gmt``, ``modified_after``, ``*_date_gmt``): ``Y-m-d\TH:i:s``,
 # without a zone. Sent in UTC, so a shop in any time zone reads the same instant.
 WOO_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+# What services take to tell the time (``utcnow`` in production; tests drive their own).
+Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:

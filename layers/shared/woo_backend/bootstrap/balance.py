@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from woo_backend.clock import Clock
     from woo_backend.services.balance import BalanceService
-    from woo_backend.services.balance_ports import Clock, OrdersApi, TopomerApi
+    from woo_backend.services.balance_ports import OrdersApi, TopomerApi
     from woo_backend.services.balance_sync import BalanceSync, OrderEvents
     from woo_backend.services.webhooks import WebhookWatch
     from woo_backend.settings import BalanceSettings, WebhookSettings

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from woo_backend.clock import utcnow
 
 if TYPE_CHECKING:
+    from woo_backend.clock import Clock
     from woo_backend.services.promo_codes import PromoCodes
-    from woo_backend.services.promo_ports import Clock, PromoShop, PromoTopomer
+    from woo_backend.services.promo_ports import PromoShop, PromoTopomer
     from woo_backend.services.promo_quotes import PromoQuotes
     from woo_backend.services.promo_sync import PromoSync
     from woo_backend.settings import AdminSettings

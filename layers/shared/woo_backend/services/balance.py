@@ -24,7 +24,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from woo_backend.backoff import sleep_backoff
-from woo_backend.clock import iso, utcnow
+from woo_backend.clock import Clock, iso, utcnow
 from woo_backend.domain.balance import (
     CAPTURE_STEPS,
     Authorization,
@@ -52,7 +52,7 @@ from woo_backend.domain.balance_rules import (
 )
 from woo_backend.errors import Busy, DomainError, UpstreamError, UpstreamNotFound
 from woo_backend.observability import metrics
-from woo_backend.services.balance_ports import Clock, HoldRecords, OrdersApi, PaymentRecords, TopomerApi, reload
+from woo_backend.services.balance_ports import HoldRecords, OrdersApi, PaymentRecords, TopomerApi, reload
 from woo_backend.services.capture import LEASE_WAIT_SECONDS, CaptureRunner
 from woo_backend.settings import BalanceSettings
 from woo_backend.topomer import TopomerUser

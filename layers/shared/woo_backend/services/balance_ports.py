@@ -9,7 +9,7 @@ stores and clients (``bootstrap.balance``) or test fakes. The stores' refused wr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -17,8 +17,6 @@ from typing import Any, Protocol
 from woo_backend.domain.balance import Payment, PaymentNotFound, PaymentStatus, Step, StepName, UserHolds
 from woo_backend.topomer import ShopperBalance, TopomerOrder, TopomerUser
 from woo_backend.woocommerce import Order, OrderNote
-
-Clock = Callable[[], datetime]
 
 
 # ------------------------------------------------------------------ stores

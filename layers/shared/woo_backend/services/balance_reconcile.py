@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from woo_backend.clock import iso
+from woo_backend.clock import Clock, iso
 from woo_backend.domain.balance_rules import drift
 from woo_backend.errors import UpstreamError, UpstreamNotFound
 from woo_backend.observability import logger, metrics
-from woo_backend.services.balance_ports import LEASE_TTL, Clock, HoldRecords, Leases, TopomerApi
+from woo_backend.services.balance_ports import LEASE_TTL, HoldRecords, Leases, TopomerApi
 from woo_backend.services.order_poll import SyncCursorStore
 
 RECONCILE_CURSOR = "RECONCILE"

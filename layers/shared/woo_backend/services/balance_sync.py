@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from woo_backend.clock import iso
+from woo_backend.clock import Clock, iso
 from woo_backend.domain.balance import Payment, PaymentStatus
 from woo_backend.domain.balance_rules import OrderEvent, due, next_step, order_event
 from woo_backend.observability import logger, metrics
 from woo_backend.services.balance import BalanceService
-from woo_backend.services.balance_ports import Clock, OrdersApi, PaymentRecords
+from woo_backend.services.balance_ports import OrdersApi, PaymentRecords
 from woo_backend.services.balance_reconcile import Reconciliation
 from woo_backend.services.capture import CaptureRunner
 from woo_backend.services.order_hold import OrderHold

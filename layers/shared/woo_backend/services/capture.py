@@ -17,13 +17,13 @@ import time
 from decimal import Decimal
 
 from woo_backend.backoff import sleep_backoff
-from woo_backend.clock import iso
+from woo_backend.clock import Clock, iso
 from woo_backend.domain.balance import DebitInFlight, Payment, PaymentStatus, StatusChanged, Step, StepName, StepStatus
 from woo_backend.domain.balance_rules import DebitDecision, debit_unstarted, next_step, plan_debit, retry_delay
 from woo_backend.errors import ErrorKind, UpstreamError, UpstreamNotFound
 from woo_backend.http import UpstreamOutcomeUnknown
 from woo_backend.observability import logger, metrics
-from woo_backend.services.balance_ports import LEASE_TTL, Clock, Leases, OrdersApi, PaymentRecords, TopomerApi, reload
+from woo_backend.services.balance_ports import LEASE_TTL, Leases, OrdersApi, PaymentRecords, TopomerApi, reload
 from woo_backend.services.order_hold import OrderHold, step_error
 from woo_backend.settings import BalanceSettings
 from woo_backend.topomer import TopomerOrder, TopomerOrderItem

@@ -12,11 +12,10 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from datetime import datetime
 
 from woo_backend.backoff import sleep_backoff
-from woo_backend.clock import utcnow, woo_date
+from woo_backend.clock import Clock, utcnow, woo_date
 from woo_backend.domain.credits import (
     ConsumeAmount,
     ConsumeResult,
@@ -57,7 +56,7 @@ class CreditsService:
         store: CreditsLedger,
         orders: OrderSource | None,
         meta_key: str = "_credits",
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
     ) -> None:
         self.store = store
         self.orders = orders

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 
-from woo_backend.clock import iso
+from woo_backend.clock import Clock, iso
 from woo_backend.domain.balance import Payment, StatusChanged, Step, StepName, StepStatus
 from woo_backend.domain.balance_rules import (
     ORDER_GONE,
@@ -24,7 +24,7 @@ from woo_backend.domain.balance_rules import (
 )
 from woo_backend.errors import UpstreamError, UpstreamInvalidResponse, UpstreamNotFound
 from woo_backend.observability import logger, metrics
-from woo_backend.services.balance_ports import LEASE_TTL, Clock, Leases, OrdersApi, PaymentRecords, reload
+from woo_backend.services.balance_ports import LEASE_TTL, Leases, OrdersApi, PaymentRecords, reload
 from woo_backend.settings import BalanceSettings
 from woo_backend.woocommerce import Order
 

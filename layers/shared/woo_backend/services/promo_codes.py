@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from woo_backend.clock import utcnow
+from woo_backend.clock import Clock, utcnow
 from woo_backend.domain.promo import (
     CodeChanged,
     CodeNotFound,
@@ -20,7 +20,7 @@ from woo_backend.domain.promo import (
 )
 from woo_backend.errors import ConcurrentUpdate
 from woo_backend.observability import metrics
-from woo_backend.services.promo_ports import Clock, CodeStore, Pusher
+from woo_backend.services.promo_ports import CodeStore, Pusher
 
 
 class PromoCodes:

@@ -6,16 +6,12 @@ Each service is typed against these, so it can be given the real clients and ``s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from woo_backend.domain.promo import CartCode, Interval, PromoCode, Side, SideSync
 from woo_backend.topomer import PriceInterval, TopomerPromo
 from woo_backend.woocommerce import Coupon
-
-Clock = Callable[[], datetime]
 
 
 # ------------------------------------------------------------------ upstream clients

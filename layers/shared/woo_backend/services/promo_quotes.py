@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from woo_backend.clock import iso_seconds, utcnow
+from woo_backend.clock import Clock, iso_seconds, utcnow
 from woo_backend.domain.promo import (
     AUTO_CODE_LENGTH,
     CODE_ALPHABET,
@@ -34,7 +34,7 @@ from woo_backend.domain.promo import (
 )
 from woo_backend.errors import Busy, UpstreamError
 from woo_backend.observability import logger, metrics
-from woo_backend.services.promo_ports import Clock, PromoTopomer, Pusher, QuoteStore
+from woo_backend.services.promo_ports import PromoTopomer, Pusher, QuoteStore
 
 INTERVALS_CACHE_SECONDS = 60.0
 MAX_CODE_ATTEMPTS = 5

@@ -7,7 +7,7 @@ sync (``sync_pending``). Nothing is lost between the three places.
 
 from __future__ import annotations
 
-from woo_backend.clock import iso_seconds, utcnow
+from woo_backend.clock import Clock, iso_seconds, utcnow
 from woo_backend.domain.promo import (
     PromoCode,
     Side,
@@ -19,7 +19,7 @@ from woo_backend.domain.promo import (
 from woo_backend.errors import ErrorKind, UpstreamError, UpstreamInvalidResponse
 from woo_backend.http import UpstreamOutcomeUnknown
 from woo_backend.observability import logger, metrics
-from woo_backend.services.promo_ports import Clock, PromoShop, PromoTopomer, SyncStore
+from woo_backend.services.promo_ports import PromoShop, PromoTopomer, SyncStore
 
 
 class TopomerPromoParked(UpstreamError):

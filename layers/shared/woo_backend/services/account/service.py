@@ -8,13 +8,12 @@ Actions return WooCommerce's JSON and domain results; the edge shapes them into 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
-from woo_backend.clock import utcnow
+from woo_backend.clock import Clock, utcnow
 from woo_backend.domain.account.customer import owned
 from woo_backend.domain.account.errors import UNKNOWN_OBJECT, UnknownAction
 from woo_backend.domain.account.params import ListParams, NoParams
@@ -36,7 +35,7 @@ class AccountService:
         mailer: Mailer,
         quota: MailQuota,
         mail_limit_per_hour: int,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
     ) -> None:
         self.shop = shop
         self.mailer = mailer
