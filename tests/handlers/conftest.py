@@ -7,7 +7,6 @@ DynamoDB and SES are moto in process (the template's tables), WooCommerce and To
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import respx
 from moto import mock_aws
 
 from local import template
-from tests.handlers.lambdas import RUNTIME, SECRETS, Function, environment, layer_modules
+from tests.handlers.lambdas import RUNTIME, SECRETS, Function, environment
 from tests.handlers.upstreams import TOPOMER_URL, WOO_URL, Shop, Topomer
 from woo_backend.auth import account_signature
 from woo_backend.webhook_signature import webhook_signature
@@ -70,15 +69,8 @@ def create_tables(client: Any, env: dict[str, str]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def layer_restored() -> Iterator[None]:
-    """Containers re-import ``woo_backend``: the modules other test packages imported are put back after, and the
-    test's handler modules (``_lambda_*``) let go."""
-    before = layer_modules()
-    handlers = {name for name in sys.modules if name.startswith("_lambda_")}
-    yield
-    for name in [*layer_modules(), *(n for n in sys.modules if n.startswith("_lambda_") and n not in handlers)]:
-        del sys.modules[name]
-    sys.modules.update(before)
+def _layer_restored(layer_restored: None) -> None:
+    """Every test here cold-starts containers (tests/conftest.py: ``layer_restored``)."""
 
 
 @pytest.fixture

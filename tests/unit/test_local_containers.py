@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from local import template
 from local.lambdas import Container
 from local.openapi import PLACEHOLDERS
+
+pytestmark = pytest.mark.usefixtures("layer_restored")
 
 
 def _container(logical_id: str) -> Container:

@@ -7,6 +7,9 @@ import pytest
 from local import template
 from local.openapi import http_functions, openapi_document
 
+# Each document cold-starts the function, re-importing the layer: put back the modules other tests hold.
+pytestmark = pytest.mark.usefixtures("layer_restored")
+
 
 @pytest.mark.parametrize("function", http_functions())
 def test_handler_routes_equal_template_routes(function: str) -> None:
