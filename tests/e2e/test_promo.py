@@ -28,36 +28,25 @@ TOPOMER_PROMOS = "/api/plugin/promos"
 
 
 @pytest.fixture(scope="module")
-def promo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """This module's own stack (intervals never cached); the conftest's ``api`` and ``admin`` talk to it."""
     workdir: Path = tmp_path_factory.mktemp("promo")
     with start_stack(workdir, {"PROMO_INTERVALS_CACHE_SECONDS": "0"}) as running:
         yield running
 
 
-@pytest.fixture
-def api(promo_stack: LocalStack) -> Iterator[httpx.Client]:
-    with promo_stack.client as client:
-        yield client
-
-
-@pytest.fixture
-def admin(promo_stack: LocalStack) -> Iterator[httpx.Client]:
-    with promo_stack.admin as client:
-        yield client
-
-
 @pytest.fixture(scope="module", autouse=True, params=["ok", "object", "created", "empty"])
-def topomer_answer_style(request: pytest.FixtureRequest, promo_stack: LocalStack) -> Iterator[str]:
+def topomer_answer_style(request: pytest.FixtureRequest, stack: LocalStack) -> Iterator[str]:
     """The whole module runs under every way Topomer may answer a write (nothing promised one)."""
-    with promo_stack.answer_style(request.param):
+    with stack.answer_style(request.param):
         yield str(request.param)
 
 
 @pytest.fixture(autouse=True)
-def clean_upstreams(promo_stack: LocalStack) -> Iterator[None]:
+def clean_upstreams(stack: LocalStack) -> Iterator[None]:
     yield
-    promo_stack.clear_faults()
-    httpx.put(f"{promo_stack.topomer}/_sim/intervals", json=INTERVALS, timeout=10).raise_for_status()
+    stack.clear_faults()
+    httpx.put(f"{stack.topomer}/_sim/intervals", json=INTERVALS, timeout=10).raise_for_status()
 
 
 def quote(api: httpx.Client, total: str, cart_id: str | None = None, **extra: Any) -> httpx.Response:
@@ -87,9 +76,9 @@ def new_code() -> str:
 
 
 # ------------------------------------------------------------------ intervals
-def test_intervals_are_normalized_and_sorted(promo_stack: LocalStack, api: httpx.Client) -> None:
+def test_intervals_are_normalized_and_sorted(stack: LocalStack, api: httpx.Client) -> None:
     shuffled = [INTERVALS[2], INTERVALS[0], {"min": "100", "max": "250.0", "pourcentage": "10.00"}]
-    httpx.put(f"{promo_stack.topomer}/_sim/intervals", json=shuffled, timeout=10).raise_for_status()
+    httpx.put(f"{stack.topomer}/_sim/intervals", json=shuffled, timeout=10).raise_for_status()
     body = api.get("/promo/v1/intervals").json()
     assert body == {
         "intervals": [
@@ -101,9 +90,9 @@ def test_intervals_are_normalized_and_sorted(promo_stack: LocalStack, api: httpx
     }
 
 
-def test_topomer_down_serves_the_last_good_intervals_as_stale(promo_stack: LocalStack, api: httpx.Client) -> None:
+def test_topomer_down_serves_the_last_good_intervals_as_stale(stack: LocalStack, api: httpx.Client) -> None:
     assert api.get("/promo/v1/intervals").json()["stale"] is False
-    fault(promo_stack, "topomer", "GET", "/api/interval-prix", times=100)
+    fault(stack, "topomer", "GET", "/api/interval-prix", times=100)
     body = api.get("/promo/v1/intervals").json()
     assert body["stale"] is True
     assert [i["percentage"] for i in body["intervals"]] == ["5", "10", "15"]
@@ -124,15 +113,15 @@ def test_topomer_down_serves_the_last_good_intervals_as_stale(promo_stack: Local
     ids=["overlap", "zero-percent", "over-100", "bounds-reversed", "not-a-number"],
 )
 def test_invalid_intervals_keep_the_last_good_copy(
-    promo_stack: LocalStack, api: httpx.Client, bad: list[dict[str, Any]]
+    stack: LocalStack, api: httpx.Client, bad: list[dict[str, Any]]
 ) -> None:
     good = api.get("/promo/v1/intervals").json()
     assert good["stale"] is False
-    logged = promo_stack.log.read_text().count("price intervals unusable")
-    httpx.put(f"{promo_stack.topomer}/_sim/intervals", json=bad, timeout=10).raise_for_status()
+    logged = stack.log.read_text().count("price intervals unusable")
+    httpx.put(f"{stack.topomer}/_sim/intervals", json=bad, timeout=10).raise_for_status()
     body = api.get("/promo/v1/intervals").json()
     assert body == {"intervals": good["intervals"], "stale": True}
-    assert promo_stack.log.read_text().count("price intervals unusable") > logged
+    assert stack.log.read_text().count("price intervals unusable") > logged
 
 
 # ------------------------------------------------------------------ automatic quotes
@@ -149,7 +138,7 @@ def test_invalid_intervals_keep_the_last_good_copy(
     ],
 )
 def test_quote_finds_the_interval_holding_the_total(
-    promo_stack: LocalStack, api: httpx.Client, total: Any, percentage: str, discount: str, minimum: str
+    stack: LocalStack, api: httpx.Client, total: Any, percentage: str, discount: str, minimum: str
 ) -> None:
     response = quote(api, total)
     assert response.status_code == 201
@@ -164,7 +153,7 @@ def test_quote_finds_the_interval_holding_the_total(
     assert len(body["code"]) == 14
     expires = datetime.fromisoformat(body["expires_at"])
     assert timedelta(hours=47) < expires - datetime.now(UTC) <= timedelta(hours=48)
-    [made] = coupon(promo_stack, body["code"])
+    [made] = coupon(stack, body["code"])
     assert (made["discount_type"], made["amount"], made["usage_limit"], made["individual_use"]) == (
         "percent",
         percentage,
@@ -173,72 +162,72 @@ def test_quote_finds_the_interval_holding_the_total(
     )
     assert made["minimum_amount"] == minimum
     assert made["status"] == "publish"
-    [registered] = topomer_promos(promo_stack, body["code"])
+    [registered] = topomer_promos(stack, body["code"])
     assert (registered["percentage"], registered["type"]) == (percentage, "auto")
 
 
 @pytest.mark.parametrize("total", ["49.99", "0", "0.00"])
-def test_no_interval_is_not_eligible(promo_stack: LocalStack, api: httpx.Client, total: str) -> None:
-    before = len(promo_stack.woo_state()["coupons"])
+def test_no_interval_is_not_eligible(stack: LocalStack, api: httpx.Client, total: str) -> None:
+    before = len(stack.woo_state()["coupons"])
     response = quote(api, total)
     assert response.status_code == 200
     assert response.json() == {"eligible": False, "stale": False}
-    assert len(promo_stack.woo_state()["coupons"]) == before
+    assert len(stack.woo_state()["coupons"]) == before
 
 
-def test_email_restricts_the_coupon(promo_stack: LocalStack, api: httpx.Client) -> None:
+def test_email_restricts_the_coupon(stack: LocalStack, api: httpx.Client) -> None:
     body = quote(api, "120.00", email="buyer@example.com").json()
-    [made] = coupon(promo_stack, body["code"])
+    [made] = coupon(stack, body["code"])
     assert made["email_restrictions"] == ["buyer@example.com"]
 
 
-def test_same_cart_same_interval_gets_the_same_code(promo_stack: LocalStack, api: httpx.Client) -> None:
+def test_same_cart_same_interval_gets_the_same_code(stack: LocalStack, api: httpx.Client) -> None:
     cart = f"cart-idem-{secrets.token_hex(4)}"  # fresh per run: the module runs once per Topomer answer style
     first = quote(api, "120.00", cart_id=cart)
     again = quote(api, "180.00", cart_id=cart)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["code"] == first.json()["code"]
     assert again.json()["discount"] == "18.00"  # the discount follows the current total
-    assert len(coupon(promo_stack, first.json()["code"])) == 1
-    assert len(topomer_promos(promo_stack, first.json()["code"])) == 1
+    assert len(coupon(stack, first.json()["code"])) == 1
+    assert len(topomer_promos(stack, first.json()["code"])) == 1
 
 
-def test_moved_total_gets_a_new_code_and_disables_the_old_coupon(promo_stack: LocalStack, api: httpx.Client) -> None:
+def test_moved_total_gets_a_new_code_and_disables_the_old_coupon(stack: LocalStack, api: httpx.Client) -> None:
     cart = f"cart-moved-{secrets.token_hex(4)}"
     old = quote(api, "120.00", cart_id=cart).json()
     new = quote(api, "300.00", cart_id=cart)
     assert new.status_code == 201
     assert new.json()["code"] != old["code"]
     assert new.json()["percentage"] == "15"
-    [retired] = coupon(promo_stack, old["code"])
+    [retired] = coupon(stack, old["code"])
     assert retired["status"] == "draft"
     # date_expires is in the shop's time zone; date_expires_gmt is the instant.
     assert datetime.fromisoformat(retired["date_expires_gmt"]).replace(tzinfo=UTC) <= datetime.now(UTC)
-    assert coupon(promo_stack, new.json()["code"])[0]["status"] == "publish"
-    [registered] = topomer_promos(promo_stack, old["code"])
+    assert coupon(stack, new.json()["code"])[0]["status"] == "publish"
+    [registered] = topomer_promos(stack, old["code"])
     assert registered["active"] is False
 
 
-def test_total_dropping_below_every_interval_retires_the_code(promo_stack: LocalStack, api: httpx.Client) -> None:
+def test_total_dropping_below_every_interval_retires_the_code(stack: LocalStack, api: httpx.Client) -> None:
     cart = f"cart-drop-{secrets.token_hex(4)}"
     old = quote(api, "120.00", cart_id=cart).json()
     assert quote(api, "20.00", cart_id=cart).json()["eligible"] is False
-    assert coupon(promo_stack, old["code"])[0]["status"] == "draft"
+    assert coupon(stack, old["code"])[0]["status"] == "draft"
 
 
-def test_concurrent_quotes_of_one_cart_make_one_code(promo_stack: LocalStack, api: httpx.Client) -> None:
+def test_concurrent_quotes_of_one_cart_make_one_code(stack: LocalStack, api: httpx.Client) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     cart = f"cart-race-{secrets.token_hex(4)}"
 
     def one(_: int) -> str:
-        with promo_stack.client as client:
+        with stack.client as client:
             return str(quote(client, "150.00", cart_id=cart).json()["code"])
 
     with ThreadPoolExecutor(8) as pool:
         codes = set(pool.map(one, range(8)))
     assert len(codes) == 1
-    assert len(coupon(promo_stack, codes.pop())) == 1
+    assert len(coupon(stack, codes.pop())) == 1
 
 
 @pytest.mark.parametrize(
@@ -272,14 +261,12 @@ def test_concurrent_quotes_of_one_cart_make_one_code(promo_stack: LocalStack, ap
         "extra-field",
     ],
 )
-def test_bad_quotes_are_400_and_create_nothing(
-    promo_stack: LocalStack, api: httpx.Client, body: dict[str, Any]
-) -> None:
-    before = len(promo_stack.woo_state()["coupons"])
+def test_bad_quotes_are_400_and_create_nothing(stack: LocalStack, api: httpx.Client, body: dict[str, Any]) -> None:
+    before = len(stack.woo_state()["coupons"])
     response = api.post("/promo/v1/auto", json=body)
     assert response.status_code == 400, response.text
     assert set(response.json()["error"]) == {"code", "message"}
-    assert len(promo_stack.woo_state()["coupons"]) == before
+    assert len(stack.woo_state()["coupons"]) == before
 
 
 def test_malformed_json_quote_is_400(api: httpx.Client) -> None:
@@ -289,7 +276,7 @@ def test_malformed_json_quote_is_400(api: httpx.Client) -> None:
 
 
 # ------------------------------------------------------------------ admin codes
-def test_admin_creates_reads_updates_and_deactivates_a_code(promo_stack: LocalStack, admin: httpx.Client) -> None:
+def test_admin_creates_reads_updates_and_deactivates_a_code(stack: LocalStack, admin: httpx.Client) -> None:
     name = new_code()
     created = admin.post(
         "/promo/v1/codes",
@@ -305,14 +292,14 @@ def test_admin_creates_reads_updates_and_deactivates_a_code(promo_stack: LocalSt
         1,
     )
     assert body["sync"]["woocommerce"]["status"] == body["sync"]["topomer"]["status"] == "synced"
-    [made] = coupon(promo_stack, name)
+    [made] = coupon(stack, name)
     assert (made["amount"], made["usage_limit"], made["individual_use"], made["status"]) == (
         "12.5",
         3,
         False,
         "publish",
     )
-    [registered] = topomer_promos(promo_stack, name)
+    [registered] = topomer_promos(stack, name)
     assert (registered["percentage"], registered["type"]) == ("12.5", "manual")
 
     assert admin.get(f"/promo/v1/codes/{name.lower()}").json()["code"] == name
@@ -320,17 +307,17 @@ def test_admin_creates_reads_updates_and_deactivates_a_code(promo_stack: LocalSt
     patched = admin.patch(f"/promo/v1/codes/{name}", json={"percentage": 20, "usage_limit": 10})
     assert patched.status_code == 200
     assert (patched.json()["percentage"], patched.json()["usage_limit"], patched.json()["version"]) == ("20", 10, 2)
-    [made] = coupon(promo_stack, name)
+    [made] = coupon(stack, name)
     assert (made["amount"], made["usage_limit"]) == ("20", 10)
-    [registered] = topomer_promos(promo_stack, name)
+    [registered] = topomer_promos(stack, name)
     assert registered["percentage"] == "20"
 
     deleted = admin.delete(f"/promo/v1/codes/{name}")
     assert deleted.status_code == 200
     assert deleted.json()["active"] is False
     assert admin.get(f"/promo/v1/codes/{name}").json()["active"] is False  # the record stays
-    assert coupon(promo_stack, name)[0]["status"] == "draft"
-    assert topomer_promos(promo_stack, name)[0]["active"] is False
+    assert coupon(stack, name)[0]["status"] == "draft"
+    assert topomer_promos(stack, name)[0]["active"] is False
 
 
 def test_patch_that_changes_nothing_keeps_the_version(admin: httpx.Client) -> None:
@@ -341,7 +328,7 @@ def test_patch_that_changes_nothing_keeps_the_version(admin: httpx.Client) -> No
     assert same.json()["version"] == 1
 
 
-def test_list_filters_and_pages_with_a_cursor(promo_stack: LocalStack, api: httpx.Client, admin: httpx.Client) -> None:
+def test_list_filters_and_pages_with_a_cursor(stack: LocalStack, api: httpx.Client, admin: httpx.Client) -> None:
     names = [new_code() for _ in range(5)]
     for name in names:
         admin.post("/promo/v1/codes", json={"code": name, "percentage": "5"}).raise_for_status()
@@ -401,14 +388,14 @@ def test_list_filters_and_pages_with_a_cursor(promo_stack: LocalStack, api: http
     ],
 )
 def test_invalid_codes_are_rejected_and_nothing_is_stored(
-    promo_stack: LocalStack, admin: httpx.Client, body: dict[str, Any], code: str
+    stack: LocalStack, admin: httpx.Client, body: dict[str, Any], code: str
 ) -> None:
-    coupons = len(promo_stack.woo_state()["coupons"])
+    coupons = len(stack.woo_state()["coupons"])
     response = admin.post("/promo/v1/codes", json=body)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == code
     assert admin.get("/promo/v1/codes/OK-CODE").status_code == 404
-    assert len(promo_stack.woo_state()["coupons"]) == coupons
+    assert len(stack.woo_state()["coupons"]) == coupons
 
 
 @pytest.mark.parametrize(
@@ -468,14 +455,12 @@ def test_unknown_code_is_404(admin: httpx.Client, method: str) -> None:
         ("DELETE", "/promo/v1/codes/ANY-CODE"),
     ],
 )
-def test_admin_routes_need_the_admin_key(
-    promo_stack: LocalStack, headers: dict[str, str], method: str, path: str
-) -> None:
-    with promo_stack.client as client:
+def test_admin_routes_need_the_admin_key(stack: LocalStack, headers: dict[str, str], method: str, path: str) -> None:
+    with stack.client as client:
         response = client.request(method, path, headers=headers, json={"code": "SNEAKY", "percentage": "90"})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
-    assert not coupon(promo_stack, "SNEAKY")
+    assert not coupon(stack, "SNEAKY")
 
 
 # ------------------------------------------------------------------ upstream failures and the retry
@@ -491,10 +476,10 @@ def test_admin_routes_need_the_admin_key(
     ],
 )
 def test_a_side_failing_during_create_is_completed_by_the_sync(
-    promo_stack: LocalStack, admin: httpx.Client, upstream: str, method: str, path: str, mode: str
+    stack: LocalStack, admin: httpx.Client, upstream: str, method: str, path: str, mode: str
 ) -> None:
     name = new_code()
-    fault(promo_stack, upstream, method, path, mode, times=1 if mode == "timeout" else 10)
+    fault(stack, upstream, method, path, mode, times=1 if mode == "timeout" else 10)
     created = admin.post("/promo/v1/codes", json={"code": name, "percentage": "11"})
     assert created.status_code == 201  # recorded: the failing side waits for the sync
     shown = admin.get(f"/promo/v1/codes/{name}").json()["sync"][upstream]
@@ -504,50 +489,50 @@ def test_a_side_failing_during_create_is_completed_by_the_sync(
     other = "topomer" if upstream == "woocommerce" else "woocommerce"
     assert admin.get(f"/promo/v1/codes/{name}").json()["sync"][other]["status"] == "synced"
 
-    promo_stack.clear_faults(upstream)
-    result = promo_stack.run_schedule("PromoSyncFunction")
+    stack.clear_faults(upstream)
+    result = stack.run_schedule("PromoSyncFunction")
     assert result["result"]["counts"]["pending"] == 0, result
     synced = admin.get(f"/promo/v1/codes/{name}").json()["sync"]
     assert synced["woocommerce"]["status"] == synced["topomer"]["status"] == "synced"
-    assert len(coupon(promo_stack, name)) == 1
-    assert len(topomer_promos(promo_stack, name)) == 1
-    assert coupon(promo_stack, name)[0]["amount"] == "11"
+    assert len(coupon(stack, name)) == 1
+    assert len(topomer_promos(stack, name)) == 1
+    assert coupon(stack, name)[0]["amount"] == "11"
 
 
-def test_an_update_while_a_side_is_down_reaches_it_later(promo_stack: LocalStack, admin: httpx.Client) -> None:
+def test_an_update_while_a_side_is_down_reaches_it_later(stack: LocalStack, admin: httpx.Client) -> None:
     name = new_code()
     admin.post("/promo/v1/codes", json={"code": name, "percentage": "5"}).raise_for_status()
-    fault(promo_stack, "woocommerce", "PUT", f"{WOO_COUPONS}/*", times=100)
-    fault(promo_stack, "topomer", "PUT", f"{TOPOMER_PROMOS}/*", times=100)
+    fault(stack, "woocommerce", "PUT", f"{WOO_COUPONS}/*", times=100)
+    fault(stack, "topomer", "PUT", f"{TOPOMER_PROMOS}/*", times=100)
     admin.patch(f"/promo/v1/codes/{name}", json={"percentage": "25"}).raise_for_status()
     admin.delete(f"/promo/v1/codes/{name}").raise_for_status()
     pending = admin.get(f"/promo/v1/codes/{name}").json()["sync"]
     assert pending["woocommerce"]["status"] == pending["topomer"]["status"] == "pending"
-    assert coupon(promo_stack, name)[0]["amount"] == "5"
+    assert coupon(stack, name)[0]["amount"] == "5"
 
-    promo_stack.run_schedule("PromoSyncFunction")  # still down: stays pending, attempts grow
+    stack.run_schedule("PromoSyncFunction")  # still down: stays pending, attempts grow
     assert admin.get(f"/promo/v1/codes/{name}").json()["sync"]["topomer"]["status"] == "pending"
 
-    promo_stack.clear_faults()
-    promo_stack.run_schedule("PromoSyncFunction")
+    stack.clear_faults()
+    stack.run_schedule("PromoSyncFunction")
     done = admin.get(f"/promo/v1/codes/{name}").json()
     assert done["sync"]["woocommerce"]["status"] == done["sync"]["topomer"]["status"] == "synced"
-    [made] = coupon(promo_stack, name)
+    [made] = coupon(stack, name)
     assert (made["amount"], made["status"]) == ("25", "draft")
-    [registered] = topomer_promos(promo_stack, name)
+    [registered] = topomer_promos(stack, name)
     assert (registered["percentage"], registered["active"]) == ("25", False)
 
 
 def test_auto_quote_survives_woocommerce_down_and_is_synced_later(
-    promo_stack: LocalStack, api: httpx.Client, admin: httpx.Client
+    stack: LocalStack, api: httpx.Client, admin: httpx.Client
 ) -> None:
-    fault(promo_stack, "woocommerce", "POST", WOO_COUPONS, times=100)
+    fault(stack, "woocommerce", "POST", WOO_COUPONS, times=100)
     body = quote(api, "120.00").json()
     assert body["eligible"] is True
-    assert not coupon(promo_stack, body["code"])
-    promo_stack.clear_faults("woocommerce")
-    promo_stack.run_schedule("PromoSyncFunction")
-    assert len(coupon(promo_stack, body["code"])) == 1
+    assert not coupon(stack, body["code"])
+    stack.clear_faults("woocommerce")
+    stack.run_schedule("PromoSyncFunction")
+    assert len(coupon(stack, body["code"])) == 1
     assert admin.get(f"/promo/v1/codes/{body['code']}").json()["sync"]["woocommerce"]["status"] == "synced"
 
 
