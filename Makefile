@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint typecheck unit integration e2e pytest validate build bench clean deploy openapi setup-webhooks
+.PHONY: run test lint typecheck unit integration e2e pytest validate build bench clean deploy openapi openapi-check setup-webhooks
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 run: $(VENV)/.installed
 	$(BIN)/python -m local.run
 
-test: lint typecheck pytest validate build
+test: lint typecheck openapi-check pytest validate build
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -62,6 +62,10 @@ build: $(SAM_VENV)/.installed
 
 openapi: $(VENV)/.installed
 	$(BIN)/python -m local.openapi
+
+# docs/openapi.json must be what the code generates (regenerated to a temporary file and compared).
+openapi-check: $(VENV)/.installed
+	$(BIN)/python -m local.openapi --check
 
 # The shop's webhooks for this service (idempotent): BASE_URL=https://api.example.com make setup-webhooks,
 # with WOOCOMMERCE_URL, WOOCOMMERCE_CONSUMER_KEY/SECRET and WOOCOMMERCE_WEBHOOK_SECRET (or their *_PARAM).

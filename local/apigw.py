@@ -12,16 +12,22 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl
 
+from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 from werkzeug.wrappers import Request, Response
 
 from local.template import Cors, Route, Schedule
 from woo_backend.clock import utcnow
 
 Invoke = Callable[[str, dict[str, Any]], Any]
+# The whole API's OpenAPI document (local/openapi.py), built when first asked for.
+OpenApiSource = Callable[[], Mapping[str, Any]]
+# Swagger UI's assets as Powertools ships them: the docs page works without internet.
+SWAGGER_ASSETS = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.css": "text/css"}
 
 TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
 
@@ -115,13 +121,20 @@ def _json(status: int, body: Any) -> Response:
 
 
 class LocalHttpApi:
-    """WSGI app: routes from the template, ``/health``, ``/_local/schedules/{LogicalId}``."""
+    """WSGI app: routes from the template, ``/health``, ``/_local/schedules/{LogicalId}``, and the API's
+    document at ``/openapi.json`` with its Swagger UI page at ``/docs``."""
 
     def __init__(
-        self, routes: Iterable[Route], schedules: Iterable[Schedule], invoke: Invoke, cors: Cors | None = None
+        self,
+        routes: Iterable[Route],
+        schedules: Iterable[Schedule],
+        invoke: Invoke,
+        cors: Cors | None = None,
+        openapi: OpenApiSource | None = None,
     ) -> None:
         self.routes = list(routes)
         self.cors = cors
+        self.openapi = openapi
         self.schedules = {s.function: s for s in schedules} | {s.name: s for s in schedules}
         self.invoke = invoke
         self.ready = threading.Event()
@@ -186,6 +199,8 @@ class LocalHttpApi:
                 traceback.print_exc()
                 return _json(500, {"schedule": name, "errorType": type(exc).__name__, "errorMessage": str(exc)})
             return _json(200, {"schedule": name, "result": result, "seconds": round(time.monotonic() - started, 3)})
+        if self.openapi is not None and request.method == "GET" and (docs := self._docs(request, self.openapi)):
+            return docs
         found = self.match(request.method, request.path)
         if found is None:
             # What API Gateway answers for a route it does not have.
@@ -197,3 +212,23 @@ class LocalHttpApi:
             traceback.print_exc()
             return _json(500, {"message": "Internal Server Error"})
         return lambda_response(result)
+
+    @staticmethod
+    def _docs(request: Request, openapi: OpenApiSource) -> Response | None:
+        """``/openapi.json``, ``/docs`` (``?format=json``: the document, as Swagger UI links it) and its assets."""
+        if request.path == "/openapi.json" or (request.path == "/docs" and request.args.get("format") == "json"):
+            return _json(200, openapi())
+        if request.path == "/docs":
+            page = generate_swagger_html(
+                spec=json.dumps(openapi()).replace("</", "<\\/"),  # no "</script>" inside the page's script
+                swagger_js="/docs/swagger-ui-bundle.min.js",
+                swagger_css="/docs/swagger-ui.min.css",
+                swagger_base_url="/docs",
+                oauth2_config=None,
+            )
+            return Response(page, status=200, content_type="text/html; charset=utf-8")
+        asset = request.path.removeprefix("/docs/")
+        if asset in SWAGGER_ASSETS:
+            package = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui")
+            return Response(package.joinpath(asset).read_bytes(), status=200, content_type=SWAGGER_ASSETS[asset])
+        return None

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -87,6 +88,8 @@ class LocalSystem:
     pools: dict[str, FunctionPool] = field(default_factory=dict)
     stop_event: threading.Event = field(default_factory=threading.Event)
     shop_sim: woo_sim.WooCommerceSimulator | None = None
+    _openapi: dict[str, Any] | None = None
+    _openapi_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
         for key, value in LOCAL_DEFAULTS.items():
@@ -101,7 +104,9 @@ class LocalSystem:
             self.pools[fn.logical_id] = FunctionPool(fn, {**fn.local_environment, **environment}, max_concurrency)
         # Locally any page (a React dev server on its own port) may call the API, unless told otherwise.
         os.environ.setdefault("LOCAL_ALLOWED_ORIGINS", "*")
-        self.api = LocalHttpApi(template.routes(), template.schedules(), self.invoke, template.cors())
+        self.api = LocalHttpApi(
+            template.routes(), template.schedules(), self.invoke, template.cors(), openapi=self.openapi_document
+        )
         server = make_server("127.0.0.1", self.port, self.api, threaded=True)
         self.servers.append(server)
         threading.Thread(target=server.serve_forever, name="http-api", daemon=True).start()
@@ -112,6 +117,24 @@ class LocalSystem:
         if os.environ.get("LOCAL_SCHEDULES", "on") != "off":
             self._start_schedules()
         self.api.ready.set()
+
+    def openapi_document(self) -> dict[str, Any]:
+        """The whole API's OpenAPI document (built once, when first asked for).
+
+        Built in a process of its own: its cold starts would otherwise purge the layer's modules under the
+        running containers, whose lazy imports would then load a second copy of the error classes.
+        """
+        with self._openapi_lock:
+            if self._openapi is None:
+                built = subprocess.run(
+                    [sys.executable, "-m", "local.openapi", "--print"],
+                    cwd=template.ROOT,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                self._openapi = json.loads(built.stdout)
+            return self._openapi
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.pools[function].invoke(event)
@@ -190,6 +213,7 @@ class LocalSystem:
         for route in template.routes():
             lines.append(f"  {route.method:6} {route.path:48} -> {route.function}")
         lines.append("  GET    /health")
+        lines.append("  GET    /openapi.json, /docs (Swagger UI)")
         for schedule in template.schedules():
             lines.append(f"  POST   /_local/schedules/{schedule.function:30} ({schedule.expression})")
         lines += ["", "Configuration:"]

@@ -11,6 +11,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from woo_backend.api import body_fields, create_resolver, http_entrypoint, json_response
 from woo_backend.api.account import ACCOUNT_RESPONSES, account_error, action_name, present
+from woo_backend.api.account_models import Failure
+from woo_backend.api.openapi import ACCOUNT_CREDENTIALS, errors
 from woo_backend.auth import authenticate_account
 from woo_backend.bootstrap import account
 from woo_backend.observability import logger
@@ -19,6 +21,7 @@ wiring = account.api()
 service = wiring.service  # module level: the bench counts round trips on ``service.shop``
 
 app = create_resolver(error_shapes=[("/account/", account_error)])
+app.configure_openapi(title="woo-backend account", version="1.0.0")
 
 
 @app.post(
@@ -26,9 +29,12 @@ app = create_resolver(error_shapes=[("/account/", account_error)])
     summary="Run one account action",
     description=(
         "Body (JSON or form): UID, blog, nonce, signature, action, and the action's parameters. "
-        "The action `describe` lists every action with its parameters."
+        "The action `describe` lists every action with its parameters. " + ACCOUNT_CREDENTIALS
     ),
-    responses=ACCOUNT_RESPONSES,
+    responses={
+        **ACCOUNT_RESPONSES,
+        **errors((413, "body_too_large"), (415, "unsupported_content_type"), model=Failure),
+    },
 )
 def account_action() -> Response[str]:
     fields = body_fields(app)

@@ -29,6 +29,16 @@ from woo_backend.api.balance import (
     TopomerToken,
     answered_with,
 )
+from woo_backend.api.openapi import (
+    BODY,
+    SECURITY_SCHEMES,
+    SHOPPER_TOKEN,
+    TOPOMER_TOKEN,
+    WEBHOOK_SIGNATURE,
+    errors,
+    ok,
+    security,
+)
 from woo_backend.api.webhooks import IgnoredWebhook, WebhookAnswer
 from woo_backend.api.webhooks import order_webhook as handle_order_webhook
 from woo_backend.bootstrap.balance import api as balance_api
@@ -39,6 +49,9 @@ from woo_backend.observability import logger
 wired = balance_api()
 service = wired.service
 app = create_resolver()
+app.configure_openapi(title="woo-backend balance", version="1.0.0", security_schemes=SECURITY_SCHEMES)
+# Reading the token at Topomer: refused (401), expired (410), Topomer down (503) or answering nonsense (502).
+TOKEN_ERRORS = (401, 410, 502, 503)
 
 
 def _token(token: str | None) -> str:
@@ -60,7 +73,7 @@ def authorize_once(command: AuthorizeCommand) -> AuthorizationRecord:
 
 
 # ------------------------------------------------------------------ routes
-@app.get("/balance/v1/balance")
+@app.get("/balance/v1/balance", security=security(TOPOMER_TOKEN), responses={**ok(), **errors(*TOKEN_ERRORS)})
 def balance(token: TopomerToken = None) -> BalanceAnswer:
     return BalanceAnswer.of(service.balance(_token(token)))
 
@@ -70,7 +83,16 @@ def balance(token: TopomerToken = None) -> BalanceAnswer:
     responses={
         201: answered_with(AuthorizationAnswer, "a new hold"),
         200: answered_with(AuthorizationAnswer, "the order's existing payment, given back"),
+        **errors(
+            *BODY,
+            402,
+            (404, "order_not_found"),
+            (409, "order_already_paid, order_not_payable, order_has_payment, request_in_progress"),
+            (422, "amount_mismatch, currency_mismatch, idempotency_key_reused"),
+            *TOKEN_ERRORS,
+        ),
     },
+    security=security(TOPOMER_TOKEN),
 )
 def authorize(request: AuthorizeRequest, idempotency_key: IdempotencyKey = None) -> Response[AuthorizationAnswer]:
     if idempotency_key is None:
@@ -93,7 +115,11 @@ def authorize(request: AuthorizeRequest, idempotency_key: IdempotencyKey = None)
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=record.answer())
 
 
-@app.get("/balance/v1/payments/<payment_id>")
+@app.get(
+    "/balance/v1/payments/<payment_id>",
+    security=security(TOPOMER_TOKEN),
+    responses={**ok(), **errors(400, (404, "payment_not_found (or another customer's)"), *TOKEN_ERRORS)},
+)
 def get_payment(payment_id: PaymentId, token: TopomerToken = None) -> PaymentAnswer:
     return PaymentAnswer.of(service.payment(payment_id, _token(token)))
 
@@ -103,7 +129,14 @@ def get_payment(payment_id: PaymentId, token: TopomerToken = None) -> PaymentAns
     responses={
         200: answered_with(PaymentAnswer, "captured"),
         202: answered_with(PaymentAnswer, "under way: the sync finishes it"),
+        **errors(
+            400,
+            (404, "payment_not_found"),
+            (409, "payment_not_capturable, payment_needs_attention (the message gives the reason)"),
+            *TOKEN_ERRORS,
+        ),
     },
+    security=security(TOPOMER_TOKEN),
 )
 def capture(payment_id: PaymentId, token: TopomerToken = None) -> Response[PaymentAnswer]:
     payment = service.capture(payment_id, _token(token))
@@ -113,17 +146,41 @@ def capture(payment_id: PaymentId, token: TopomerToken = None) -> Response[Payme
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=PaymentAnswer.of(payment))
 
 
-@app.post("/balance/v1/payments/<payment_id>/void")
+@app.post(
+    "/balance/v1/payments/<payment_id>/void",
+    security=security(TOPOMER_TOKEN),
+    responses={**ok(), **errors(400, (404, "payment_not_found"), (409, "payment_not_voidable"), *TOKEN_ERRORS)},
+)
 def void(payment_id: PaymentId, token: TopomerToken = None) -> PaymentAnswer:
     return PaymentAnswer.of(service.void(payment_id, _token(token)))
 
 
-@app.post("/balance/webhooks/order")
+@app.post(
+    "/balance/webhooks/order",
+    security=security(WEBHOOK_SIGNATURE),
+    responses={
+        **ok("applied, or ignored (a topic or order this function does not act on)"),
+        **errors(*BODY, 401, 502, 503),
+    },
+)
 def order_webhook() -> WebhookAnswer | IgnoredWebhook:
     return handle_order_webhook(app, wired.webhook, wired.order_events.apply)
 
 
-@app.get("/balance/v1/shoppers/<shopper_id>/balance")
+@app.get(
+    "/balance/v1/shoppers/<shopper_id>/balance",
+    security=security(SHOPPER_TOKEN),
+    responses={
+        **ok(),
+        **errors(
+            400,
+            (401, "missing_shopper_token, invalid_shopper_token"),
+            (404, "route_not_found: a shopper id no route takes"),
+            502,
+            503,
+        ),
+    },
+)
 def shopper_balance(shopper_id: ShopperId, shopper_token: ShopperToken = None) -> ShopperBalanceAnswer:
     if not shopper_token:
         raise MissingShopperToken("send the shopper's token in X-Shopper-Token")

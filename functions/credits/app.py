@@ -15,10 +15,22 @@ from woo_backend.api.credits import (
     ConsumeRequest,
     DotixBalance,
     DotixConsumed,
+    DotixError,
     IdempotencyKey,
     TransactionsPage,
     dotix_error,
     dotix_num,
+)
+from woo_backend.api.openapi import (
+    API_KEY,
+    BODY,
+    SECURITY_SCHEMES,
+    WEBHOOK_SIGNATURE,
+    ErrorAnswer,
+    answered_with,
+    errors,
+    ok,
+    security,
 )
 from woo_backend.api.webhooks import IgnoredWebhook, WebhookAnswer
 from woo_backend.api.webhooks import order_webhook as handle_order_webhook
@@ -45,16 +57,58 @@ app = create_resolver(
         for prefix in ("/credits/v1/", *DOTIX_PREFIXES)
     ],
 )
+app.configure_openapi(title="woo-backend credits", version="1.0.0", security_schemes=SECURITY_SCHEMES)
+# By default (DOTIX_ERROR_STATUS=200) a Dotix refusal is a 200 too, as WordPress serves it.
+DOTIX_WHY = DOTIX_RESPONSES[200]["description"]
+# A request Powertools itself refuses (a header that fails validation, a path segment it cannot route) is answered
+# in the native shape.
+DOTIX_READ = {
+    **DOTIX_RESPONSES,
+    **errors(502, model=DotixError),
+    **errors(
+        (400, "lack_of_param (with DOTIX_ERROR_STATUS=4xx); a header that fails validation: the native shape"),
+        (404, "wrong_hash (with DOTIX_ERROR_STATUS=4xx); a path segment no route takes: the native shape"),
+        model=DotixError | ErrorAnswer,
+    ),
+    200: answered_with(DotixBalance | DotixError, DOTIX_WHY),
+}
+DOTIX_CONSUME = {
+    **DOTIX_READ,
+    **errors(
+        (413, "body_too_large"),
+        (415, "unsupported_content_type"),
+        model=DotixError | ErrorAnswer,
+    ),
+    **errors((422, "idempotency_key_reused (with DOTIX_ERROR_STATUS=4xx)"), model=DotixError),
+    200: answered_with(DotixConsumed | DotixError, DOTIX_WHY),
+}
 
 
 # ------------------------------------------------------------------ native API
-@app.get("/credits/v1/orders/<order_key>")
+@app.get(
+    "/credits/v1/orders/<order_key>", security=security(API_KEY), responses={**ok(), **errors(400, 401, 404, 502, 503)}
+)
 def get_order(order_key: str) -> AccountAnswer:
     logger.append_keys(order=mask_key(order_key))
     return AccountAnswer.model_validate(service.account(order_key))
 
 
-@app.post("/credits/v1/orders/<order_key>/consume")
+@app.post(
+    "/credits/v1/orders/<order_key>/consume",
+    security=security(API_KEY),
+    responses={
+        **ok("the credits consumed and the balance after"),
+        **errors(
+            *BODY,
+            401,
+            (404, "unknown_order"),
+            (409, "order_not_completed, insufficient_credits, or a concurrent change"),
+            (422, "idempotency_key_reused: this Idempotency-Key was spent on another amount"),
+            502,
+            503,
+        ),
+    },
+)
 def consume(order_key: str, request: ConsumeRequest, idempotency_key: IdempotencyKey = None) -> ConsumeAnswer:
     logger.append_keys(order=mask_key(order_key))
     return ConsumeAnswer.model_validate(
@@ -62,7 +116,11 @@ def consume(order_key: str, request: ConsumeRequest, idempotency_key: Idempotenc
     )
 
 
-@app.get("/credits/v1/orders/<order_key>/transactions")
+@app.get(
+    "/credits/v1/orders/<order_key>/transactions",
+    security=security(API_KEY),
+    responses={**ok(), **errors((400, "invalid limit or cursor"), 401, 404, 502, 503)},
+)
 def transactions(
     order_key: str,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -73,15 +131,15 @@ def transactions(
 
 
 # ------------------------------------------------------------------ Dotix-compatible API
-@app.get(DOTIX_PATHS[0], responses=DOTIX_RESPONSES)
-@app.get(DOTIX_PATHS[1], responses=DOTIX_RESPONSES)
+@app.get(DOTIX_PATHS[0], security=security(API_KEY), responses=DOTIX_READ)
+@app.get(DOTIX_PATHS[1], security=security(API_KEY), responses=DOTIX_READ)
 def dotix_balance(order_key: str) -> DotixBalance:
     logger.append_keys(order=mask_key(order_key))
     return DotixBalance.of(check_dotix_readable(service.account(order_key)))
 
 
-@app.post(DOTIX_PATHS[0], responses=DOTIX_RESPONSES)
-@app.post(DOTIX_PATHS[1], responses=DOTIX_RESPONSES)
+@app.post(DOTIX_PATHS[0], security=security(API_KEY), responses=DOTIX_CONSUME)
+@app.post(DOTIX_PATHS[1], security=security(API_KEY), responses=DOTIX_CONSUME)
 def dotix_consume(order_key: str, idempotency_key: IdempotencyKey = None) -> DotixConsumed:
     logger.append_keys(order=mask_key(order_key))
     event = app.current_event
@@ -92,7 +150,14 @@ def dotix_consume(order_key: str, idempotency_key: IdempotencyKey = None) -> Dot
 
 
 # ------------------------------------------------------------------ webhook
-@app.post("/credits/webhooks/order")
+@app.post(
+    "/credits/webhooks/order",
+    security=security(WEBHOOK_SIGNATURE),
+    responses={
+        **ok("applied, or ignored (a topic or order this function does not act on)"),
+        **errors(*BODY, 401, 502, 503),
+    },
+)
 def order_webhook() -> WebhookAnswer | IgnoredWebhook:
     return handle_order_webhook(app, wired.webhook, service.apply_order)
 

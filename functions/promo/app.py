@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from woo_backend.api import create_resolver, http_entrypoint
+from woo_backend.api.openapi import ADMIN, BODY, SECURITY_SCHEMES, answered_with, errors, ok, security
 from woo_backend.api.promo import (
     AutoQuoteRequest,
     CodeCreateRequest,
@@ -25,12 +26,16 @@ from woo_backend.domain.promo import parse_total
 
 promo = bootstrap.api()
 app = create_resolver(guards=[("/promo/v1/codes", lambda headers: require_bearer(headers, promo.admin.api_key))])
+app.configure_openapi(title="woo-backend promo", version="1.0.0", security_schemes=SECURITY_SCHEMES)
+ADMIN_ONLY = security(ADMIN)
+# WooCommerce and Topomer follow the record: either may refuse (502) or be down (503).
+UPSTREAM = (502, 503)
 
 CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 # ------------------------------------------------------------------ intervals and automatic codes
-@app.get("/promo/v1/intervals")
+@app.get("/promo/v1/intervals", responses={**ok("the intervals, or the last good copy (stale)"), **errors(*UPSTREAM)})
 def intervals() -> IntervalsAnswer:
     return IntervalsAnswer.of(*promo.quotes.intervals())
 
@@ -39,7 +44,8 @@ def intervals() -> IntervalsAnswer:
     "/promo/v1/auto",
     responses={
         200: {"description": "The cart's code, or not eligible"},
-        201: {"description": "A code drawn now", "content": {content_types.APPLICATION_JSON: {"model": EligibleQuote}}},
+        201: answered_with(EligibleQuote, "A code drawn now"),
+        **errors(*BODY, *UPSTREAM),
     },
 )
 def auto_quote(request: AutoQuoteRequest) -> Response[QuoteAnswer]:
@@ -53,7 +59,11 @@ def auto_quote(request: AutoQuoteRequest) -> Response[QuoteAnswer]:
 
 
 # ------------------------------------------------------------------ admin codes
-@app.post("/promo/v1/codes", responses={201: {"description": "The new code"}})
+@app.post(
+    "/promo/v1/codes",
+    security=ADMIN_ONLY,
+    responses={**ok("The new code", 201), **errors(*BODY, 401, (409, "duplicate_code"), *UPSTREAM)},
+)
 def create_code(request: CodeCreateRequest) -> Response[CodeView]:
     code = promo.codes.create(
         request.code,
@@ -66,7 +76,9 @@ def create_code(request: CodeCreateRequest) -> Response[CodeView]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=CodeView.of(code))
 
 
-@app.get("/promo/v1/codes")
+@app.get(
+    "/promo/v1/codes", security=ADMIN_ONLY, responses={**ok(), **errors((400, "invalid limit, cursor or filter"), 401)}
+)
 def list_codes(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -76,12 +88,16 @@ def list_codes(
     return CodeList.of(*promo.codes.list(limit, cursor, promo_type, active))
 
 
-@app.get("/promo/v1/codes/<code>")
+@app.get("/promo/v1/codes/<code>", security=ADMIN_ONLY, responses={**ok(), **errors(400, 401, (404, "unknown_code"))})
 def get_code(code: CodePath) -> CodeView:
     return CodeView.of(promo.codes.get(code))
 
 
-@app.patch("/promo/v1/codes/<code>")
+@app.patch(
+    "/promo/v1/codes/<code>",
+    security=ADMIN_ONLY,
+    responses={**ok(), **errors(*BODY, 401, (404, "unknown_code"), 409, *UPSTREAM)},
+)
 def patch_code(code: CodePath, request: CodePatchRequest) -> CodeView:
     changed = promo.codes.update(
         code,
@@ -93,7 +109,11 @@ def patch_code(code: CodePath, request: CodePatchRequest) -> CodeView:
     return CodeView.of(changed)
 
 
-@app.delete("/promo/v1/codes/<code>")
+@app.delete(
+    "/promo/v1/codes/<code>",
+    security=ADMIN_ONLY,
+    responses={**ok("deactivated"), **errors(400, 401, (404, "unknown_code"), 409, *UPSTREAM)},
+)
 def delete_code(code: CodePath) -> CodeView:
     """Deactivates: the record stays (and the coupon is drafted and expired in WooCommerce)."""
     return CodeView.of(promo.codes.deactivate(code))
