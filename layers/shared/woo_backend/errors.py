@@ -8,6 +8,7 @@ raise, so a new failure cannot reach a caller with a status picked by accident.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -21,6 +22,7 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not_found"  # 404
     CONFLICT = "conflict"  # 409
     GONE = "gone"  # 410
+    PAYLOAD_TOO_LARGE = "payload_too_large"  # 413
     UNSUPPORTED_MEDIA = "unsupported_media"  # 415
     SEMANTIC = "semantic"  # 422
     RATE_LIMITED = "rate_limited"  # 429
@@ -101,6 +103,11 @@ class UnsupportedMediaType(DomainError):
     code = "unsupported_content_type"
 
 
+class BodyTooLarge(DomainError):
+    kind = ErrorKind.PAYLOAD_TOO_LARGE
+    code = "body_too_large"
+
+
 # ---------------------------------------------------------------- upstream failures
 class UpstreamError(DomainError):
     """A call to WooCommerce or Topomer failed; ``upstream`` names which. Abstract: raise a subclass."""
@@ -137,10 +144,66 @@ class UpstreamInvalidResponse(UpstreamError):
     code = "upstream_invalid_response"
 
 
+# pydantic's type errors, as what the field must be (a union's branches fail together: their words are joined).
+_TYPE_WORDS = {
+    "int_type": "a whole number",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "float_type": "a number",
+    "decimal_type": "a decimal",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "none_required": "null",
+}
+# A union branch's tag in an error's location (``amount.int``, ``x.function-after[...]``): not a field name.
+_BRANCH_TAG = re.compile(
+    r"^(int|str|float|bool|bytes|decimal|none|list|dict|date|datetime|time)$|[\[\]]|^(constrained|function|lax|json|is)-"
+)
+_WHERE = ("body", "query", "path", "header", "cookie")
+_SHOULD = re.compile(r"^(Input|String|Value|List|Dictionary|Tuple|Set|Decimal|Number) should ")
+
+
+def _field_name(loc: Iterable[Any]) -> str:
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part not in _WHERE and not _BRANCH_TAG.search(str(part)):
+            name += f".{part}" if name else str(part)
+    return name or "body"
+
+
+def _rule(err: Mapping[str, Any]) -> str:
+    kind, msg, ctx = err.get("type", ""), str(err.get("msg", "")), err.get("ctx") or {}
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a field of this request"
+    if kind == "literal_error" and "expected" in ctx:
+        return f"must be {ctx['expected']}"
+    if msg.startswith("Value error, "):
+        return msg.removeprefix("Value error, ")
+    return _SHOULD.sub("must ", msg) or "is invalid"
+
+
 def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
-    """A short, safe description of pydantic errors: field locations and messages, never inputs."""
+    """One plain sentence per field (``amount: must be a whole number or a string``), never the input.
+
+    A union's branches fail together; they become one rule: the first branch that got past the type check
+    says what is wrong, else the types the field may have are listed.
+    """
+    by_field: dict[str, list[Mapping[str, Any]]] = {}
+    for err in errors:
+        by_field.setdefault(_field_name(err.get("loc", ())), []).append(err)
     parts = []
-    for err in list(errors)[:5]:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",)) or "body"
-        parts.append(f"{loc}: {err.get('msg', err.get('type', 'invalid'))}")
+    for field, errs in list(by_field.items())[:5]:
+        specific = [e for e in errs if e.get("type") not in _TYPE_WORDS]
+        if specific:
+            rule = _rule(specific[0])
+        else:
+            words = list(dict.fromkeys(_TYPE_WORDS[str(e.get("type"))] for e in errs))
+            rule = "must be " + " or ".join(words)
+        parts.append(f"{field}: {rule}")
     return "; ".join(parts)

@@ -12,12 +12,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from woo_backend.backoff import backoff_delay
 from woo_backend.errors import (
+    InvalidRequest,
     UpstreamInvalidResponse,
     UpstreamNotFound,
     UpstreamRejected,
@@ -52,6 +54,24 @@ class UpstreamOutcomeUnknown(UpstreamUnavailable):
     the connection was open, a connection dropped before the answer, or a 502/504. The caller must not
     send it again blindly: the server may have taken it. Its API code stays ``upstream_unavailable`` (503).
     """
+
+
+class UnsafeId(InvalidRequest):
+    """An id that cannot be a segment of an upstream URL (empty, "." or ".."): it would name another path."""
+
+    code = "invalid_id"
+
+
+def segment(value: object) -> str:
+    """``value`` as one segment of an upstream URL: percent-encoded ("/", "?", "#", "%" and the rest included).
+
+    Every id put into an upstream path goes through here, so an id can never reach another upstream path.
+    ``quote`` leaves dots alone and a server resolves "." and ".." (encoded or not) as dot-segments: refused.
+    """
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise UnsafeId(f"{text!r} is not a valid id")
+    return quote(text, safe="")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from woo_backend.errors import UpstreamNotFound, UpstreamRejected
-from woo_backend.http import ClientOptions, RequestOptions, UpstreamClient, upstream_timeout
+from woo_backend.http import ClientOptions, RequestOptions, UpstreamClient, segment, upstream_timeout
 from woo_backend.settings import TopomerSettings
 
 TOKEN_REFRESH_MARGIN_SECONDS = 30
@@ -219,7 +219,7 @@ class TopomerClient(UpstreamClient):
     def shopper_balance(self, shopper_id: str, shopper_token: str) -> ShopperBalance:
         response = self._customer_call(
             "GET",
-            f"/api/plugin/shoppers/{shopper_id}/balance",
+            f"/api/plugin/shoppers/{segment(shopper_id)}/balance",
             headers={"X-Shopper-Id": shopper_id, "X-Shopper-Token": shopper_token},
         )
         return self.parse(response, ShopperBalance)
@@ -240,7 +240,7 @@ class TopomerClient(UpstreamClient):
 
     def update_promo(self, promo_id: int | str, fields: dict[str, Any]) -> None:
         # A PUT of the whole promo: repeating it leaves the same promo. Any 2xx is "taken".
-        self.call("PUT", f"/api/plugin/promos/{promo_id}", json=fields)
+        self.call("PUT", f"/api/plugin/promos/{segment(promo_id)}", json=fields)
 
     def record_order(self, order: TopomerOrder, idempotency_key: str) -> None:
         """Report a paid order once: raises ``UpstreamOutcomeUnknown`` when it may have been taken.

@@ -13,7 +13,7 @@ from typing import Any, Unpack
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from woo_backend.http import ClientOptions, UpstreamClient, upstream_timeout
+from woo_backend.http import ClientOptions, UpstreamClient, segment, upstream_timeout
 from woo_backend.settings import WooCommerceSettings
 
 API_PREFIX = "/wp-json/wc/v3"
@@ -149,7 +149,7 @@ class WooCommerceClient(UpstreamClient):
 
     # -------------------------------------------------------------- orders
     def get_order(self, order_id: int) -> Order:
-        return self.parse(self.request("GET", f"/orders/{order_id}"), Order)
+        return self.parse(self.request("GET", f"/orders/{segment(order_id)}"), Order)
 
     def orders_modified_after(self, modified_after_gmt: str) -> Iterator[Order]:
         params = {"modified_after": modified_after_gmt, "dates_are_gmt": "true", "orderby": "modified", "order": "asc"}
@@ -158,16 +158,18 @@ class WooCommerceClient(UpstreamClient):
 
     def update_order(self, order_id: int, data: Mapping[str, Any]) -> Order:
         # PUT sets absolute values, so a retry after a lost answer changes nothing more.
-        return self.parse(self.request("PUT", f"/orders/{order_id}", json=dict(data)), Order)
+        return self.parse(self.request("PUT", f"/orders/{segment(order_id)}", json=dict(data)), Order)
 
     # WooCommerce: includes/rest-api/Controllers/Version3/class-wc-rest-order-notes-controller.php. Notes are
     # never deduplicated (a repeated POST makes a second note) and the list is not paged (all notes, newest first).
     def order_notes(self, order_id: int) -> list[OrderNote]:
-        return self.parse_as(self.request("GET", f"/orders/{order_id}/notes"), TypeAdapter(list[OrderNote]))
+        return self.parse_as(self.request("GET", f"/orders/{segment(order_id)}/notes"), TypeAdapter(list[OrderNote]))
 
     def add_order_note(self, order_id: int, note: str) -> OrderNote:
         """A private note (not sent to the customer); 201 with the note. Not repeated on a lost answer."""
-        response = self.request("POST", f"/orders/{order_id}/notes", json={"note": note, "customer_note": False})
+        response = self.request(
+            "POST", f"/orders/{segment(order_id)}/notes", json={"note": note, "customer_note": False}
+        )
         return self.parse(response, OrderNote)
 
     # -------------------------------------------------------------- products
@@ -186,7 +188,7 @@ class WooCommerceClient(UpstreamClient):
         return self.parse(self.request("POST", "/coupons", json=dict(data)), Coupon)
 
     def update_coupon(self, coupon_id: int, data: Mapping[str, Any]) -> Coupon:
-        return self.parse(self.request("PUT", f"/coupons/{coupon_id}", json=dict(data)), Coupon)
+        return self.parse(self.request("PUT", f"/coupons/{segment(coupon_id)}", json=dict(data)), Coupon)
 
     def find_coupon(self, code: str) -> Coupon | None:
         """The (oldest) coupon with ``code``, a draft included, not a trashed one; ``None`` if there is none.
@@ -224,4 +226,4 @@ class WooCommerceClient(UpstreamClient):
 
     def update_webhook(self, webhook_id: int, data: Mapping[str, Any]) -> Webhook:
         """``PUT`` sets absolute values (``{"status": "active"}``), so repeating it changes nothing more."""
-        return self.parse(self.request("PUT", f"/webhooks/{webhook_id}", json=dict(data)), Webhook)
+        return self.parse(self.request("PUT", f"/webhooks/{segment(webhook_id)}", json=dict(data)), Webhook)
