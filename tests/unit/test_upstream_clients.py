@@ -11,7 +11,7 @@ import respx
 from pydantic import SecretStr
 
 from woo_backend.errors import UpstreamInvalidResponse, UpstreamNotFound, UpstreamRejected, UpstreamUnavailable
-from woo_backend.http import RetryPolicy, UpstreamOutcomeUnknown
+from woo_backend.http import RetryPolicy, UnsafeId, UpstreamOutcomeUnknown, segment
 from woo_backend.settings import TopomerSettings, WooCommerceSettings
 from woo_backend.topomer import AccessTokenRefused, CustomerTokenRefused, TopomerClient, TopomerOrder
 from woo_backend.woocommerce import WooCommerceClient
@@ -378,3 +378,55 @@ def test_promo_create_of_unknown_fate_is_sent_once(topomer: TopomerClient) -> No
     with pytest.raises(UpstreamOutcomeUnknown):
         topomer.create_promo("CODE-1", Decimal("10"), "manual")
     assert route.call_count == 1
+
+
+# ------------------------------------------------------------------ ids in upstream URLs
+@pytest.mark.parametrize(
+    ("value", "encoded"),
+    [
+        ("shopper-1", "shopper-1"),
+        ("a/b", "a%2Fb"),
+        ("a?b#c", "a%3Fb%23c"),
+        ("50%", "50%25"),
+        ("é", "%C3%A9"),
+        (45, "45"),
+    ],
+)
+def test_an_id_is_one_percent_encoded_segment(value: object, encoded: str) -> None:
+    assert segment(value) == encoded
+
+
+@pytest.mark.parametrize("value", ["", ".", ".."])
+def test_an_id_that_is_a_dot_segment_is_refused(value: str) -> None:
+    with pytest.raises(UnsafeId):
+        segment(value)
+
+
+@respx.mock
+def test_topomer_shopper_id_never_reaches_another_path(topomer: TopomerClient) -> None:
+    _topomer_token()
+    route = respx.get(f"{TOPOMER}/api/plugin/shoppers/a%2F..%2Fusers/balance").mock(
+        return_value=httpx.Response(200, json={"balance": "1.00"})
+    )
+    assert topomer.shopper_balance("a/../users", "t").balance == Decimal("1.00")
+    assert route.call_count == 1
+    with pytest.raises(UnsafeId):
+        topomer.shopper_balance("..", "t")  # would be GET /api/plugin/balance
+    assert [call.request.url.raw_path.decode() for call in respx.calls if "shoppers" in call.request.url.path] == [
+        "/api/plugin/shoppers/a%2F..%2Fusers/balance"
+    ]
+
+
+@respx.mock
+def test_woocommerce_and_topomer_ids_are_encoded_in_every_path(woo: WooCommerceClient, topomer: TopomerClient) -> None:
+    _topomer_token()
+    promo = respx.put(f"{TOPOMER}/api/plugin/promos/p%2F1").mock(return_value=httpx.Response(200))
+    topomer.update_promo("p/1", {"active": False})
+    assert promo.call_count == 1
+    coupon = respx.put(f"{WOO}/wp-json/wc/v3/coupons/7%3F").mock(
+        return_value=httpx.Response(200, json={"id": 7, "code": "x"})
+    )
+    woo.update_coupon("7?", {})  # type: ignore[arg-type]  # an id from elsewhere, typed int
+    assert coupon.call_count == 1
+    with pytest.raises(UnsafeId):
+        woo.get_order("..")  # type: ignore[arg-type]
