@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from tests.integration.balance_fakes import TOKEN, Parts, hold, make_parts
-from woo_backend.api import STATUS_BY_KIND
 from woo_backend.domain.balance import (
     AmountMismatch,
     CurrencyMismatch,
+    HoldRefused,
     InsufficientBalance,
     OrderAlreadyPaid,
     OrderHasPayment,
+    OrderHasPaymentRecord,
     OrderNotFound,
     OrderNotPayable,
+    OrderReserved,
+    Payment,
     PaymentNotVoidable,
     PaymentStatus,
-    StaleHolds,
 )
 from woo_backend.errors import Busy
+from woo_backend.store.holds import HoldsStore
+from woo_backend.store.payments import PaymentsStore
+from woo_backend.store.payments_table import CONFLICT_ATTEMPTS
 from woo_backend.woocommerce import Order
 
 
@@ -30,43 +38,94 @@ def parts(aws: Any) -> Parts:
     return make_parts(aws)
 
 
-def test_an_authorization_computed_on_moved_holds_is_refused_and_retried(parts: Any) -> None:
+def test_a_hold_that_does_not_fit_is_refused_by_the_write_and_leaves_nothing(parts: Any) -> None:
     # (Threads against moto in-process are not atomic; the concurrent version runs end to end.)
-    service, _, _, _, store, _ = parts
+    _, _, _, _, store, _ = parts
     hold(parts, "tok-bob", 1000, "7.00")
-    before = store.holds.get_holds("102")
     hold(parts, "tok-bob", 1001, "7.00")
-    first = service.payment(store.payments.payment_id_for_order(1000), None)
-    with pytest.raises(StaleHolds) as stale:
-        store.payments.authorize(
-            first.model_copy(update={"payment_id": "pay_" + "1" * 24, "order_id": 1002}),
-            before,
-            Decimal("14.00"),
-            Decimal("20.00"),
-        )
-    assert stale.value.current is not None
-    assert stale.value.current.held == Decimal("14.00")
-    with pytest.raises(InsufficientBalance):
-        hold(parts, "tok-bob", 1003, "7.00")
+    with pytest.raises(InsufficientBalance, match=r"available balance 6\.00 is less than 7\.00"):
+        hold(parts, "tok-bob", 1002, "7.00")
     assert store.holds.get_holds("102").held == Decimal("14.00")
-    assert store.payments.payment_id_for_order(1002) is None  # the refused transaction wrote nothing
+    assert store.payments.payment_id_for_order(1002) is None
+    open_ids = {p.payment_id for p in store.payments.open_payments(PaymentStatus.AUTHORIZED)}
+    assert open_ids == {
+        store.payments.payment_id_for_order(order) for order in (1000, 1001)
+    }  # the refused payment was deleted
 
 
-def test_holds_moved_by_other_payments_at_every_try_are_busy_not_a_short_balance(
+def test_a_reservation_is_recorded_once_per_order_and_a_retried_write_is_recognised(parts: Any) -> None:
+    service, _, _, _, store, _ = parts
+    first = hold(parts, TOKEN, 1100, "5.00")
+    payment = service.payment(first.payment_id, None)
+    assert payment.reserved
+    # The same write again (its answer lost, the SDK retried it): recognised, nothing added.
+    assert store.holds.reserve(payment, Decimal("45.00"), Decimal("50.00")) == Decimal("5.00")
+    other = payment.model_copy(update={"payment_id": "pay_" + "2" * 24})
+    with pytest.raises(OrderReserved) as reserved:
+        store.holds.reserve(other, Decimal("45.00"), Decimal("50.00"))
+    assert reserved.value.payment_id == first.payment_id
+    assert store.holds.get_holds("101").held == Decimal("5.00")
+    assert not store.holds.release_reservation(other, parts.clock())  # not its reservation
+    assert store.holds.get_holds("101").held == Decimal("5.00")
+
+
+def test_an_authorization_that_lost_its_order_gives_its_reservation_back_once(parts: Any) -> None:
+    service, _, _, _, store, _ = parts
+    first = hold(parts, TOKEN, 1150, "5.00")
+    loser = service.payment(first.payment_id, None).model_copy(update={"payment_id": "pay_" + "3" * 24})
+    store.payments.record_payment(loser)
+    with pytest.raises(OrderHasPaymentRecord) as linked:
+        store.payments.link_order(loser)
+    assert linked.value.payment_id == first.payment_id
+    store.payments.discard(loser.payment_id)
+    assert store.payments.get_payment(loser.payment_id) is None
+    assert store.holds.get_holds("101").held == Decimal("5.00")
+
+
+def test_a_crash_after_reserving_leaves_a_hold_the_expiry_gives_back(
     parts: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service, _, _, _, store, _ = parts
-    parts.shop.pending(1200, "5.00")
-    monkeypatch.setattr("woo_backend.services.balance.sleep_backoff", lambda *args, **kwargs: None)
+    # The function died between the reservation and the order's link: nobody knows the payment, the sync does.
+    service, _, shop, clock, store, sync = parts
+    shop.pending(1160, "8.00")
 
-    def always_moved(*args: Any, **kwargs: Any) -> None:
-        raise StaleHolds(store.holds.get_holds("101"))
+    def die(payment: Any) -> None:
+        raise RuntimeError("the function timed out")
 
-    monkeypatch.setattr(store.payments, "authorize", always_moved)
-    with pytest.raises(Busy) as busy:
-        service.authorize(TOKEN, 1200, Decimal("5.00"))
-    assert busy.value.code == "busy"
-    assert STATUS_BY_KIND[busy.value.kind] == 503
+    with monkeypatch.context() as patch:
+        patch.setattr(store.payments, "link_order", die)
+        with pytest.raises(RuntimeError):
+            service.authorize(TOKEN, 1160, Decimal("8.00"))
+    [orphan] = store.payments.open_payments(PaymentStatus.AUTHORIZED)
+    assert store.holds.get_holds("101").held == Decimal("8.00")
+    assert store.payments.payment_id_for_order(1160) is None
+    clock.now += timedelta(minutes=61)
+    assert sync.run("run-1").get("hold_expired") == 1
+    assert store.holds.get_holds("101").held == 0
+    assert store.payments.get_payment(orphan.payment_id).status is PaymentStatus.EXPIRED
+    assert sync.run("run-2").get("hold_expired") is None  # given back once
+    assert store.holds.get_holds("101").held == 0
+
+
+def test_a_crash_before_reserving_leaves_a_payment_the_expiry_closes_without_giving_anything_back(
+    parts: Any,
+) -> None:
+    service, _, _, clock, store, sync = parts
+    kept = hold(parts, TOKEN, 1170, "10.00")
+    never_reserved = service.payment(kept.payment_id, None).model_copy(
+        update={"payment_id": "pay_" + "5" * 24, "order_id": 1171}
+    )
+    store.payments.record_payment(never_reserved)
+    clock.now += timedelta(minutes=61)
+    store.holds.reserve(
+        service.payment(kept.payment_id, None).model_copy(update={"payment_id": "pay_" + "6" * 24, "order_id": 1172}),
+        Decimal("40.00"),
+        Decimal("50.00"),
+    )  # a reservation without a payment record, which the sweep does not touch: a wrong release would show
+    sync.run("run-1")
+    assert store.payments.get_payment(never_reserved.payment_id).status is PaymentStatus.EXPIRED
+    assert store.payments.get_payment(kept.payment_id).status is PaymentStatus.EXPIRED
+    assert store.holds.get_holds("101").held == Decimal("10.00")  # 1170's given back, 1171 had nothing
 
 
 def test_void_releases_the_hold_and_capture_after_void_is_refused(parts: Any) -> None:
@@ -139,3 +198,104 @@ def test_a_retried_authorization_of_an_order_paid_since_gets_its_payment(parts: 
     assert (again.payment_id, again.created, again.currency) == (first.payment_id, False, "EUR")
     with pytest.raises(OrderHasPayment):
         service.authorize("tok-bob", 91, Decimal("30.00"))
+
+
+# ------------------------------------------------------------------ what moto cannot show: the real engine's refusals
+def _stubbed() -> tuple[HoldsStore, PaymentsStore, Stubber]:
+    client = boto3.client("dynamodb", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    return HoldsStore("PaymentsTable", client), PaymentsStore("PaymentsTable", client), Stubber(client)
+
+
+def _payment(order_id: int = 7) -> Payment:
+    return Payment(
+        payment_id="pay_" + "a" * 24,
+        order_id=order_id,
+        user_id="101",
+        amount=Decimal("7.00"),
+        status=PaymentStatus.AUTHORIZED,
+        token=TOKEN,
+        token_hash="h",
+        created_at="2026-11-23T10:00:00+00:00",
+        hold_expires_at="2026-11-23T11:00:00+00:00",
+        steps={},
+        reserved=True,
+    )
+
+
+@pytest.fixture
+def no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("woo_backend.store.payments_table.sleep_backoff", lambda *args, **kwargs: None)
+
+
+@pytest.mark.usefixtures("no_waits")
+def test_a_reservation_that_meets_a_transaction_on_the_holds_item_is_written_when_it_ends() -> None:
+    holds, _, stub = _stubbed()
+    stub.add_client_error("update_item", "TransactionConflictException", "a transaction is in progress")
+    stub.add_response("update_item", {"Attributes": {"held": {"N": "21.00"}}})
+    with stub:
+        assert holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00")) == Decimal("21.00")
+    stub.assert_no_pending_responses()
+
+
+@pytest.mark.usefixtures("no_waits")
+def test_a_reservation_that_keeps_meeting_transactions_is_busy_not_a_500() -> None:
+    holds, _, stub = _stubbed()
+    for _ in range(CONFLICT_ATTEMPTS):
+        stub.add_client_error("update_item", "TransactionConflictException", "a transaction is in progress")
+    with stub, pytest.raises(Busy):
+        holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00"))
+
+
+def test_a_refused_reservation_says_what_it_met() -> None:
+    # ALL_OLD on a refusal: held 95.00, no reservation of this order: it does not fit.
+    holds, _, stub = _stubbed()
+    old = {"user_id": {"S": "101"}, "held": {"N": "95.00"}, "version": {"N": "9"}}
+    stub.add_client_error("update_item", "ConditionalCheckFailedException", "refused", modeled_fields={"Item": old})
+    with stub, pytest.raises(HoldRefused) as refused:
+        holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00"))
+    assert refused.value.current is not None
+    assert refused.value.current.held == Decimal("95.00")
+
+
+def test_a_refused_reservation_that_finds_its_own_is_done() -> None:
+    # The first write landed, its answer was lost, the retry was refused by the reservation it made.
+    holds, _, stub = _stubbed()
+    mine = {"M": {"payment_id": {"S": "pay_" + "a" * 24}, "amount": {"N": "7.00"}}}
+    old = {"user_id": {"S": "101"}, "held": {"N": "14.00"}, "version": {"N": "2"}, "hold_order_7": mine}
+    stub.add_client_error("update_item", "ConditionalCheckFailedException", "refused", modeled_fields={"Item": old})
+    with stub:
+        assert holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00")) == Decimal("14.00")
+
+
+def _cancelled(*codes: str) -> dict[str, Any]:
+    return {"CancellationReasons": [{"Code": code} for code in codes]}
+
+
+@pytest.mark.usefixtures("no_waits")
+def test_a_void_that_meets_a_reservation_on_the_holds_item_is_written_when_it_ends() -> None:
+    _, payments, stub = _stubbed()
+    reasons = _cancelled("None", "TransactionConflict")
+    stub.add_client_error("transact_write_items", "TransactionCanceledException", "conflict", modeled_fields=reasons)
+    stub.add_response("transact_write_items", {})
+    with stub:
+        assert payments.release(_payment(), PaymentStatus.VOIDED, datetime(2026, 11, 23, 10, 5, tzinfo=UTC))
+    stub.assert_no_pending_responses()
+
+
+def test_a_void_of_a_payment_whose_reservation_is_gone_closes_it_alone() -> None:
+    # Refused by the holds item only: the authorization never reserved. The payment is closed, nothing given back.
+    _, payments, stub = _stubbed()
+    reasons = _cancelled("None", "ConditionalCheckFailed")
+    stub.add_client_error("transact_write_items", "TransactionCanceledException", "no", modeled_fields=reasons)
+    stub.add_response("update_item", {})
+    with stub:
+        assert payments.release(_payment(), PaymentStatus.EXPIRED, datetime(2026, 11, 23, 11, 5, tzinfo=UTC))
+    stub.assert_no_pending_responses()
+
+
+def test_a_void_of_a_payment_that_moved_is_refused_whatever_the_holds_say() -> None:
+    _, payments, stub = _stubbed()
+    reasons = _cancelled("ConditionalCheckFailed", "ConditionalCheckFailed")
+    stub.add_client_error("transact_write_items", "TransactionCanceledException", "no", modeled_fields=reasons)
+    with stub:
+        assert not payments.release(_payment(), PaymentStatus.VOIDED, datetime(2026, 11, 23, 10, 5, tzinfo=UTC))

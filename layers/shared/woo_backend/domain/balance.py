@@ -109,6 +109,12 @@ class OrderNotFound(NotFound):
     code = "order_not_found"
 
 
+class PaymentInProgress(Conflict):
+    """Another request is authorizing this order right now and has not finished: retry to get its payment."""
+
+    code = "payment_in_progress"
+
+
 class OrderAlreadyPaid(Conflict):
     code = "order_already_paid"
 
@@ -159,6 +165,9 @@ class Payment(BaseModel):
     currency: str | None = None
     # Why the capture stopped for a person (``<code>: <explanation>``), when the order did not match.
     reason: str | None = None
+    # Its hold is a reservation on the user's holds item, under its order (``store.holds``): every payment
+    # authorized since holds are single updates. Older ones were held by a version-checked transaction.
+    reserved: bool = False
 
     def step(self, name: StepName) -> Step:
         return self.steps.get(name, Step())
@@ -211,12 +220,20 @@ class OrderHasPaymentRecord(Exception):
         self.payment_id = payment_id
 
 
-class StaleHolds(Exception):
-    """The user's holds moved since they were read; ``current`` is what they are now."""
+class HoldRefused(Exception):
+    """The balance cannot take this hold beside the others; ``current`` is the holds the refusal saw."""
 
     def __init__(self, current: UserHolds | None) -> None:
-        super().__init__("holds moved")
+        super().__init__("the hold does not fit")
         self.current = current
+
+
+class OrderReserved(Exception):
+    """Another payment holds money for this order on the user's holds item: its id."""
+
+    def __init__(self, payment_id: str) -> None:
+        super().__init__("the order has another payment's reservation")
+        self.payment_id = payment_id
 
 
 class DebitInFlight(Exception):

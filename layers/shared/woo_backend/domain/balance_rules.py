@@ -44,6 +44,16 @@ def available(balance: Decimal, held: Decimal) -> Decimal:
     return max(Decimal(0), balance - held)
 
 
+def hold_limit(balance: Decimal, expired: bool, amount: Decimal) -> Decimal:
+    """The most the user's other holds may total for a hold of ``amount`` to fit (the reservation's condition:
+    DynamoDB's conditions cannot add, so ``held + amount <= balance`` is written ``held <= balance - amount``)."""
+    if expired:
+        raise TokenExpired("this Topomer token has expired")
+    if amount > balance:
+        raise InsufficientBalance(f"the balance {money(available(balance, Decimal(0)))} is less than {money(amount)}")
+    return balance - amount
+
+
 def check_can_hold(balance: Decimal, expired: bool, held: Decimal, amount: Decimal) -> Decimal:
     """The total held once ``amount`` is added; refuses an expired token or a short balance."""
     if expired:

@@ -1,9 +1,11 @@
 """Topomer balance payments: the use cases the HTTP API runs (reads, authorize, void, capture).
 
 Money safety, in short:
-- Holds: an authorization raises the user's held total in the same transaction that records the
-  payment, conditioned on the total's version, so two payments can never together hold more than the
-  balance Topomer showed.
+- Holds: an authorization reserves its amount with one conditional write on the user's holds item
+  (``held <= balance - amount``, one reservation per order), so payments can never together hold more than
+  the balance Topomer showed, and racing authorizations of one user are serialized by DynamoDB instead of
+  retried (``store.holds`` says why on the real engine). The steps and what a crash between them leaves are in
+  ``BalanceService.authorize``.
 - Capture: Topomer takes absolute balances, so captures of one user are serialized by a lease in
   DynamoDB; the debit's arithmetic (balance before, balance written) is recorded before the call and
   checked against Topomer's balance on any retry, so the debit lands exactly once (``capture``).
@@ -29,19 +31,21 @@ from woo_backend.domain.balance import (
     CAPTURE_STEPS,
     Authorization,
     CustomerBalance,
+    HoldRefused,
+    InsufficientBalance,
     InvalidShopperToken,
     InvalidToken,
     OrderHasPayment,
     OrderHasPaymentRecord,
     OrderNotFound,
+    OrderReserved,
     Payment,
+    PaymentInProgress,
     PaymentNotFound,
     PaymentStatus,
-    StaleHolds,
     StatusChanged,
     Step,
     TokenExpired,
-    UserHolds,
 )
 from woo_backend.domain.balance_rules import (
     available,
@@ -49,8 +53,9 @@ from woo_backend.domain.balance_rules import (
     check_capturable,
     check_order_payable,
     check_voidable,
+    hold_limit,
 )
-from woo_backend.errors import Busy, DomainError, UpstreamError, UpstreamNotFound
+from woo_backend.errors import DomainError, UpstreamError, UpstreamNotFound
 from woo_backend.observability import metrics
 from woo_backend.services.balance_ports import HoldRecords, OrdersApi, PaymentRecords, TopomerApi, reload
 from woo_backend.services.capture import LEASE_WAIT_SECONDS, CaptureRunner
@@ -58,7 +63,8 @@ from woo_backend.settings import BalanceSettings
 from woo_backend.topomer import TopomerUser
 from woo_backend.woocommerce import Order
 
-MAX_HOLD_ATTEMPTS = 40
+# Looks (with growing waits, about 2 s in all) for the payment a racing request of the same order is linking.
+LINK_WAIT_ATTEMPTS = 8
 
 
 def token_hash(token: str) -> str:
@@ -124,24 +130,32 @@ class BalanceService:
 
     # -------------------------------------------------------------- authorize
     def authorize(self, token: str, order_id: int, amount: Decimal) -> Authorization:
-        """Hold ``amount`` for the order, which must exist, be unpaid, be in our currency and total ``amount``."""
+        """Hold ``amount`` for the order, which must exist, be unpaid, be in our currency and total ``amount``.
+
+        Three writes, none a transaction on the user's hot holds item:
+        1. the payment (authorized, with its hold's expiry), so whatever follows is findable by the sync;
+        2. the reservation: one conditional ``UpdateItem`` on the holds item (``store.holds``): 402 if it does
+           not fit; another payment's reservation for this order: that payment is the order's (step 3);
+        3. the order's link to the payment (one payment per order); lost to another payment: give the
+           reservation back (conditioned on it, so once) and answer the order's payment.
+        A refused authorization deletes its payment. A function that dies between the steps leaves an
+        authorized payment nobody was told of, with or without its reservation: the sync's expiry closes it
+        when its hold expires (minutes, far beyond the function's timeout) and gives back the reservation if
+        there is one (``PaymentsStore.release``). So money is never held for good, and never held twice.
+        """
         user = self._user(token)
-        user_id = str(user.id)
         try:
             self._check_order(order_id, amount)
         except UpstreamError:
             raise  # WooCommerce down: 503, nothing held
-        except DomainError:
+        except DomainError as refusal:
             # Refused on its own; but a retry for an order that has this payment (paid since) gets it.
-            existing = self.payments.payment_id_for_order(order_id)
-            if existing is not None:
-                return self._existing_authorization(existing, user, amount)
-            raise
+            return self._existing_or_raise(order_id, user, amount, refusal)
         now = self.clock()
         payment = Payment(
             payment_id=f"pay_{secrets.token_hex(12)}",
             order_id=order_id,
-            user_id=user_id,
+            user_id=str(user.id),
             amount=amount,
             currency=self.settings.currency,
             status=PaymentStatus.AUTHORIZED,
@@ -150,37 +164,65 @@ class BalanceService:
             created_at=iso(now),
             hold_expires_at=iso(now + timedelta(minutes=float(self.settings.hold_ttl_minutes))),
             steps={name: Step() for name in CAPTURE_STEPS},
+            reserved=True,
         )
-        holds: UserHolds | None = self.holds.get_holds(user_id)
-        for attempt in range(MAX_HOLD_ATTEMPTS):
-            held = holds.held if holds else Decimal(0)
-            try:
-                held_after = check_can_hold(user.balance, user.expired, held, amount)
-            except DomainError:
-                # Refused on its own; but a retry for an order already paid gets that order's payment.
-                existing = self.payments.payment_id_for_order(order_id)
-                if existing is not None:
-                    return self._existing_authorization(existing, user, amount)
-                raise
-            try:
-                self.payments.authorize(payment, holds, held_after, user.balance)
-            except OrderHasPaymentRecord as linked:
-                return self._existing_authorization(linked.payment_id, user, amount)
-            except StaleHolds as stale:
-                holds = stale.current
-                sleep_backoff(attempt, base=0.002, cap=0.1)  # full jitter: contenders spread apart
-                continue
-            metrics.add_metric(name="PaymentAuthorized", unit="Count", value=1)
-            return Authorization(
-                payment_id=payment.payment_id,
-                order_id=order_id,
-                status=payment.status,
-                amount=amount,
-                available_after=available(user.balance, held_after),
-                currency=payment.currency,
+        try:
+            held_after = self._reserve(payment, user)
+        except OrderReserved as reserved:
+            return self._linked_authorization(reserved.payment_id, order_id, user, amount)
+        except DomainError as refusal:
+            # Refused on its own; but a retry for an order already paid gets that order's payment.
+            return self._existing_or_raise(order_id, user, amount, refusal)
+        try:
+            self.payments.link_order(payment)
+        except OrderHasPaymentRecord as linked:
+            self.holds.release_reservation(payment, self.clock())
+            self.payments.discard(payment.payment_id)
+            return self._existing_authorization(linked.payment_id, user, amount)
+        metrics.add_metric(name="PaymentAuthorized", unit="Count", value=1)
+        return Authorization(
+            payment_id=payment.payment_id,
+            order_id=order_id,
+            status=payment.status,
+            amount=amount,
+            available_after=available(user.balance, held_after),
+            currency=payment.currency,
+        )
+
+    def _reserve(self, payment: Payment, user: TopomerUser) -> Decimal:
+        """Record the payment and reserve its hold; the user's held total after it. A refusal deletes it."""
+        limit = hold_limit(user.balance, user.expired, payment.amount)  # refused before any write
+        self.payments.record_payment(payment)
+        try:
+            return self.holds.reserve(payment, limit, user.balance)
+        except HoldRefused as refused:
+            self.payments.discard(payment.payment_id)
+            # The refusal carries the holds it met, so the reason is exact (no second read to race).
+            check_can_hold(
+                user.balance, user.expired, refused.current.held if refused.current else user.balance, payment.amount
             )
-        # Contention, not a short balance: every try met holds moved by another payment. 503, retry.
-        raise Busy("the balance is being held by many payments at once; retry shortly")
+            raise InsufficientBalance("the balance is held by other payments") from None
+        except OrderReserved:
+            self.payments.discard(payment.payment_id)
+            raise
+
+    def _linked_authorization(self, other: str, order_id: int, user: TopomerUser, amount: Decimal) -> Authorization:
+        """Another request reserved for this order a moment ago: its payment, once it is the order's."""
+        for attempt in range(LINK_WAIT_ATTEMPTS):
+            linked = self.payments.payment_id_for_order(order_id)
+            if linked is not None:
+                return self._existing_authorization(linked, user, amount)
+            sleep_backoff(attempt, base=0.02, cap=0.5, floor=0.5)
+        raise PaymentInProgress(f"payment {other} of order {order_id} is being authorized; retry to get it")
+
+    def _existing_or_raise(
+        self, order_id: int, user: TopomerUser, amount: Decimal, refusal: DomainError
+    ) -> Authorization:
+        """The order's payment for a retry of it, else the refusal."""
+        existing = self.payments.payment_id_for_order(order_id)
+        if existing is not None:
+            return self._existing_authorization(existing, user, amount)
+        raise refusal
 
     def _check_order(self, order_id: int, amount: Decimal) -> None:
         try:

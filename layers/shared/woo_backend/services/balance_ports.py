@@ -4,7 +4,8 @@ the lease's length (``LEASE_TTL``) and the trusted read of a payment (``reload``
 The service (``balance``), the capture steps (``capture``, ``order_hold``), the order events and sync
 (``balance_sync``) and the reconciliation (``balance_reconcile``) take these, so each can be given the real
 stores and clients (``bootstrap.balance``) or test fakes. The stores' refused writes (``StatusChanged``,
-``StaleHolds``, ``DebitInFlight``, ``OrderHasPaymentRecord``) are in ``domain.balance``, beside the models.
+``HoldRefused``, ``OrderReserved``, ``DebitInFlight``, ``OrderHasPaymentRecord``) are in ``domain.balance``,
+beside the models.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ class PaymentRecords(Protocol):
 
     def open_payments(self, status: PaymentStatus) -> list[Payment]: ...
 
-    def authorize(
-        self, payment: Payment, holds: UserHolds | None, held_after: Decimal, balance_seen: Decimal
-    ) -> None: ...
+    def record_payment(self, payment: Payment) -> None: ...
+
+    def link_order(self, payment: Payment) -> None: ...
+
+    def discard(self, payment_id: str) -> None: ...
 
     def set_status(
         self,
@@ -64,6 +67,10 @@ class HoldRecords(Protocol):
     """Each user's holds, expected balance and drift records (``store.holds.HoldsStore``)."""
 
     def get_holds(self, user_id: str) -> UserHolds | None: ...
+
+    def reserve(self, payment: Payment, limit: Decimal, balance_seen: Decimal) -> Decimal: ...
+
+    def release_reservation(self, payment: Payment, now: datetime) -> bool: ...
 
     def user_token(self, user_id: str) -> str | None: ...
 

@@ -1,29 +1,56 @@
 """The user's holds in ``PaymentsTable`` (``USER#<id>``/``HOLDS``) and the reconciliation's drift records.
 
-The holds item carries the sum of this service's open holds on the user's Topomer balance, a ``version``
-bumped by every change of it, the last token seen (the reconciliation reads the balance with it), the
-balance this service expects Topomer to show, and the last activity, indexed under ``ACTIVITY``. The
-writes that move a hold go with a payment's, in one transaction (``store.payments``), through the item
-builders here.
+The holds item carries the sum of this service's open holds on the user's Topomer balance (``held``), one
+reservation per order that holds money (``hold_order_<order id>``: the payment and its amount), a ``version``
+bumped by every change, the last token seen (the reconciliation reads the balance with it), the balance this
+service expects Topomer to show, and the last activity, indexed under ``ACTIVITY``.
+
+Why holds of one user never need a retry on the real engine: an authorization is ONE conditional
+``UpdateItem`` on this item (``reserve``), ``held <= balance - amount`` and no reservation for the order yet.
+DynamoDB applies the single-item writes of one item one after the other, each condition checked against the
+item as the write before it left it, so racing authorizations are serialized by the partition: each fits or
+is refused (402), none is told to retry. Transactions on one item conflict with each other and with single
+writes (``TransactionConflict``), and moto never shows it; authorizations no longer use one. What still moves a
+hold in a transaction (void, expiry, a capture's end, a drift) is rare per user; when it meets an authorization
+the loser retries a few times (``PaymentsTable.transact``, ``reserve``), each try waiting for one write.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
+
+from botocore.exceptions import ClientError
 
 from woo_backend.clock import iso
-from woo_backend.domain.balance import UserHolds
-from woo_backend.dynamo import from_item, to_item, to_values
-from woo_backend.store.payments_table import ACTIVITY, PaymentsTable, update_item, user_key
+from woo_backend.domain.balance import HoldRefused, OrderReserved, Payment, UserHolds
+from woo_backend.dynamo import from_item, names, to_item, to_values
+from woo_backend.errors import Busy
+from woo_backend.store.payments_table import (
+    ACTIVITY,
+    CONFLICT_ATTEMPTS,
+    PaymentsTable,
+    conflict_backoff,
+    update_item,
+    user_key,
+)
 
-# Changing the held total always bumps the version, so an authorization computed on an older total fails.
-HOLD_UPDATE = (
-    "SET #user_id = :uid, #held = :held, #version = :next, #token = :token, #last_activity = :now, "
+# held + amount <= balance is ``held <= :limit`` (conditions cannot add); one reservation per order.
+RESERVE_UPDATE = (
+    "SET #held = if_not_exists(#held, :zero) + :amount, #reservation = :reservation, "
+    "#version = if_not_exists(#version, :zero) + :one, #user_id = :uid, #token = :token, #last_activity = :now, "
     "#gsi1pk = :activity, #gsi1sk = :now, #expected_balance = if_not_exists(#expected_balance, :seen)"
 )
+RESERVE_CONDITION = "attribute_not_exists(#reservation) AND (attribute_not_exists(#held) OR #held <= :limit)"
 RELEASE_UPDATE = "SET #held = #held - :amount, #version = #version + :one, #last_activity = :now, #gsi1sk = :now"
+# Only the payment's own reservation is given back, and only once: it is removed by the same write.
+RESERVED_BY = "#reservation.#payment_id = :pid"
+
+
+def reservation(order_id: int) -> str:
+    """The holds item's attribute recording the money held for one order (one payment per order)."""
+    return f"hold_order_{order_id}"
 
 
 def holds_from_item(item: dict[str, Any] | None) -> UserHolds | None:
@@ -39,51 +66,116 @@ def holds_from_item(item: dict[str, Any] | None) -> UserHolds | None:
     )
 
 
-def raise_hold(
-    table: str,
-    user_id: str,
-    holds: UserHolds | None,
-    held_after: Decimal,
-    token: str,
-    now: str,
-    balance_seen: Decimal,
-) -> dict[str, Any]:
-    """The transaction item raising the user's held total to ``held_after``, only from ``holds`` as read."""
-    condition = "attribute_not_exists(#version)" if holds is None else "#version = :v"
-    values: dict[str, Any] = {
-        ":uid": user_id,
-        ":held": held_after,
-        ":next": (holds.version if holds else 0) + 1,
-        ":token": token,
-        ":now": now,
-        ":activity": ACTIVITY,
-        ":seen": balance_seen,
-    }
-    if holds is not None:
-        values[":v"] = holds.version
-    item = update_item(table, user_key(user_id), HOLD_UPDATE, values, condition)
-    item["Update"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"  # a refusal shows the holds as they are
-    return item
+def _with_reservation(request: dict[str, Any], order_id: int) -> dict[str, Any]:
+    request["ExpressionAttributeNames"]["#reservation"] = reservation(order_id)
+    return request
 
 
 def release_hold(
-    table: str, user_id: str, amount: Decimal, now: datetime, *, debited_to: Decimal | None = None
+    table: str, payment: Payment, now: datetime, *, debited_to: Decimal | None = None, require: bool = False
 ) -> dict[str, Any]:
-    """The transaction item giving ``amount`` of the user's held total back. ``debited_to``: the hold was
-    captured, so Topomer's balance is now expected to be that, and the user has no debit in flight."""
+    """The transaction item giving the payment's hold back. ``debited_to``: the hold was captured, so Topomer's
+    balance is now expected to be that, and the user has no debit in flight. ``require``: only if the payment's
+    reservation is there (a payment whose authorization stopped before reserving has nothing to give back)."""
     update = RELEASE_UPDATE
-    values: dict[str, Any] = {":amount": amount, ":one": 1, ":now": iso(now)}
+    values: dict[str, Any] = {":amount": payment.amount, ":one": 1, ":now": iso(now)}
+    removed = []
     if debited_to is not None:
-        update += ", #expected_balance = :after REMOVE #debit_in_flight"
+        update += ", #expected_balance = :after"
         values[":after"] = debited_to
-    return update_item(table, user_key(user_id), update, values)
+        removed.append("#debit_in_flight")
+    condition = None
+    if payment.reserved:
+        removed.append("#reservation")
+        if require:
+            condition = RESERVED_BY
+            values[":pid"] = payment.payment_id
+    if removed:
+        update += " REMOVE " + ", ".join(removed)
+    item = update_item(table, user_key(payment.user_id), update, values, condition)
+    _with_reservation(item["Update"], payment.order_id)
+    return item
 
 
 class HoldsStore(PaymentsTable):
+    def reserve(self, payment: Payment, limit: Decimal, balance_seen: Decimal) -> Decimal:
+        """Hold the payment's amount for its order in one conditional write; the user's held total after it.
+
+        Raises ``HoldRefused`` when the other holds total more than ``limit`` and ``OrderReserved`` when another
+        payment holds money for the order. The payment's own reservation found there (a retry of a write whose
+        answer was lost) counts as done.
+        """
+        values = {
+            ":zero": 0,
+            ":one": 1,
+            ":amount": payment.amount,
+            ":reservation": {"payment_id": payment.payment_id, "amount": payment.amount},
+            ":uid": payment.user_id,
+            ":token": payment.token,
+            ":now": payment.created_at,
+            ":activity": ACTIVITY,
+            ":seen": balance_seen,
+            ":limit": limit,
+        }
+        request = self._request(payment, RESERVE_UPDATE, RESERVE_CONDITION, values)
+        request["ReturnValues"] = "UPDATED_NEW"
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        try:
+            answer = self._write(request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = cast("dict[str, Any]", error.response).get("Item")
+            item = old if old is not None else self._holds_item(payment.user_id)
+            held_by = from_item(item or {}).get(reservation(payment.order_id))
+            if held_by is not None and held_by["payment_id"] == payment.payment_id:
+                return Decimal(from_item(item or {})["held"])
+            if held_by is not None:
+                raise OrderReserved(str(held_by["payment_id"])) from None
+            raise HoldRefused(holds_from_item(item)) from None
+        return Decimal(from_item(answer["Attributes"])["held"])
+
+    def release_reservation(self, payment: Payment, now: datetime) -> bool:
+        """Give back the payment's reservation (an authorization that lost its order to another payment);
+        ``False`` when it is not there (never made, or given back already)."""
+        values = {":amount": payment.amount, ":one": 1, ":now": iso(now), ":pid": payment.payment_id}
+        request = self._request(payment, RELEASE_UPDATE + " REMOVE #reservation", RESERVED_BY, values)
+        try:
+            self._write(request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _request(self, payment: Payment, update: str, condition: str, values: dict[str, Any]) -> dict[str, Any]:
+        request = {
+            "TableName": self.table,
+            "Key": user_key(payment.user_id),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names(update, condition),
+            "ExpressionAttributeValues": to_values(values),
+        }
+        return _with_reservation(request, payment.order_id)
+
+    def _write(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One ``UpdateItem`` on the holds item. ``TransactionConflictException``: a transaction on the item
+        (a void, an expiry, a capture's end) was in flight; it lasts one write, so wait a little and try again."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return dict(self.client.update_item(**request))
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionConflictException":
+                    raise
+                conflict_backoff(attempt)
+        raise Busy("the balance is being changed by another request; retry shortly")
+
+    def _holds_item(self, user_id: str) -> dict[str, Any] | None:
+        return self.client.get_item(TableName=self.table, Key=user_key(user_id), ConsistentRead=True).get("Item")
+
     def get_holds(self, user_id: str) -> UserHolds | None:
-        return holds_from_item(
-            self.client.get_item(TableName=self.table, Key=user_key(user_id), ConsistentRead=True).get("Item")
-        )
+        return holds_from_item(self._holds_item(user_id))
 
     def user_token(self, user_id: str) -> str | None:
         item = self.client.get_item(

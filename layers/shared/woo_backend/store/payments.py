@@ -1,12 +1,12 @@
 """Topomer payments in ``PaymentsTable`` (``PAYMENT#<id>`` and ``ORDER#<order_id>``; layout in
 ``store.payments_table``): the payment, its status and capture steps, its order's link, and the writes that
-move its hold with it, in one transaction."""
+give its hold back with it, in one transaction (the hold itself is reserved by ``store.holds``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -16,14 +16,12 @@ from woo_backend.domain.balance import (
     OrderHasPaymentRecord,
     Payment,
     PaymentStatus,
-    StaleHolds,
     StatusChanged,
     Step,
     StepName,
-    UserHolds,
 )
-from woo_backend.dynamo import conditional_update, from_item, to_item, to_values
-from woo_backend.store.holds import holds_from_item, raise_hold, release_hold
+from woo_backend.dynamo import conditional_update, conditional_write, from_item, to_item, to_values
+from woo_backend.store.holds import release_hold
 from woo_backend.store.payments_table import (
     PAYMENT,
     PaymentsTable,
@@ -93,49 +91,46 @@ class PaymentsStore(PaymentsTable):
             args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # -------------------------------------------------------------- authorize
-    def authorize(self, payment: Payment, holds: UserHolds | None, held_after: Decimal, balance_seen: Decimal) -> None:
-        """Record the payment, link it to its order and raise the user's held total, all or nothing.
-
-        Raises ``OrderHasPaymentRecord`` when the order already has a payment and ``StaleHolds`` when
-        the held total moved since ``holds`` was read.
-        """
-        payment_item = {
+    def record_payment(self, payment: Payment) -> None:
+        """Write the new payment, before its hold is reserved: an authorization that stops after reserving
+        leaves an open payment the sync's expiry finds and releases (``release``)."""
+        item = {
             "pk": f"PAYMENT#{payment.payment_id}",
             "sk": PAYMENT,
             "gsi1pk": f"OPEN#{payment.status.value}",
             "gsi1sk": payment.created_at,
             **_payment_values(payment),
         }
+        self.client.put_item(TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+
+    def link_order(self, payment: Payment) -> None:
+        """Make the payment its order's one payment; ``OrderHasPaymentRecord`` when the order has another."""
         link = {"pk": f"ORDER#{payment.order_id}", "sk": PAYMENT, "payment_id": payment.payment_id}
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": to_item({**link, "created_at": payment.created_at}),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": to_item(payment_item),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            raise_hold(self.table, payment.user_id, holds, held_after, payment.token, payment.created_at, balance_seen),
-        ]
         try:
-            self.transact(items)
+            self.client.put_item(
+                TableName=self.table,
+                Item=to_item({**link, "created_at": payment.created_at}),
+                ConditionExpression="attribute_not_exists(pk) OR payment_id = :pid",
+                ExpressionAttributeValues=to_values({":pid": payment.payment_id}),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
         except ClientError as error:
-            reasons = cancellation_reasons(error)
-            if reasons and refused(reasons[0]):
-                item = reasons[0].get("Item")
-                linked = from_item(item)["payment_id"] if item else self.payment_id_for_order(payment.order_id)
-                raise OrderHasPaymentRecord(str(linked)) from None
-            if len(reasons) > 2 and refused(reasons[2]):
-                raise StaleHolds(holds_from_item(reasons[2].get("Item"))) from None
-            raise
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            item = cast("dict[str, Any]", error.response).get("Item")
+            linked = from_item(item)["payment_id"] if item else self.payment_id_for_order(payment.order_id)
+            raise OrderHasPaymentRecord(str(linked)) from None
+
+    def discard(self, payment_id: str) -> None:
+        """Delete a payment whose authorization was refused (it holds nothing and no order points at it)."""
+        conditional_write(
+            self.client.delete_item,
+            TableName=self.table,
+            Key=payment_key(payment_id),
+            ConditionExpression="#status = :authorized",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_values({":authorized": PaymentStatus.AUTHORIZED.value}),
+        )
 
     # -------------------------------------------------------------- status and steps
     def set_status(
@@ -249,7 +244,8 @@ class PaymentsStore(PaymentsTable):
         done = self.transact_if(
             [
                 self.update_item(payment_key(payment.payment_id), step_update, step_values, step_condition),
-                release_hold(self.table, payment.user_id, payment.amount, now, debited_to=balance_after),
+                # The status condition above makes this once; the reservation is there (capture follows authorize).
+                release_hold(self.table, payment, now, debited_to=balance_after),
             ]
         )
         if not done:
@@ -278,9 +274,19 @@ class PaymentsStore(PaymentsTable):
         if only_before is not None:
             condition += " AND #hold_expires_at < :cutoff"
             values[":cutoff"] = only_before
-        return self.transact_if(
-            [
-                self.update_item(payment_key(payment.payment_id), update, values, condition),
-                release_hold(self.table, payment.user_id, payment.amount, now),
-            ]
-        )
+        close = self.update_item(payment_key(payment.payment_id), update, values, condition)
+        try:
+            self.transact([close, release_hold(self.table, payment, now, require=True)])
+        except ClientError as error:
+            reasons = cancellation_reasons(error)
+            if reasons and refused(reasons[0]):
+                return False
+            if not (len(reasons) > 1 and refused(reasons[1])):
+                raise
+            # No reservation: its authorization stopped (refused, or the function died) before reserving.
+            # Close the payment alone; there is nothing to give back.
+            closed = conditional_update(
+                self.client, self.table, payment_key(payment.payment_id), update, condition, values
+            )
+            return closed is not None
+        return True

@@ -12,7 +12,9 @@ Items:
 - ``USER#<user_id>``/``DRIFT#<run>``: a reconciliation that found Topomer's balance off (``store.holds``).
 - ``SYNC``/``<name>``: the sync cursors (``store.cursors``).
 
-A payment's writes that move a hold are one transaction over its payment item and its user's item.
+An authorization reserves its hold with one conditional ``UpdateItem`` on the user's item (``store.holds``
+says why that never needs a retry); a void, an expiry or a capture's end moves the payment and gives its hold
+back in one transaction over its payment item and its user's item.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from woo_backend.backoff import sleep_backoff
 from woo_backend.dynamo import names, to_item, to_values
+from woo_backend.errors import Busy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -29,6 +33,12 @@ if TYPE_CHECKING:
 PAYMENT = "PAYMENT"
 HOLDS = "HOLDS"
 ACTIVITY = "ACTIVITY"
+# Tries of a write that met a transaction on the same item (TransactionConflict): each waits for one write.
+CONFLICT_ATTEMPTS = 8
+
+
+def conflict_backoff(attempt: int) -> None:
+    sleep_backoff(attempt, base=0.005, cap=0.1)
 
 
 def payment_key(payment_id: str) -> dict[str, Any]:
@@ -52,6 +62,14 @@ def cancellation_reasons(error: ClientError) -> list[dict[str, Any]]:
 
 def refused(reason: dict[str, Any]) -> bool:
     return reason.get("Code") == "ConditionalCheckFailed"
+
+
+def conflicted(error: ClientError) -> bool:
+    """Cancelled only because another write on one of its items was under way: nothing refused it."""
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        return False
+    codes = {r.get("Code") for r in error.response.get("CancellationReasons", [])}
+    return "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes
 
 
 def update_item(
@@ -83,7 +101,18 @@ class PaymentsTable:
         return update_item(self.table, key, update, values, condition)
 
     def transact(self, items: list[dict[str, Any]]) -> None:
-        self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        """One transaction, tried again while it only conflicted with another write on one of its items (on
+        the real engine a user's item also takes authorizations' single updates; moto never conflicts). The
+        SDK does not retry ``TransactionConflict``; a transaction that was cancelled wrote nothing."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                return
+            except ClientError as error:
+                if not conflicted(error):
+                    raise
+                conflict_backoff(attempt)
+        raise Busy("the record is being changed by another request; retry shortly")
 
     def transact_if(self, items: list[dict[str, Any]]) -> bool:
         """One transaction; False when any of its conditions refused it (nothing was written)."""
