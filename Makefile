@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint typecheck unit integration e2e pytest validate build bench clean deploy openapi openapi-check setup-webhooks
+.PHONY: run test lint typecheck unit integration e2e pytest validate build bench clean deploy openapi openapi-check schemathesis setup-webhooks
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 run: $(VENV)/.installed
 	$(BIN)/python -m local.run
 
-test: lint typecheck openapi-check pytest validate build
+test: lint typecheck openapi-check pytest schemathesis validate build
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -38,7 +38,7 @@ typecheck: $(VENV)/.installed
 	for fn in functions/*/; do $(BIN)/mypy $$fn*.py || exit 1; done
 
 pytest: $(VENV)/.installed
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q tests --ignore=tests/e2e/test_schemathesis.py
 
 unit: $(VENV)/.installed
 	$(BIN)/pytest -q tests/unit
@@ -66,6 +66,11 @@ openapi: $(VENV)/.installed
 # docs/openapi.json must be what the code generates (regenerated to a temporary file and compared).
 openapi-check: $(VENV)/.installed
 	$(BIN)/python -m local.openapi --check
+
+# Schemathesis over that document against the local runtime: fixed seed, bounded examples; fails on any 5xx or
+# any answer the document does not describe. Prints the counts (operations, cases, failures).
+schemathesis: $(VENV)/.installed
+	$(BIN)/pytest -q -s tests/e2e/test_schemathesis.py
 
 # The shop's webhooks for this service (idempotent): BASE_URL=https://api.example.com make setup-webhooks,
 # with WOOCOMMERCE_URL, WOOCOMMERCE_CONSUMER_KEY/SECRET and WOOCOMMERCE_WEBHOOK_SECRET (or their *_PARAM).
