@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -60,16 +59,19 @@ class CreditAccount(BaseModel):
     consumed: int = 0
     revoked: int = 0
     balance: int = 0
-    version: int = 0
+    version: int = 0  # the number of money moves: the sequence number of the latest ledger entry
     granted_at: str | None = None
     closed_at: str | None = None
+
+
+MoveType = Literal["grant", "consume", "revoke"]
 
 
 class LedgerEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     transaction_id: str
-    type: Literal["grant", "consume", "revoke"]
+    type: MoveType
     amount: int  # signed: grants positive, consumes and revokes negative
     balance_after: int
     created_at: str
@@ -85,21 +87,21 @@ class ConsumeResult(BaseModel):
     transaction_id: str
 
 
-class StaleAccount(Exception):
-    """The state moved since it was read; ``current`` is what it is now (``None``: no such order).
+class ConsumeRefused(Exception):
+    """The account's condition refused a move; ``current`` is the state at that moment (``None``: no such order).
 
-    The ledger's optimistic check (raised by the store, handled by the service), so it lives beside the state.
+    Raised by the store, decided by the service through ``plan_consume`` (the refusal's reason).
     """
 
     def __init__(self, current: CreditAccount | None) -> None:
-        super().__init__("account state moved")
+        super().__init__("account condition refused the move")
         self.current = current
 
 
 class Replayed(Exception):
-    """The idempotency key was used before: the first request's fingerprint and result."""
+    """The idempotency key was used before: the first request's fingerprint and result (``None`` if expired)."""
 
-    def __init__(self, fingerprint: str, result: ConsumeResult) -> None:
+    def __init__(self, fingerprint: str, result: ConsumeResult | None) -> None:
         super().__init__("idempotency key replayed")
         self.fingerprint = fingerprint
         self.result = result
@@ -184,6 +186,19 @@ def order_action(status: str) -> OrderAction:
     return OrderAction.TRACK
 
 
-def ledger_sort_key(moment: datetime, unique: str) -> str:
-    """Ledger entries sort by time (microseconds), then by a unique suffix."""
-    return f"{moment.strftime('%Y%m%dT%H%M%S%f')}#{unique}"
+def ledger_sort_key(seq: int) -> str:
+    """Ledger entries sort by the account's move number (zero-padded: string order is number order)."""
+    return f"{seq:012d}"
+
+
+def move_effect(move: MoveType, requested: int | None, before: int) -> tuple[int, int]:
+    """A move's signed ledger amount and the balance after it, from the balance before it.
+
+    ``requested`` is the credits asked (``None``: a consume of ``max``, or a revoke: all that is left; for a
+    grant, the credits granted). The store derives every ledger entry through this one rule.
+    """
+    if move == "grant":
+        granted = requested or 0
+        return granted, before + granted
+    taken = before if requested is None else requested
+    return -taken, before - taken

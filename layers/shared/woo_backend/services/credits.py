@@ -1,9 +1,9 @@
 """Credits use cases: read, consume, list, and apply an order (webhook or sync) to the ledger.
 
-The service keeps, per container, the last state it saw of each account. A consume sends one
-transaction conditioned on that state's version, so it writes the exact balance in one round trip;
-when the state moved, DynamoDB hands back the current one with the refusal and the consume retries.
-The cache is never trusted for money: the condition is.
+A consume is one conditional write of the order's state that DynamoDB applies to the balance as it is
+(``store.credits`` says why that serializes parallel consumes of one order instead of failing them): there
+is no state read before it, no version to go stale, so no retry and no 503 ``busy`` under contention. A
+refusal comes back with the state the write found, and ``domain.credits.plan_consume`` names its reason.
 """
 
 from __future__ import annotations
@@ -11,20 +11,18 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from datetime import datetime
 
-from woo_backend.backoff import sleep_backoff
 from woo_backend.clock import Clock, utcnow, woo_date
 from woo_backend.domain.credits import (
     ConsumeAmount,
+    ConsumeRefused,
     ConsumeResult,
     CreditAccount,
     IdempotencyKeyReused,
     LedgerEntry,
     OrderAction,
     Replayed,
-    StaleAccount,
     UnknownOrder,
     credits_for_order,
     order_action,
@@ -33,16 +31,12 @@ from woo_backend.domain.credits import (
     request_fingerprint,
     should_autocomplete,
 )
-from woo_backend.errors import Busy, DomainError
-from woo_backend.observability import logger, mask_key, metrics
+from woo_backend.errors import Busy
+from woo_backend.observability import logger, metrics
 from woo_backend.services.credits_ports import CreditsLedger, OrderSource
 from woo_backend.services.order_poll import poll_orders
 from woo_backend.woocommerce import Order
 
-MAX_CONSUME_ATTEMPTS = 40
-CONTENTION_BACKOFF_BASE = 0.002
-CONTENTION_BACKOFF_CAP = 0.1
-STATE_CACHE_SIZE = 4096
 PRODUCT_CACHE_SECONDS = 60.0
 
 
@@ -62,29 +56,12 @@ class CreditsService:
         self.orders = orders
         self.meta_key = meta_key
         self.clock = clock
-        self._states: OrderedDict[str, CreditAccount] = OrderedDict()
         self._product_credits: dict[int, tuple[int, float]] = {}
         self._lock = threading.Lock()
-
-    # -------------------------------------------------------------- state cache
-    def _remember(self, account: CreditAccount | None, order_key: str) -> None:
-        with self._lock:
-            if account is None:
-                self._states.pop(order_key, None)
-                return
-            self._states[order_key] = account
-            self._states.move_to_end(order_key)
-            while len(self._states) > STATE_CACHE_SIZE:
-                self._states.popitem(last=False)
-
-    def _remembered(self, order_key: str) -> CreditAccount | None:
-        with self._lock:
-            return self._states.get(order_key)
 
     # -------------------------------------------------------------- reads
     def account(self, order_key: str) -> CreditAccount:
         account = self.store.get_account(order_key)
-        self._remember(account, order_key)
         if account is None:
             raise UnknownOrder("no order has this key")
         return account
@@ -98,52 +75,28 @@ class CreditsService:
     # -------------------------------------------------------------- consume
     def consume(self, order_key: str, amount: ConsumeAmount, idempotency_key: str | None = None) -> ConsumeResult:
         fingerprint = request_fingerprint(amount)
-        state = self._remembered(order_key)
-        fresh = state is None
-        if state is None:
-            state = self.store.get_account(order_key)
-        for attempt in range(MAX_CONSUME_ATTEMPTS):
-            try:
-                wanted = plan_consume(state, amount)
-            except DomainError:
-                if not fresh:  # decided on a remembered state: look again before refusing
-                    state, fresh = self.store.get_account(order_key), True
-                    self._remember(state, order_key)
-                    continue
-                replay = self._replay(order_key, idempotency_key, fingerprint)
-                if replay is not None:  # the first request with this key succeeded: its answer stands
-                    return replay
-                raise
-            assert state is not None
-            if wanted == 0:  # "max" of an empty order takes nothing and writes nothing
-                replay = self._replay(order_key, idempotency_key, fingerprint)
-                return replay or ConsumeResult(order_id=state.order_id, consumed=0, balance=0, transaction_id="")
+        if idempotency_key is not None:
+            # A key the account item no longer remembers (over its bound) still has its IDEM record.
+            replay = self._replay(order_key, idempotency_key, fingerprint)
+            if replay is not None:
+                return replay
+        for _ in range(3):
             try:
                 result = self.store.consume(
-                    state, wanted, new_transaction_id(), self.clock(), idempotency_key, fingerprint
+                    order_key, amount, new_transaction_id(), self.clock(), idempotency_key, fingerprint
                 )
             except Replayed as replay:
                 return self._checked_replay(replay, fingerprint)
-            except StaleAccount as stale:
-                state, fresh = stale.current, True
-                self._remember(state, order_key)
-                # Full-jitter backoff spreads the contenders out so each retry is likely to win.
-                sleep_backoff(attempt, CONTENTION_BACKOFF_BASE, CONTENTION_BACKOFF_CAP)
-                continue
-            self._remember(
-                state.model_copy(
-                    update={
-                        "balance": result.balance,
-                        "consumed": state.consumed + wanted,
-                        "version": state.version + 1,
-                    }
-                ),
-                order_key,
-            )
-            metrics.add_metric(name="CreditsConsumed", unit="Count", value=wanted)
+            except ConsumeRefused as refused:
+                if refused.current is None:
+                    raise UnknownOrder("no order has this key") from None
+                # Raises the reason (not completed, too few credits) from the state the write found.
+                if plan_consume(refused.current, amount) == 0:  # "max" of an empty order: nothing taken or written
+                    return ConsumeResult(order_id=refused.current.order_id, consumed=0, balance=0, transaction_id="")
+                continue  # the refused state would allow it: only an account changing under a repair; once more
+            metrics.add_metric(name="CreditsConsumed", unit="Count", value=result.consumed)
             return result
-        logger.warning("consume gave up under contention", extra={"order": mask_key(order_key)})
-        raise Busy("the order is being changed by many requests at once; retry shortly")
+        raise Busy("the order keeps changing; retry shortly")
 
     def _replay(self, order_key: str, key: str | None, fingerprint: str) -> ConsumeResult | None:
         if key is None:
@@ -155,6 +108,8 @@ class CreditsService:
     def _checked_replay(replay: Replayed, fingerprint: str) -> ConsumeResult:
         if replay.fingerprint != fingerprint:
             raise IdempotencyKeyReused("this Idempotency-Key was used with another request body")
+        if replay.result is None:
+            raise IdempotencyKeyReused("this Idempotency-Key was used before; its answer has expired")
         return replay.result
 
     # -------------------------------------------------------------- orders
@@ -200,21 +155,14 @@ class CreditsService:
 
     def _revoke(self, order: Order, modified: str, now: datetime) -> str:
         state = self.store.get_account(order.order_key)
-        for _ in range(MAX_CONSUME_ATTEMPTS):
-            if state is None or state.granted_at is None:
-                self.store.track_status(order.order_key, order.id, order.status, modified, close=True, now=now)
-                return "closed"
-            if state.closed_at is not None:
-                return "already_revoked"
-            try:
-                self.store.revoke(state, order.status, modified, new_transaction_id(), now)
-            except StaleAccount as stale:
-                state = stale.current
-                continue
-            self._remember(None, order.order_key)
-            metrics.add_metric(name="CreditsRevoked", unit="Count", value=state.balance)
-            return "revoked"
-        raise Busy("the order is being changed by many requests at once")
+        if state is None or state.granted_at is None:
+            self.store.track_status(order.order_key, order.id, order.status, modified, close=True, now=now)
+            return "closed"
+        revoked = self.store.revoke(order.order_key, order.status, modified, new_transaction_id(), now)
+        if revoked is None:  # closed by another delivery since the read
+            return "already_revoked"
+        metrics.add_metric(name="CreditsRevoked", unit="Count", value=revoked)
+        return "revoked"
 
     def sync_orders(self) -> dict[str, int]:
         """Apply every order modified since the last run (with an overlap): catches missed webhooks."""

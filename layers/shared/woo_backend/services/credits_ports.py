@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from woo_backend.domain.credits import ConsumeResult, CreditAccount, LedgerEntry, Replayed
+from woo_backend.domain.credits import ConsumeAmount, ConsumeResult, CreditAccount, LedgerEntry, Replayed
 from woo_backend.services.order_poll import ModifiedOrders, SyncCursorStore
 from woo_backend.woocommerce import Order, Product
 
@@ -25,9 +25,10 @@ class OrderSource(ModifiedOrders, Protocol):
 class CreditsLedger(Protocol):
     """The ledger: one state per order, append-only entries, idempotency records and the sync cursor.
 
-    Every money move is conditioned on the state it was computed from: ``consume`` and ``revoke`` raise
-    ``domain.credits.StaleAccount`` (with the state as it is now) when it moved, and ``consume`` raises
-    ``domain.credits.Replayed`` when its idempotency key was used before.
+    Every money move is one conditional write of the order's state, applied by the store to the state as it
+    is (no version read before): ``consume`` raises ``domain.credits.ConsumeRefused`` (with the state the
+    write found) when the order is unknown, not completed or short of credits, and ``domain.credits.Replayed``
+    when its idempotency key was used before on the order.
     """
 
     @property
@@ -41,8 +42,8 @@ class CreditsLedger(Protocol):
 
     def consume(
         self,
-        expected: CreditAccount,
-        amount: int,
+        order_key: str,
+        amount: ConsumeAmount,
         transaction_id: str,
         now: datetime,
         idempotency_key: str | None = None,
@@ -55,9 +56,9 @@ class CreditsLedger(Protocol):
         self, order_key: str, order_id: int, credits: int, modified: str, transaction_id: str, now: datetime
     ) -> bool: ...
 
-    def revoke(
-        self, expected: CreditAccount, status: str, modified: str, transaction_id: str, now: datetime
-    ) -> None: ...
+    def revoke(self, order_key: str, status: str, modified: str, transaction_id: str, now: datetime) -> int | None:
+        """Credits revoked (the account closed), or ``None`` when it was not granted or already closed."""
+        ...
 
     def track_status(
         self, order_key: str, order_id: int, status: str, modified: str, close: bool, now: datetime

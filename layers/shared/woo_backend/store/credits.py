@@ -1,14 +1,23 @@
 """The credit ledger in DynamoDB (``CreditsTable``).
 
 Items, all under the order's partition ``ORDER#<order_key>``:
-- ``STATE``: granted, consumed, revoked, balance, status and a ``version`` bumped by every money move;
-- ``LEDGER#<time>#<id>``: one entry per grant, consume or revoke, never updated nor deleted.
-Idempotency records live in their own partition ``IDEM#<order_key>#<key>`` (TTL ``expires_at``), and
-the sync cursor under ``SYNC``/``ORDERS``.
+- ``STATE``: granted, consumed, revoked, balance, status, ``version`` (the number of money moves), the
+  idempotency keys used on the order (``keys``) and the moves whose ledger entries may not be written yet
+  (``store.credits_moves``);
+- ``LEDGER#<seq>``: one entry per grant, consume or revoke, under the move's sequence number.
+Idempotency records (the answer to a key) live in their own partition ``IDEM#<order_key>#<key>`` (TTL
+``expires_at``), and the sync cursor under ``SYNC``/``ORDERS``.
 
-Every money move is one ``TransactWriteItems``: the state update under a condition on ``version`` (so
-the balance it writes is exact), the ledger entry under ``attribute_not_exists`` and, when the caller
-gave an idempotency key, the idempotency record under ``attribute_not_exists``.
+Why this holds on the real engine under contention: every money move is ONE conditional ``UpdateItem`` on
+``STATE`` (``balance >= :n``, ``ADD``-like arithmetic on the stored values, the key guarded by
+``attribute_not_exists(keys.<key>)``), never a transaction and never conditioned on a version read earlier.
+DynamoDB applies single-item writes to one item one after another (serialized by the item's partition, up to
+1,000 writes/s), so parallel consumes of one order queue there instead of failing: each is applied to the
+balance as it is at that moment, and only a real lack of credits is refused. ``TransactionConflict`` is a
+transaction-only refusal (two transactions, or a transaction and a write, on one item at once); no credits
+write is a transaction, so it cannot arise. The ledger entry and the idempotency record are written after,
+derived exactly from the update's ``ALL_NEW`` answer (see ``store.credits_moves``), so a crash between the
+two loses nothing: the move stays recorded in ``STATE`` until a later writer or reader writes its entry.
 """
 
 from __future__ import annotations
@@ -18,17 +27,32 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from woo_backend.backoff import sleep_backoff
 from woo_backend.clock import iso
 from woo_backend.domain.credits import (
     COMPLETED,
+    ConsumeAmount,
+    ConsumeRefused,
     ConsumeResult,
     CreditAccount,
     LedgerEntry,
     Replayed,
-    StaleAccount,
-    ledger_sort_key,
 )
-from woo_backend.dynamo import conditional_update, from_item, names, to_item, to_values
+from woo_backend.dynamo import conditional_update, failed_condition, from_item, names, to_item, to_values
+from woo_backend.errors import Busy
+from woo_backend.store.credits_moves import (
+    FLUSH_AT,
+    JOURNAL,
+    KEYS,
+    LEDGER_PREFIX,
+    MOVES,
+    RECORD,
+    Move,
+    flush_expression,
+    known_part,
+    recorded,
+    stale_keys,
+)
 from woo_backend.store.cursors import SyncCursors
 from woo_backend.store.paging import InvalidCursor, decode_cursor, encode_cursor
 
@@ -36,22 +60,30 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 STATE = "STATE"
-LEDGER_PREFIX = "LEDGER#"
 IDEMPOTENCY_TTL = timedelta(days=7)
+# Only some other tool's transaction on STATE could make a single write meet TransactionConflict: retry it.
+CONFLICT_ATTEMPTS = 5
+BATCH = 25  # BatchWriteItem's limit
 
-# The balance a consume writes is exact because the condition pins the version it was computed from.
-CONSUME_UPDATE = "SET #balance = :after, #consumed = #consumed + :n, #version = :next"
-CONSUME_CONDITION = "#version = :v AND #status = :completed AND #balance >= :n"
+CONSUME_N = "SET #balance = #balance - :n, #consumed = #consumed + :n, #version = #version + :one, " + RECORD
+CONSUME_N_CONDITION = "#status = :completed AND #balance >= :n AND attribute_exists(#moves)"
+# "max": the whole balance as it is when DynamoDB applies the write (operands read before the update).
+CONSUME_MAX = "SET #consumed = #consumed + #balance, #balance = :zero, #version = #version + :one, " + RECORD
+CONSUME_MAX_CONDITION = "#status = :completed AND #balance > :zero AND attribute_exists(#moves)"
+WITH_KEY = ", #keys.#key = :keyrec"
+WITH_KEY_CONDITION = " AND attribute_not_exists(#keys.#key)"
 GRANT_UPDATE = (
     "SET #order_key = :key, #order_id = :id, #status = :completed, #granted = :g, #balance = :g, "
-    "#consumed = :zero, #revoked = :zero, #version = if_not_exists(#version, :zero) + :one, "
-    "#granted_at = :now, #modified = :m"
+    "#consumed = :zero, #revoked = :zero, #version = :one, #granted_at = :now, #modified = :m, "
+    "#moves = :moves, #move_seq = :seqs, #move_before = :befores, #keys = if_not_exists(#keys, :empty)"
 )
 GRANT_CONDITION = "attribute_not_exists(#granted_at) AND attribute_not_exists(#closed_at)"  # once per order
 REVOKE_UPDATE = (
-    "SET #balance = :zero, #revoked = #revoked + :b, #status = :s, #closed_at = :now, #version = :next, #modified = :m"
+    "SET #revoked = #revoked + #balance, #balance = :zero, #status = :s, #closed_at = :now, #modified = :m, "
+    "#version = #version + :one, " + RECORD
 )
-REVOKE_CONDITION = "#version = :v AND attribute_not_exists(#closed_at)"
+REVOKE_CONDITION = "attribute_exists(#granted_at) AND attribute_not_exists(#closed_at) AND attribute_exists(#moves)"
+INIT_JOURNAL = "SET " + ", ".join(f"#{name} = if_not_exists(#{name}, :empty)" for name in JOURNAL)
 TRACK_CONDITION = "attribute_not_exists(#modified) OR #modified <= :m"  # never back to an older status
 # A refunded or cancelled account stays closed, whatever a late delivery of an older state says.
 TRACK_OPEN_CONDITION = f"({TRACK_CONDITION}) AND attribute_not_exists(#closed_at)"
@@ -65,8 +97,11 @@ def _idem_pk(order_key: str, key: str) -> str:
     return f"IDEM#{order_key}#{key}"
 
 
-def _account(item: dict[str, Any]) -> CreditAccount:
-    values = from_item(item)
+def _state_key(order_key: str) -> dict[str, Any]:
+    return to_item({"pk": _pk(order_key), "sk": STATE})
+
+
+def _account(values: dict[str, Any]) -> CreditAccount:
     return CreditAccount(
         order_key=values["order_key"],
         order_id=int(values["order_id"]),
@@ -81,19 +116,8 @@ def _account(item: dict[str, Any]) -> CreditAccount:
     )
 
 
-def _cancellation_reasons(error: ClientError) -> list[dict[str, Any]]:
-    return list(error.response.get("CancellationReasons", []))  # type: ignore[arg-type]
-
-
-def _condition_failed(reason: dict[str, Any]) -> bool:
-    return reason.get("Code") == "ConditionalCheckFailed"
-
-
-def _raise_if_stale(reasons: list[dict[str, Any]]) -> None:
-    """The state update (always the first item) was refused: hand back the state as it is now."""
-    if reasons and _condition_failed(reasons[0]):
-        item = reasons[0].get("Item")
-        raise StaleAccount(_account(item) if item else None) from None
+def _conflict(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "TransactionConflictException"
 
 
 class CreditsStore:
@@ -103,15 +127,19 @@ class CreditsStore:
         self.cursors = SyncCursors(table, self.client)
 
     # -------------------------------------------------------------- reads
+    def _state(self, order_key: str) -> dict[str, Any] | None:
+        item = self.client.get_item(TableName=self.table, Key=_state_key(order_key), ConsistentRead=True).get("Item")
+        return from_item(item) if item else None
+
     def get_account(self, order_key: str) -> CreditAccount | None:
-        response = self.client.get_item(
-            TableName=self.table, Key=to_item({"pk": _pk(order_key), "sk": STATE}), ConsistentRead=True
-        )
-        item = response.get("Item")
-        return _account(item) if item else None
+        values = self._state(order_key)
+        return _account(values) if values else None
 
     def ledger(self, order_key: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
-        """Entries newest first; ``cursor`` is the opaque ``next_cursor`` of the previous page."""
+        """Entries newest first; ``cursor`` is the opaque ``next_cursor`` of the previous page.
+
+        The first page first writes any recorded move whose entry a crashed writer left unwritten.
+        """
         args: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -123,19 +151,14 @@ class CreditsStore:
         if cursor:
             args["ExclusiveStartKey"] = to_item({"pk": _pk(order_key), "sk": self._decode_cursor(cursor)})
         response = self.client.query(**args)
-        entries = []
-        for item in response.get("Items", []):
-            values = from_item(item)
-            entries.append(
-                LedgerEntry(
-                    transaction_id=values["transaction_id"],
-                    type=values["type"],
-                    amount=int(values["amount"]),
-                    balance_after=int(values["balance_after"]),
-                    created_at=values["created_at"],
-                    idempotency_key=values.get("idempotency_key"),
-                )
-            )
+        if cursor is None:
+            values = self._state(order_key)
+            listed = {str(from_item(item)["sk"]) for item in response.get("Items", [])}
+            missing = [m for m in recorded(values or {}).values() if m.sort_key not in listed]
+            if values and missing:
+                self._write(order_key, int(values["order_id"]), missing)
+                response = self.client.query(**args)
+        entries = [LedgerEntry.model_validate(from_item(item)) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         next_cursor = self._encode_cursor(str(from_item(last)["sk"])) if last else None
         return entries, next_cursor
@@ -151,192 +174,209 @@ class CreditsStore:
             raise InvalidCursor()
         return sort_key
 
+    def idempotency_record(self, order_key: str, key: str) -> Replayed | None:
+        """The first request made with ``key`` on this order, from its IDEM record, if any (one read)."""
+        item = self.client.get_item(
+            TableName=self.table, Key=to_item({"pk": _idem_pk(order_key, key), "sk": "IDEM"}), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        return Replayed(str(values["fingerprint"]), ConsumeResult.model_validate_json(str(values["result"])))
+
+    # -------------------------------------------------------------- the one write per move
+    def _move(self, order_key: str, tx: str, update: str, condition: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Apply one move to ``STATE`` with its record: the item after it, or ``ConsumeRefused`` with the
+        item as it was (deserialised in ``current``'s ``values`` attribute) when the condition refused it."""
+        attribute_names = names(update, condition)
+        # The record's map keys are the transaction id and the idempotency key: names, never parsed.
+        key = values.pop(":keyname", None)
+        attribute_names.update({"#txid": tx} if "#txid" in update else {})
+        attribute_names.update({"#key": str(key)} if key is not None else {})
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _state_key(order_key),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": attribute_names,
+            "ExpressionAttributeValues": to_values(values),
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return from_item(self.client.update_item(**request)["Attributes"])
+            except ClientError as error:
+                if failed_condition(error):
+                    item: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
+                    raise _Refused(from_item(item) if item else None) from None
+                if not _conflict(error):
+                    raise
+                sleep_backoff(attempt, 0.005, 0.1)
+        raise Busy("the order is locked by another tool's transaction; retry shortly")
+
+    def _init_journal(self, order_key: str) -> None:
+        """Give an account written before moves were recorded its (empty) maps."""
+        conditional_update(
+            self.client, self.table, _state_key(order_key), INIT_JOURNAL, "attribute_exists(pk)", {":empty": {}}
+        )
+
+    def _recorded_move(self, order_key: str, after: dict[str, Any], tx: str, now: datetime) -> Move:
+        """Write the entry (and idempotency record) of move ``tx`` from the item after it; flush now and then."""
+        moves = recorded(after)
+        move = moves[tx]
+        order_id = int(after["order_id"])
+        self._write(order_key, order_id, [move])
+        if len(moves) > FLUSH_AT and (move.seq % FLUSH_AT == 0 or len(moves) > 2 * FLUSH_AT):
+            self._flush(order_key, order_id, list(moves.values()), stale_keys(after, now - IDEMPOTENCY_TTL))
+        return move
+
+    def _write(self, order_key: str, order_id: int, moves: list[Move]) -> None:
+        """Put the ledger entries (and idempotency records) of ``moves``: the same content whoever writes them."""
+        puts = []
+        for move in moves:
+            if move.entry.type == "revoke" and move.entry.amount == 0:
+                continue  # closing an empty account moves nothing: no entry
+            puts.append({"pk": _pk(order_key), "sk": move.sort_key, **move.entry.model_dump(exclude_none=True)})
+            key = move.entry.idempotency_key
+            if key is not None:
+                created = datetime.fromisoformat(move.entry.created_at)
+                puts.append(
+                    {
+                        "pk": _idem_pk(order_key, key),
+                        "sk": "IDEM",
+                        "fingerprint": move.fingerprint,
+                        "result": move.result(order_id).model_dump_json(),
+                        "created_at": move.entry.created_at,
+                        "expires_at": int((created + IDEMPOTENCY_TTL).timestamp()),
+                    }
+                )
+        for start in range(0, len(puts), BATCH):
+            requests: list[Any] = [{"PutRequest": {"Item": to_item(item)}} for item in puts[start : start + BATCH]]
+            for attempt in range(8):
+                unprocessed = self.client.batch_write_item(RequestItems={self.table: requests}).get("UnprocessedItems")
+                requests = list((unprocessed or {}).get(self.table, []))
+                if not requests:
+                    break
+                sleep_backoff(attempt, 0.01, 0.5)
+            else:
+                raise Busy("the ledger is throttled; retry shortly")
+
+    def _flush(self, order_key: str, order_id: int, moves: list[Move], keys: list[str]) -> None:
+        """Write every recorded move's entry, then remove the moves (and forgotten keys) from ``STATE``."""
+        self._write(order_key, order_id, moves)
+        txs = [m.entry.transaction_id for m in moves][:40]  # bounded: one update expression stays small
+        expression, attribute_names = flush_expression(txs, keys)
+        self.client.update_item(
+            TableName=self.table,
+            Key=_state_key(order_key),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=attribute_names,
+        )
+
     # -------------------------------------------------------------- consume
     def consume(
         self,
-        expected: CreditAccount,
-        amount: int,
+        order_key: str,
+        amount: ConsumeAmount,
         transaction_id: str,
         now: datetime,
         idempotency_key: str | None = None,
         fingerprint: str | None = None,
     ) -> ConsumeResult:
-        """Take ``amount`` from an account whose state is ``expected``.
+        """Take ``amount`` (or the whole balance, ``max``) in one conditional write.
 
-        Raises ``StaleAccount`` (with the current state) when the account moved, ``Replayed`` when the
-        idempotency key was already used.
+        Raises ``Replayed`` when the idempotency key was used before on this order, ``ConsumeRefused`` (with
+        the account as the write found it) when the order is unknown, not completed or short of credits.
         """
-        balance_after = expected.balance - amount
-        result = ConsumeResult(
-            order_id=expected.order_id, consumed=amount, balance=balance_after, transaction_id=transaction_id
+        requested = None if amount == "max" else amount
+        update, condition = (
+            (CONSUME_MAX, CONSUME_MAX_CONDITION) if requested is None else (CONSUME_N, CONSUME_N_CONDITION)
         )
-        items: list[dict[str, Any]] = [
-            self._state_update(
-                expected.order_key,
-                CONSUME_UPDATE,
-                CONSUME_CONDITION,
-                {
-                    ":after": balance_after,
-                    ":n": amount,
-                    ":v": expected.version,
-                    ":next": expected.version + 1,
-                    ":completed": COMPLETED,
-                },
-            ),
-            self._ledger_put(
-                expected.order_key, transaction_id, "consume", -amount, balance_after, now, idempotency_key
-            ),
-        ]
+        values: dict[str, Any] = {
+            ":one": 1,
+            ":completed": COMPLETED,
+            ":move": known_part("consume", requested, iso(now), idempotency_key, fingerprint),
+        }
+        values.update({":zero": 0} if requested is None else {":n": requested})
         if idempotency_key is not None:
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": to_item(
-                            {
-                                "pk": _idem_pk(expected.order_key, idempotency_key),
-                                "sk": "IDEM",
-                                "fingerprint": fingerprint,
-                                "result": result.model_dump_json(),
-                                "created_at": iso(now),
-                                "expires_at": int((now + IDEMPOTENCY_TTL).timestamp()),
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                }
-            )
-        try:
-            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = _cancellation_reasons(error)
-            if len(reasons) > 2 and _condition_failed(reasons[2]):
-                item = reasons[2].get("Item")
-                replayed = (
-                    self._replayed(item) if item else self.idempotency_record(expected.order_key, idempotency_key or "")
-                )
-                if replayed is not None:
-                    raise replayed from None
-            _raise_if_stale(reasons)
-            raise
-        return result
+            update, condition = update + WITH_KEY, condition + WITH_KEY_CONDITION
+            values[":keyname"] = idempotency_key
+            values[":keyrec"] = {"tx": transaction_id, "fp": fingerprint, "at": iso(now)}
+        for _ in range(2):
+            try:
+                after = self._move(order_key, transaction_id, update, condition, dict(values))
+            except _Refused as refused:
+                current = refused.values
+                if current is None:
+                    raise ConsumeRefused(None) from None
+                if idempotency_key is not None and idempotency_key in (current.get(KEYS) or {}):
+                    raise self._replayed(order_key, current, idempotency_key) from None
+                if MOVES not in current:
+                    self._init_journal(order_key)
+                    continue
+                raise ConsumeRefused(_account(current)) from None
+            return self._recorded_move(order_key, after, transaction_id, now).result(int(after["order_id"]))
+        raise ConsumeRefused(None)  # the item vanished between the two attempts
 
-    def idempotency_record(self, order_key: str, key: str) -> Replayed | None:
-        """The first request made with ``key`` on this order, if any (one read)."""
-        item = self.client.get_item(
-            TableName=self.table, Key=to_item({"pk": _idem_pk(order_key, key), "sk": "IDEM"}), ConsistentRead=True
-        ).get("Item")
-        return self._replayed(item) if item else None
-
-    @staticmethod
-    def _replayed(item: dict[str, Any]) -> Replayed:
-        values = from_item(item)
-        return Replayed(str(values["fingerprint"]), ConsumeResult.model_validate_json(str(values["result"])))
-
-    def _state_update(self, order_key: str, update: str, condition: str, values: dict[str, Any]) -> dict[str, Any]:
-        """The transaction item that moves an account's state; a refusal returns the state as it is."""
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": to_item({"pk": _pk(order_key), "sk": STATE}),
-                "UpdateExpression": update,
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": names(update, condition),
-                "ExpressionAttributeValues": to_values(values),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        }
-
-    def _ledger_put(
-        self,
-        order_key: str,
-        transaction_id: str,
-        entry_type: str,
-        amount: int,
-        balance_after: int,
-        now: datetime,
-        idempotency_key: str | None = None,
-    ) -> dict[str, Any]:
-        return {
-            "Put": {
-                "TableName": self.table,
-                "Item": to_item(
-                    {
-                        "pk": _pk(order_key),
-                        "sk": LEDGER_PREFIX + ledger_sort_key(now, transaction_id),
-                        "transaction_id": transaction_id,
-                        "type": entry_type,
-                        "amount": amount,
-                        "balance_after": balance_after,
-                        "created_at": iso(now),
-                        "idempotency_key": idempotency_key,
-                    }
-                ),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+    def _replayed(self, order_key: str, current: dict[str, Any], key: str) -> Replayed:
+        """The answer to ``key`` from the account as the refused write found it (the move may be recorded
+        there still), else from its IDEM record."""
+        first = current[KEYS][key]
+        move = recorded(current).get(str(first["tx"]))
+        if move is not None:
+            return Replayed(str(first["fp"]), move.result(int(current["order_id"])))
+        record = self.idempotency_record(order_key, key)
+        return Replayed(str(first["fp"]), record.result if record else None)
 
     # -------------------------------------------------------------- grant, revoke, status
     def grant(
         self, order_key: str, order_id: int, credits: int, modified: str, transaction_id: str, now: datetime
     ) -> bool:
-        """Grant ``credits`` once per order; ``False`` when it was granted (or closed) before."""
+        """Grant ``credits`` once per order (move 1); ``False`` when it was granted (or closed) before."""
+        values = {
+            ":key": order_key,
+            ":id": order_id,
+            ":completed": COMPLETED,
+            ":g": credits,
+            ":zero": 0,
+            ":one": 1,
+            ":now": iso(now),
+            ":m": modified,
+            ":moves": {transaction_id: known_part("grant", credits, iso(now), None, None)},
+            ":seqs": {transaction_id: 1},
+            ":befores": {transaction_id: 0},
+            ":empty": {},
+        }
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    self._state_update(  # type: ignore[list-item]
-                        order_key,
-                        GRANT_UPDATE,
-                        GRANT_CONDITION,
-                        {
-                            ":key": order_key,
-                            ":id": order_id,
-                            ":completed": COMPLETED,
-                            ":g": credits,
-                            ":zero": 0,
-                            ":one": 1,
-                            ":now": iso(now),
-                            ":m": modified,
-                        },
-                    ),
-                    self._ledger_put(order_key, transaction_id, "grant", credits, credits, now),  # type: ignore[list-item]
-                ]
-            )
-        except ClientError as error:
-            reasons = _cancellation_reasons(error)
-            if reasons and _condition_failed(reasons[0]):
-                return False
-            raise
+            after = self._move(order_key, transaction_id, GRANT_UPDATE, GRANT_CONDITION, values)
+        except _Refused:
+            return False
+        self._recorded_move(order_key, after, transaction_id, now)
         return True
 
-    def revoke(self, expected: CreditAccount, status: str, modified: str, transaction_id: str, now: datetime) -> None:
-        """Revoke what is left of a granted account and close it; raises ``StaleAccount`` if it moved."""
-        items: list[dict[str, Any]] = [
-            self._state_update(
-                expected.order_key,
-                REVOKE_UPDATE,
-                REVOKE_CONDITION,
-                {
-                    ":zero": 0,
-                    ":b": expected.balance,
-                    ":s": status,
-                    ":now": iso(now),
-                    ":next": expected.version + 1,
-                    ":v": expected.version,
-                    ":m": modified,
-                },
-            )
-        ]
-        if expected.balance > 0:
-            items.append(self._ledger_put(expected.order_key, transaction_id, "revoke", -expected.balance, 0, now))
-        try:
-            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as error:
-            _raise_if_stale(_cancellation_reasons(error))
-            raise
+    def revoke(self, order_key: str, status: str, modified: str, transaction_id: str, now: datetime) -> int | None:
+        """Revoke what is left of a granted, open account and close it: the credits revoked, or ``None``
+        when the account is not granted or already closed."""
+        values = {
+            ":zero": 0,
+            ":one": 1,
+            ":s": status,
+            ":now": iso(now),
+            ":m": modified,
+            ":move": known_part("revoke", None, iso(now), None, None),
+        }
+        for _ in range(2):
+            try:
+                after = self._move(order_key, transaction_id, REVOKE_UPDATE, REVOKE_CONDITION, dict(values))
+            except _Refused as refused:
+                current = refused.values
+                if current and MOVES not in current and "granted_at" in current and "closed_at" not in current:
+                    self._init_journal(order_key)
+                    continue
+                return None
+            return -self._recorded_move(order_key, after, transaction_id, now).entry.amount
+        return None
 
     def track_status(
         self, order_key: str, order_id: int, status: str, modified: str, close: bool, now: datetime
@@ -354,5 +394,15 @@ class CreditsStore:
             expression += ", #closed_at = if_not_exists(#closed_at, :now)"
             values[":now"] = iso(now)
             condition = TRACK_CONDITION
-        key = to_item({"pk": _pk(order_key), "sk": STATE})
-        return conditional_update(self.client, self.table, key, expression, condition, values) is not None
+        return (
+            conditional_update(self.client, self.table, _state_key(order_key), expression, condition, values)
+            is not None
+        )
+
+
+class _Refused(Exception):
+    """The condition of a move refused it; ``values``: the item as it was (``None``: no item)."""
+
+    def __init__(self, values: dict[str, Any] | None) -> None:
+        super().__init__("refused")
+        self.values = values
