@@ -93,7 +93,8 @@ def release_hold(
     if removed:
         update += " REMOVE " + ", ".join(removed)
     item = update_item(table, user_key(payment.user_id), update, values, condition)
-    _with_reservation(item["Update"], payment.order_id)
+    if payment.reserved:  # DynamoDB refuses a request naming an attribute its expressions do not use
+        _with_reservation(item["Update"], payment.order_id)
     return item
 
 
