@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -17,19 +17,36 @@ from tests.fakes import FakeShop
 from woo_backend.domain.credits import (
     ConsumeRefused,
     CreditAccount,
+    IdempotencyKeyReused,
     InsufficientCredits,
     Replayed,
     UnknownOrder,
+    request_fingerprint,
 )
 from woo_backend.dynamo import from_item, to_item
 from woo_backend.services.credits import CreditsService
 from woo_backend.services.order_poll import ORDERS_CURSOR
 from woo_backend.store.credits import CreditsStore
-from woo_backend.store.credits_moves import FLUSH_AT, recorded
+from woo_backend.store.credits_moves import FLUSH_AT, KEY_GRACE, recorded
 from woo_backend.store.paging import InvalidCursor
 from woo_backend.woocommerce import Order
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def test_a_key_leaves_the_account_item_after_its_grace_and_still_replays(store: CreditsStore) -> None:
+    granted(store)
+    first = store.consume("wc_order_a", 3, "tx_keyed", NOW, "key-old", request_fingerprint(3))
+    for i in range(2 * FLUSH_AT):  # flushes: the key's IDEM record written, its flush time noted
+        store.consume("wc_order_a", 1, f"tx_{i}", NOW)
+    later = NOW + KEY_GRACE + timedelta(seconds=1)
+    for i in range(2 * FLUSH_AT):
+        store.consume("wc_order_a", 1, f"tx_late_{i}", later)
+    assert "key-old" not in state_item(store)["keys"]  # the item stays small
+    service = CreditsService(store, None, clock=lambda: later)
+    assert service.consume("wc_order_a", 3, "key-old") == first  # its IDEM record answers
+    with pytest.raises(IdempotencyKeyReused):
+        service.consume("wc_order_a", 4, "key-old")
 
 
 @pytest.fixture
@@ -267,7 +284,15 @@ def stubbed() -> Iterator[tuple[CreditsStore, Stubber]]:
 def account_item(balance: int, version: int, **extra: Any) -> dict[str, Any]:
     values = {"pk": "ORDER#wc_order_a", "sk": "STATE", "order_key": "wc_order_a", "order_id": 1}
     values |= {"status": "completed", "granted": 100, "consumed": 100 - balance, "revoked": 0}
-    values |= {"balance": balance, "version": version, "moves": {}, "move_seq": {}, "move_before": {}, "keys": {}}
+    values |= {
+        "balance": balance,
+        "version": version,
+        "moves": {},
+        "move_seq": {},
+        "move_before": {},
+        "keys": {},
+        "key_flushed": {},
+    }
     return to_item(values | extra)
 
 

@@ -40,12 +40,13 @@ from woo_backend.domain.credits import (
 )
 from woo_backend.dynamo import conditional_update, failed_condition, from_item, names, to_item, to_values
 from woo_backend.errors import Busy
+from woo_backend.observability import logger
 from woo_backend.store.credits_moves import (
     FLUSH_AT,
+    FLUSHED,
     JOURNAL,
     KEYS,
     LEDGER_PREFIX,
-    MOVES,
     RECORD,
     Move,
     flush_expression,
@@ -66,23 +67,26 @@ CONFLICT_ATTEMPTS = 5
 BATCH = 25  # BatchWriteItem's limit
 
 CONSUME_N = "SET #balance = #balance - :n, #consumed = #consumed + :n, #version = #version + :one, " + RECORD
-CONSUME_N_CONDITION = "#status = :completed AND #balance >= :n AND attribute_exists(#moves)"
+CONSUME_N_CONDITION = "#status = :completed AND #balance >= :n AND attribute_exists(#key_flushed)"
 # "max": the whole balance as it is when DynamoDB applies the write (operands read before the update).
 CONSUME_MAX = "SET #consumed = #consumed + #balance, #balance = :zero, #version = #version + :one, " + RECORD
-CONSUME_MAX_CONDITION = "#status = :completed AND #balance > :zero AND attribute_exists(#moves)"
+CONSUME_MAX_CONDITION = "#status = :completed AND #balance > :zero AND attribute_exists(#key_flushed)"
 WITH_KEY = ", #keys.#key = :keyrec"
 WITH_KEY_CONDITION = " AND attribute_not_exists(#keys.#key)"
 GRANT_UPDATE = (
     "SET #order_key = :key, #order_id = :id, #status = :completed, #granted = :g, #balance = :g, "
     "#consumed = :zero, #revoked = :zero, #version = :one, #granted_at = :now, #modified = :m, "
-    "#moves = :moves, #move_seq = :seqs, #move_before = :befores, #keys = if_not_exists(#keys, :empty)"
+    "#moves = :moves, #move_seq = :seqs, #move_before = :befores, #keys = if_not_exists(#keys, :empty), "
+    "#key_flushed = if_not_exists(#key_flushed, :empty)"
 )
 GRANT_CONDITION = "attribute_not_exists(#granted_at) AND attribute_not_exists(#closed_at)"  # once per order
 REVOKE_UPDATE = (
     "SET #revoked = #revoked + #balance, #balance = :zero, #status = :s, #closed_at = :now, #modified = :m, "
     "#version = #version + :one, " + RECORD
 )
-REVOKE_CONDITION = "attribute_exists(#granted_at) AND attribute_not_exists(#closed_at) AND attribute_exists(#moves)"
+REVOKE_CONDITION = (
+    "attribute_exists(#granted_at) AND attribute_not_exists(#closed_at) AND attribute_exists(#key_flushed)"
+)
 INIT_JOURNAL = "SET " + ", ".join(f"#{name} = if_not_exists(#{name}, :empty)" for name in JOURNAL)
 TRACK_CONDITION = "attribute_not_exists(#modified) OR #modified <= :m"  # never back to an older status
 # A refunded or cancelled account stays closed, whatever a late delivery of an older state says.
@@ -228,7 +232,7 @@ class CreditsStore:
         order_id = int(after["order_id"])
         self._write(order_key, order_id, [move])
         if len(moves) > FLUSH_AT and (move.seq % FLUSH_AT == 0 or len(moves) > 2 * FLUSH_AT):
-            self._flush(order_key, order_id, list(moves.values()), stale_keys(after, now - IDEMPOTENCY_TTL))
+            self._flush(order_key, order_id, list(moves.values()), stale_keys(after, now), now)
         return move
 
     def _write(self, order_key: str, order_id: int, moves: list[Move]) -> None:
@@ -262,17 +266,23 @@ class CreditsStore:
             else:
                 raise Busy("the ledger is throttled; retry shortly")
 
-    def _flush(self, order_key: str, order_id: int, moves: list[Move], keys: list[str]) -> None:
+    def _flush(self, order_key: str, order_id: int, moves: list[Move], forget: list[str], now: datetime) -> None:
         """Write every recorded move's entry, then remove the moves (and forgotten keys) from ``STATE``."""
         self._write(order_key, order_id, moves)
-        txs = [m.entry.transaction_id for m in moves][:40]  # bounded: one update expression stays small
-        expression, attribute_names = flush_expression(txs, keys)
-        self.client.update_item(
-            TableName=self.table,
-            Key=_state_key(order_key),
-            UpdateExpression=expression,
-            ExpressionAttributeNames=attribute_names,
-        )
+        moves = moves[:40]  # bounded: one update expression stays small (the rest go next time)
+        expression, values, attribute_names = flush_expression(moves, forget, now)
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _state_key(order_key),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": attribute_names,
+        }
+        if values:
+            request["ExpressionAttributeValues"] = to_values(values)
+        try:
+            self.client.update_item(**request)
+        except ClientError as error:  # housekeeping only: the move and its entry are written; the next flush
+            logger.warning("credits flush failed", extra={"error": error.response["Error"]["Code"]})
 
     # -------------------------------------------------------------- consume
     def consume(
@@ -312,7 +322,7 @@ class CreditsStore:
                     raise ConsumeRefused(None) from None
                 if idempotency_key is not None and idempotency_key in (current.get(KEYS) or {}):
                     raise self._replayed(order_key, current, idempotency_key) from None
-                if MOVES not in current:
+                if FLUSHED not in current:
                     self._init_journal(order_key)
                     continue
                 raise ConsumeRefused(_account(current)) from None
@@ -371,7 +381,7 @@ class CreditsStore:
                 after = self._move(order_key, transaction_id, REVOKE_UPDATE, REVOKE_CONDITION, dict(values))
             except _Refused as refused:
                 current = refused.values
-                if current and MOVES not in current and "granted_at" in current and "closed_at" not in current:
+                if current and FLUSHED not in current and "granted_at" in current and "closed_at" not in current:
                     self._init_journal(order_key)
                     continue
                 return None

@@ -14,16 +14,20 @@ it is harmless. Recorded moves are removed once their entries are written (``flu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from woo_backend.clock import iso
 from woo_backend.domain.credits import ConsumeResult, LedgerEntry, MoveType, ledger_sort_key, move_effect
 
-MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS = "moves", "move_seq", "move_before", "keys"
-JOURNAL = (MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS)
+MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS, FLUSHED = "moves", "move_seq", "move_before", "keys", "key_flushed"
+JOURNAL = (MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS, FLUSHED)
 LEDGER_PREFIX = "LEDGER#"
 FLUSH_AT = 8  # recorded moves an item keeps before a writer removes those already in the ledger
-MAX_KEYS = 2000  # idempotency keys an item remembers (older ones live on in their IDEM records)
+# A key leaves the item this long after a flush saw its IDEM record written: longer than any request lives
+# (the function's 15 s timeout), so a retry that found no IDEM record before its write still meets the key in
+# the item's condition. Keys in the item cost write units on every move: they stay only that long.
+KEY_GRACE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -86,26 +90,31 @@ def recorded(values: dict[str, Any]) -> dict[str, Move]:
     return found
 
 
-def stale_keys(values: dict[str, Any], oldest: datetime) -> list[str]:
-    """Keys to forget: used before ``oldest`` (their TTL), and the oldest beyond ``MAX_KEYS``."""
-    keys: dict[str, Any] = values.get(KEYS) or {}
-    by_age = sorted(keys, key=lambda k: str(keys[k]["at"]))
-    expired = [k for k in by_age if str(keys[k]["at"]) < oldest.isoformat()]
-    overflow = by_age[: max(0, len(keys) - MAX_KEYS)]
-    return sorted(set(expired) | set(overflow))[:50]  # bounded: one update expression stays small
+def stale_keys(values: dict[str, Any], now: datetime) -> list[str]:
+    """Keys to forget: their move flushed (IDEM record written) more than ``KEY_GRACE`` ago."""
+    flushed: dict[str, Any] = values.get(FLUSHED) or {}
+    cutoff = iso(now - KEY_GRACE)
+    return sorted(k for k, at in flushed.items() if str(at) < cutoff)[:50]
 
 
-def flush_expression(txs: list[str], keys: list[str]) -> tuple[str, dict[str, str]]:
-    """``REMOVE`` the recorded moves ``txs`` (their entries written) and the forgotten ``keys``."""
-    paths, attribute_names = [], {}
-    for i, tx in enumerate(txs):
-        attribute_names[f"#t{i}"] = tx
-        paths += [f"#{name}.#t{i}" for name in (MOVES, MOVE_SEQ, MOVE_BEFORE)]
-    for i, key in enumerate(keys):
+def flush_expression(moves: list[Move], forget: list[str], now: datetime) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """Remove the recorded ``moves`` (their entries and IDEM records written), note when their keys were
+    flushed, and remove the ``forget`` keys: the update expression, its values and its names."""
+    sets, removes, attribute_names = [], [], {}
+    for i, move in enumerate(moves):
+        attribute_names[f"#t{i}"] = move.entry.transaction_id
+        removes += [f"#{name}.#t{i}" for name in (MOVES, MOVE_SEQ, MOVE_BEFORE)]
+        if move.entry.idempotency_key is not None:
+            attribute_names[f"#f{i}"] = move.entry.idempotency_key
+            sets.append(f"#{FLUSHED}.#f{i} = :now")
+    for i, key in enumerate(forget):
         attribute_names[f"#k{i}"] = key
-        paths.append(f"#{KEYS}.#k{i}")
-    for name in (MOVES, MOVE_SEQ, MOVE_BEFORE) if txs else ():
+        removes += [f"#{KEYS}.#k{i}", f"#{FLUSHED}.#k{i}"]
+    for name in (MOVES, MOVE_SEQ, MOVE_BEFORE) if moves else ():
         attribute_names[f"#{name}"] = name
-    if keys:
+    if forget:
         attribute_names[f"#{KEYS}"] = KEYS
-    return "REMOVE " + ", ".join(paths), attribute_names
+    if sets or forget:
+        attribute_names[f"#{FLUSHED}"] = FLUSHED
+    expression = ("SET " + ", ".join(sets) + " " if sets else "") + "REMOVE " + ", ".join(removes)
+    return expression, ({":now": iso(now)} if sets else {}), attribute_names
