@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from tests.integration.balance_fakes import TOKEN, Parts, hold, make_parts
+from woo_backend.api import STATUS_BY_KIND
 from woo_backend.domain.balance import (
     AmountMismatch,
     CurrencyMismatch,
@@ -23,6 +24,7 @@ from woo_backend.domain.balance import (
     OrderNotPayable,
     OrderReserved,
     Payment,
+    PaymentInProgress,
     PaymentNotVoidable,
     PaymentStatus,
 )
@@ -80,6 +82,29 @@ def test_an_authorization_that_lost_its_order_gives_its_reservation_back_once(pa
     store.payments.discard(loser.payment_id)
     assert store.payments.get_payment(loser.payment_id) is None
     assert store.holds.get_holds("101").held == Decimal("5.00")
+
+
+def test_a_twin_request_of_the_order_gets_its_payment_or_409_while_it_is_unfinished(
+    parts: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another request reserved for the order and has not linked it yet (a twin mid-flight, or one that died).
+    service, _, shop, _, store, _ = parts
+    monkeypatch.setattr("woo_backend.services.balance.sleep_backoff", lambda *args, **kwargs: None)
+    first = hold(parts, TOKEN, 1180, "6.00")
+    twin = service.payment(first.payment_id, None).model_copy(
+        update={"payment_id": "pay_" + "7" * 24, "order_id": 1181}
+    )
+    shop.pending(1181, "6.00")
+    store.holds.reserve(twin, Decimal("44.00"), Decimal("50.00"))
+    with pytest.raises(PaymentInProgress) as busy:
+        service.authorize(TOKEN, 1181, Decimal("6.00"))
+    assert STATUS_BY_KIND[busy.value.kind] == 409
+    assert store.holds.get_holds("101").held == Decimal("12.00")  # the refused request held nothing
+    store.payments.record_payment(twin)
+    store.payments.link_order(twin)  # the twin finishes
+    again = service.authorize(TOKEN, 1181, Decimal("6.00"))
+    assert (again.payment_id, again.created) == (twin.payment_id, False)
+    assert store.holds.get_holds("101").held == Decimal("12.00")
 
 
 def test_a_crash_after_reserving_leaves_a_hold_the_expiry_gives_back(
