@@ -87,7 +87,7 @@ def balance(token: TopomerToken = None) -> BalanceAnswer:
             *BODY,
             402,
             (404, "order_not_found"),
-            (409, "order_already_paid, order_not_payable, order_has_payment, request_in_progress"),
+            (409, "order_already_paid, order_not_payable, order_has_payment, payment_in_progress, request_in_progress"),
             (422, "amount_mismatch, currency_mismatch, idempotency_key_reused"),
             *TOKEN_ERRORS,
         ),
