@@ -102,6 +102,7 @@ class HotRun:
         self.rps = len(latencies) / seconds
         self.p99_ms = statistics.quantiles(latencies, n=100)[98] * 1000
         busy = outcomes.get("busy", 0)
+        # Callers and the embedded DynamoDB share one interpreter here: more callers cost CPU, not retries.
         self.note = f"{sum(outcomes.values())} consumes: {outcomes['ok']} ok, {busy} busy (503)"
 
 

@@ -76,7 +76,7 @@ class CreditsService:
     def consume(self, order_key: str, amount: ConsumeAmount, idempotency_key: str | None = None) -> ConsumeResult:
         fingerprint = request_fingerprint(amount)
         if idempotency_key is not None:
-            # A key the account item no longer remembers (over its bound) still has its IDEM record.
+            # A key the account item has let go (a minute after its answer was stored) answers from its record.
             replay = self._replay(order_key, idempotency_key, fingerprint)
             if replay is not None:
                 return replay

@@ -22,7 +22,7 @@ two loses nothing: the move stays recorded in ``STATE`` until a later writer or 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -50,7 +50,10 @@ from woo_backend.store.credits_moves import (
     RECORD,
     Move,
     flush_expression,
+    idem_pk,
     known_part,
+    ledger_items,
+    order_pk,
     recorded,
     stale_keys,
 )
@@ -61,7 +64,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 STATE = "STATE"
-IDEMPOTENCY_TTL = timedelta(days=7)
 # Only some other tool's transaction on STATE could make a single write meet TransactionConflict: retry it.
 CONFLICT_ATTEMPTS = 5
 BATCH = 25  # BatchWriteItem's limit
@@ -93,16 +95,8 @@ TRACK_CONDITION = "attribute_not_exists(#modified) OR #modified <= :m"  # never 
 TRACK_OPEN_CONDITION = f"({TRACK_CONDITION}) AND attribute_not_exists(#closed_at)"
 
 
-def _pk(order_key: str) -> str:
-    return f"ORDER#{order_key}"
-
-
-def _idem_pk(order_key: str, key: str) -> str:
-    return f"IDEM#{order_key}#{key}"
-
-
 def _state_key(order_key: str) -> dict[str, Any]:
-    return to_item({"pk": _pk(order_key), "sk": STATE})
+    return to_item({"pk": order_pk(order_key), "sk": STATE})
 
 
 def _account(values: dict[str, Any]) -> CreditAccount:
@@ -147,13 +141,13 @@ class CreditsStore:
         args: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": to_values({":pk": _pk(order_key), ":prefix": LEDGER_PREFIX}),
+            "ExpressionAttributeValues": to_values({":pk": order_pk(order_key), ":prefix": LEDGER_PREFIX}),
             "ScanIndexForward": False,
             "Limit": limit,
             "ConsistentRead": True,
         }
         if cursor:
-            args["ExclusiveStartKey"] = to_item({"pk": _pk(order_key), "sk": self._decode_cursor(cursor)})
+            args["ExclusiveStartKey"] = to_item({"pk": order_pk(order_key), "sk": self._decode_cursor(cursor)})
         response = self.client.query(**args)
         if cursor is None:
             values = self._state(order_key)
@@ -181,7 +175,7 @@ class CreditsStore:
     def idempotency_record(self, order_key: str, key: str) -> Replayed | None:
         """The first request made with ``key`` on this order, from its IDEM record, if any (one read)."""
         item = self.client.get_item(
-            TableName=self.table, Key=to_item({"pk": _idem_pk(order_key, key), "sk": "IDEM"}), ConsistentRead=True
+            TableName=self.table, Key=to_item({"pk": idem_pk(order_key, key), "sk": "IDEM"}), ConsistentRead=True
         ).get("Item")
         if not item:
             return None
@@ -237,24 +231,7 @@ class CreditsStore:
 
     def _write(self, order_key: str, order_id: int, moves: list[Move]) -> None:
         """Put the ledger entries (and idempotency records) of ``moves``: the same content whoever writes them."""
-        puts = []
-        for move in moves:
-            if move.entry.type == "revoke" and move.entry.amount == 0:
-                continue  # closing an empty account moves nothing: no entry
-            puts.append({"pk": _pk(order_key), "sk": move.sort_key, **move.entry.model_dump(exclude_none=True)})
-            key = move.entry.idempotency_key
-            if key is not None:
-                created = datetime.fromisoformat(move.entry.created_at)
-                puts.append(
-                    {
-                        "pk": _idem_pk(order_key, key),
-                        "sk": "IDEM",
-                        "fingerprint": move.fingerprint,
-                        "result": move.result(order_id).model_dump_json(),
-                        "created_at": move.entry.created_at,
-                        "expires_at": int((created + IDEMPOTENCY_TTL).timestamp()),
-                    }
-                )
+        puts = ledger_items(order_key, order_id, moves)
         for start in range(0, len(puts), BATCH):
             requests: list[Any] = [{"PutRequest": {"Item": to_item(item)}} for item in puts[start : start + BATCH]]
             for attempt in range(8):

@@ -24,10 +24,19 @@ MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS, FLUSHED = "moves", "move_seq", "move_before"
 JOURNAL = (MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS, FLUSHED)
 LEDGER_PREFIX = "LEDGER#"
 FLUSH_AT = 8  # recorded moves an item keeps before a writer removes those already in the ledger
+IDEMPOTENCY_TTL = timedelta(days=7)
 # A key leaves the item this long after a flush saw its IDEM record written: longer than any request lives
 # (the function's 15 s timeout), so a retry that found no IDEM record before its write still meets the key in
 # the item's condition. Keys in the item cost write units on every move: they stay only that long.
 KEY_GRACE = timedelta(seconds=60)
+
+
+def order_pk(order_key: str) -> str:
+    return f"ORDER#{order_key}"
+
+
+def idem_pk(order_key: str, key: str) -> str:
+    return f"IDEM#{order_key}#{key}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,29 @@ def recorded(values: dict[str, Any]) -> dict[str, Move]:
         )
         found[tx] = Move(int(seqs[tx]), entry, part.get("fp"))
     return found
+
+
+def ledger_items(order_key: str, order_id: int, moves: list[Move]) -> list[dict[str, Any]]:
+    """The ledger entries (and idempotency records) of ``moves``: the same items whoever writes them."""
+    puts: list[dict[str, Any]] = []
+    for move in moves:
+        if move.entry.type == "revoke" and move.entry.amount == 0:
+            continue  # closing an empty account moves nothing: no entry
+        puts.append({"pk": order_pk(order_key), "sk": move.sort_key, **move.entry.model_dump(exclude_none=True)})
+        key = move.entry.idempotency_key
+        if key is not None:
+            created = datetime.fromisoformat(move.entry.created_at)
+            puts.append(
+                {
+                    "pk": idem_pk(order_key, key),
+                    "sk": "IDEM",
+                    "fingerprint": move.fingerprint,
+                    "result": move.result(order_id).model_dump_json(),
+                    "created_at": move.entry.created_at,
+                    "expires_at": int((created + IDEMPOTENCY_TTL).timestamp()),
+                }
+            )
+    return puts
 
 
 def stale_keys(values: dict[str, Any], now: datetime) -> list[str]:
