@@ -11,7 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StrictStr
 
+from woo_backend.api.amounts import DecimalString, WholeNumber
 from woo_backend.domain.promo import Interval, PromoCode, Quote, Side
+
+PERCENTAGE = 'in (0, 100]: a decimal string with at most two decimals ("12.5") or a whole JSON number'
 
 
 # ------------------------------------------------------------------ requests
@@ -19,7 +22,9 @@ class AutoQuoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cart_id: StrictStr = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-    cart_total: StrictStr | StrictInt
+    cart_total: DecimalString | WholeNumber = Field(
+        description='a decimal string of ASCII digits with at most two decimals ("150.00") or a whole JSON number'
+    )
     currency: StrictStr = Field(pattern=r"^[A-Z]{3}$")
     email: EmailStr | None = None
 
@@ -28,7 +33,7 @@ class CodeCreateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: StrictStr = Field(max_length=64)
-    percentage: StrictStr | StrictInt
+    percentage: DecimalString | WholeNumber = Field(description=PERCENTAGE)
     type: Literal["manual", "auto"] = "manual"
     active: StrictBool = True
     expires_at: datetime | None = None
@@ -38,7 +43,7 @@ class CodeCreateRequest(BaseModel):
 class CodePatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    percentage: StrictStr | StrictInt | None = None
+    percentage: DecimalString | WholeNumber | None = Field(default=None, description=PERCENTAGE)
     active: StrictBool | None = None
     expires_at: datetime | None = None
     usage_limit: StrictInt | None = Field(default=None, ge=1)
