@@ -17,6 +17,7 @@ from woo_backend.api.credits import (
     DotixConsumed,
     DotixError,
     IdempotencyKey,
+    OrderKey,
     TransactionsPage,
     dotix_error,
     dotix_num,
@@ -88,7 +89,7 @@ DOTIX_CONSUME = {
 @app.get(
     "/credits/v1/orders/<order_key>", security=security(API_KEY), responses={**ok(), **errors(400, 401, 404, 502, 503)}
 )
-def get_order(order_key: str) -> AccountAnswer:
+def get_order(order_key: OrderKey) -> AccountAnswer:
     logger.append_keys(order=mask_key(order_key))
     return AccountAnswer.model_validate(service.account(order_key))
 
@@ -109,7 +110,7 @@ def get_order(order_key: str) -> AccountAnswer:
         ),
     },
 )
-def consume(order_key: str, request: ConsumeRequest, idempotency_key: IdempotencyKey = None) -> ConsumeAnswer:
+def consume(order_key: OrderKey, request: ConsumeRequest, idempotency_key: IdempotencyKey = None) -> ConsumeAnswer:
     logger.append_keys(order=mask_key(order_key))
     return ConsumeAnswer.model_validate(
         service.consume(order_key, parse_consume_amount(request.amount), idempotency_key)
@@ -122,7 +123,7 @@ def consume(order_key: str, request: ConsumeRequest, idempotency_key: Idempotenc
     responses={**ok(), **errors((400, "invalid limit or cursor"), 401, 404, 502, 503)},
 )
 def transactions(
-    order_key: str,
+    order_key: OrderKey,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> TransactionsPage:
@@ -133,14 +134,14 @@ def transactions(
 # ------------------------------------------------------------------ Dotix-compatible API
 @app.get(DOTIX_PATHS[0], security=security(API_KEY), responses=DOTIX_READ)
 @app.get(DOTIX_PATHS[1], security=security(API_KEY), responses=DOTIX_READ)
-def dotix_balance(order_key: str) -> DotixBalance:
+def dotix_balance(order_key: OrderKey) -> DotixBalance:
     logger.append_keys(order=mask_key(order_key))
     return DotixBalance.of(check_dotix_readable(service.account(order_key)))
 
 
 @app.post(DOTIX_PATHS[0], security=security(API_KEY), responses=DOTIX_CONSUME)
 @app.post(DOTIX_PATHS[1], security=security(API_KEY), responses=DOTIX_CONSUME)
-def dotix_consume(order_key: str, idempotency_key: IdempotencyKey = None) -> DotixConsumed:
+def dotix_consume(order_key: OrderKey, idempotency_key: IdempotencyKey = None) -> DotixConsumed:
     logger.append_keys(order=mask_key(order_key))
     event = app.current_event
     num = dotix_num(event.headers.get("content-type", ""), raw_body(app), event.query_string_parameters)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from woo_backend.api import create_resolver, http_entrypoint
 from woo_backend.api.openapi import ADMIN, BODY, SECURITY_SCHEMES, answered_with, errors, ok, security
@@ -14,6 +14,7 @@ from woo_backend.api.promo import (
     CodeCreateRequest,
     CodeList,
     CodePatchRequest,
+    CodePath,
     CodeView,
     EligibleQuote,
     IntervalsAnswer,
@@ -30,8 +31,6 @@ app.configure_openapi(title="woo-backend promo", version="1.0.0", security_schem
 ADMIN_ONLY = security(ADMIN)
 # WooCommerce and Topomer follow the record: either may refuse (502) or be down (503).
 UPSTREAM = (502, 503)
-
-CodePath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 # ------------------------------------------------------------------ intervals and automatic codes

@@ -14,7 +14,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from woo_backend.api.amounts import DecimalString
 from woo_backend.domain.balance import (
     CAPTURE_STEPS,
     Authorization,
@@ -58,7 +57,9 @@ IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
 ]
 PaymentId = Annotated[str, Path(pattern=r"^pay_[0-9a-f]{24}$")]
-ShopperId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+# Topomer's ids: letters, digits, "_", "." and "-", from a letter or digit (never "." or "..": the id is a segment of
+# Topomer's URL, percent-encoded by the client as well).
+ShopperId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 ShopperToken = Annotated[str | None, Header(alias="X-Shopper-Token", max_length=512)]
 
 
@@ -67,9 +68,8 @@ class AuthorizeRequest(BaseModel):
 
     token: StrictStr = Field(min_length=1, max_length=512)
     order_id: StrictInt = Field(gt=0)
-    amount: DecimalString = Field(
-        description="the order's total exactly: a decimal string of ASCII digits with at most two decimals, e.g. "
-        '"12.50"; no JSON number, sign, exponent or spaces'
+    amount: StrictStr | StrictInt = Field(
+        description='the order\'s total exactly: a decimal string with at most two decimals, e.g. "12.50"'
     )
     currency: StrictStr | None = Field(
         default=None,

@@ -11,15 +11,17 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from woo_backend.api.amounts import CreditCount, CreditCountString
 from woo_backend.api.resolver import status_of
 from woo_backend.domain.credits import ConsumeResult, CreditAccount, LedgerEntry
 from woo_backend.errors import DomainError
 
+# A WooCommerce order key (``wc_order_`` and 13 letters or digits by default; a filter may change the form): letters,
+# digits, "_" and "-". Anything else is no order's key.
+OrderKey = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
 ]
@@ -27,9 +29,7 @@ IdempotencyKey = Annotated[
 
 # ------------------------------------------------------------------ native API
 class ConsumeRequest(BaseModel):
-    amount: CreditCount | CreditCountString = Field(
-        description='a positive whole number of credits, as a JSON integer or its ASCII digits, or exactly "max"'
-    )
+    amount: StrictInt | StrictStr = Field(description='a positive whole number of credits (or its digits) or "max"')
 
 
 class AccountAnswer(BaseModel):

@@ -7,24 +7,23 @@ strings, as they are recorded; each model's fields are in the order the answers 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StrictStr
 
-from woo_backend.api.amounts import DecimalString, WholeNumber
 from woo_backend.domain.promo import Interval, PromoCode, Quote, Side
 
-PERCENTAGE = 'in (0, 100]: a decimal string with at most two decimals ("12.5") or a whole JSON number'
-
-
 # ------------------------------------------------------------------ requests
+# A code in a path: what ``domain.promo.normalize_code`` takes (letters, digits and "-"; it upper-cases them).
+CodePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+
+
 class AutoQuoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cart_id: StrictStr = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-    cart_total: DecimalString | WholeNumber = Field(
-        description='a decimal string of ASCII digits with at most two decimals ("150.00") or a whole JSON number'
-    )
+    cart_total: StrictStr | StrictInt
     currency: StrictStr = Field(pattern=r"^[A-Z]{3}$")
     email: EmailStr | None = None
 
@@ -33,7 +32,7 @@ class CodeCreateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: StrictStr = Field(max_length=64)
-    percentage: DecimalString | WholeNumber = Field(description=PERCENTAGE)
+    percentage: StrictStr | StrictInt
     type: Literal["manual", "auto"] = "manual"
     active: StrictBool = True
     expires_at: datetime | None = None
@@ -43,7 +42,7 @@ class CodeCreateRequest(BaseModel):
 class CodePatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    percentage: DecimalString | WholeNumber | None = Field(default=None, description=PERCENTAGE)
+    percentage: StrictStr | StrictInt | None = None
     active: StrictBool | None = None
     expires_at: datetime | None = None
     usage_limit: StrictInt | None = Field(default=None, ge=1)
