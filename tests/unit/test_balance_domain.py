@@ -73,7 +73,7 @@ def payment(**changes: object) -> Payment:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("12.5", Decimal("12.50")), ("0.01", Decimal("0.01")), (7, Decimal("7.00")), (" 3.10 ", Decimal("3.10"))],
+    [("12.5", Decimal("12.50")), ("0.01", Decimal("0.01")), ("7", Decimal("7.00")), ("3.10", Decimal("3.10"))],
 )
 def test_amounts_are_exact_with_two_decimals(raw: object, expected: Decimal) -> None:
     assert parse_payment_amount(raw) == expected
@@ -81,7 +81,8 @@ def test_amounts_are_exact_with_two_decimals(raw: object, expected: Decimal) -> 
 
 
 @pytest.mark.parametrize(
-    "raw", ["0", "-1", "1.001", "abc", "", "NaN", "Infinity", 1.5, True, None, "1e7", "1000000.01"]
+    "raw",
+    ["0", "-1", "1.001", "abc", "", "NaN", "Infinity", 1.5, True, None, "1e7", "1000000.01", 7, " 3.10 ", "10.000"],
 )
 def test_bad_amounts_are_refused(raw: object) -> None:
     with pytest.raises(InvalidAmount):

@@ -31,7 +31,7 @@ def account(balance: int, status: str = "completed") -> CreditAccount:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(1, 1), ("42", 42), (" 7 ", 7), ("max", "max"), ("MAX", "max"), (" Max ", "max"), (MAX_CREDITS, MAX_CREDITS)],
+    [(1, 1), ("42", 42), ("max", "max"), (MAX_CREDITS, MAX_CREDITS)],
 )
 def test_parse_consume_amount_accepts_whole_positive_numbers_and_max(raw: Any, expected: Any) -> None:
     assert parse_consume_amount(raw) == expected
@@ -42,6 +42,13 @@ def test_parse_consume_amount_accepts_whole_positive_numbers_and_max(raw: Any, e
 )
 def test_parse_consume_amount_refuses_everything_else(raw: Any) -> None:
     with pytest.raises(InvalidAmount):
+        parse_consume_amount(raw)
+
+
+@pytest.mark.parametrize("raw", [" 7 ", "7\n", "MAX", " Max ", "max ", "MAX "])
+def test_parse_consume_amount_takes_digits_and_max_exactly_as_sent(raw: str) -> None:
+    """Issue 13: these were trimmed and lower-cased before ("MAX " consumed a whole order)."""
+    with pytest.raises(InvalidAmount, match='amount must be a positive whole number or "max"'):
         parse_consume_amount(raw)
 
 

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from woo_backend.api.amounts import DecimalString
 from woo_backend.domain.balance import (
     CAPTURE_STEPS,
     Authorization,
@@ -68,8 +69,9 @@ class AuthorizeRequest(BaseModel):
 
     token: StrictStr = Field(min_length=1, max_length=512)
     order_id: StrictInt = Field(gt=0)
-    amount: StrictStr | StrictInt = Field(
-        description='the order\'s total exactly: a decimal string with at most two decimals, e.g. "12.50"'
+    amount: DecimalString = Field(
+        description="the order's total exactly: a decimal string of ASCII digits with at most two decimals, e.g. "
+        '"12.50"; no JSON number, sign, exponent or spaces'
     )
     currency: StrictStr | None = Field(
         default=None,

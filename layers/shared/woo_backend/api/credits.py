@@ -13,8 +13,9 @@ from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field
 
+from woo_backend.api.amounts import CreditCount, CreditCountString
 from woo_backend.api.resolver import status_of
 from woo_backend.domain.credits import ConsumeResult, CreditAccount, LedgerEntry
 from woo_backend.errors import DomainError
@@ -29,7 +30,9 @@ IdempotencyKey = Annotated[
 
 # ------------------------------------------------------------------ native API
 class ConsumeRequest(BaseModel):
-    amount: StrictInt | StrictStr = Field(description='a positive whole number of credits (or its digits) or "max"')
+    amount: CreditCount | CreditCountString = Field(
+        description='a positive whole number of credits, as a JSON integer or its ASCII digits, or exactly "max"'
+    )
 
 
 class AccountAnswer(BaseModel):

@@ -12,7 +12,11 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StrictStr
 
+from woo_backend.api.amounts import DecimalString, WholeNumber
 from woo_backend.domain.promo import Interval, PromoCode, Quote, Side
+
+PERCENTAGE = 'in (0, 100]: a decimal string with at most two decimals ("12.5") or a whole JSON number'
+
 
 # ------------------------------------------------------------------ requests
 # A code in a path: what ``domain.promo.normalize_code`` takes (letters, digits and "-"; it upper-cases them).
@@ -23,7 +27,9 @@ class AutoQuoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cart_id: StrictStr = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-    cart_total: StrictStr | StrictInt
+    cart_total: DecimalString | WholeNumber = Field(
+        description='a decimal string of ASCII digits with at most two decimals ("150.00") or a whole JSON number'
+    )
     currency: StrictStr = Field(pattern=r"^[A-Z]{3}$")
     email: EmailStr | None = None
 
@@ -32,7 +38,7 @@ class CodeCreateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: StrictStr = Field(max_length=64)
-    percentage: StrictStr | StrictInt
+    percentage: DecimalString | WholeNumber = Field(description=PERCENTAGE)
     type: Literal["manual", "auto"] = "manual"
     active: StrictBool = True
     expires_at: datetime | None = None
@@ -42,7 +48,7 @@ class CodeCreateRequest(BaseModel):
 class CodePatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    percentage: StrictStr | StrictInt | None = None
+    percentage: DecimalString | WholeNumber | None = Field(default=None, description=PERCENTAGE)
     active: StrictBool | None = None
     expires_at: datetime | None = None
     usage_limit: StrictInt | None = Field(default=None, ge=1)

@@ -34,7 +34,8 @@ MAX_PAYMENT = Decimal("1000000")
 
 
 def parse_payment_amount(raw: object) -> Decimal:
-    """A payment's amount as sent (a decimal string or a JSON integer): positive, two decimals at most."""
+    """A payment's amount as sent: a decimal string ("12.50"; the README documents no JSON number), positive,
+    two decimals at most."""
     return parse_decimal(raw, field="amount", maximum=MAX_PAYMENT, error=InvalidAmount)
 
 

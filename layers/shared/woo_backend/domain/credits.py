@@ -109,9 +109,9 @@ class Replayed(Exception):
 
 # ------------------------------------------------------------------ amounts
 def parse_consume_amount(raw: object) -> ConsumeAmount:
-    """A positive whole number of credits (int or digit string) or the word ``max``; anything else is refused."""
-    # Today "max" in any case with spaces around is accepted (issue 13 tightens it).
-    if isinstance(raw, str) and raw.strip().lower() == "max":
+    """A positive whole number of credits (a JSON integer or a string of ASCII digits) or exactly ``max``
+    (Dotix's fixed string); anything else ("MAX", "max ", " 7") is refused."""
+    if raw == "max":
         return "max"
     try:
         return parse_count(raw, field="amount", maximum=MAX_CREDITS)

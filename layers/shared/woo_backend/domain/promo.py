@@ -136,9 +136,11 @@ def discount(total: Decimal, percentage: Decimal) -> Decimal:
     return (total * percentage / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def parse_total(raw: str | int) -> Decimal:
-    """A cart total as the shop sends it: a decimal string or a JSON integer, zero or more, in cents."""
-    return parse_decimal(raw, field="cart_total", maximum=MAX_CART_TOTAL, allow_zero=True, error=InvalidTotal)
+def parse_total(raw: object) -> Decimal:
+    """A cart total as the shop sends it: a decimal string or a whole JSON number, zero or more, in cents."""
+    return parse_decimal(
+        raw, field="cart_total", maximum=MAX_CART_TOTAL, allow_zero=True, allow_int=True, error=InvalidTotal
+    )
 
 
 # ------------------------------------------------------------------ codes
@@ -154,9 +156,12 @@ def auto_code(random_indexes: Sequence[int]) -> str:
     return AUTO_CODE_PREFIX + "".join(CODE_ALPHABET[i % len(CODE_ALPHABET)] for i in random_indexes)
 
 
-def check_percentage(raw: Decimal | str | int) -> Decimal:
-    """A code's percentage in (0, 100] with at most two decimals, in its shortest form (12.50 -> 12.5)."""
-    return plain(parse_decimal(raw, field="percentage", maximum=MAX_PERCENTAGE, error=InvalidPercentage))
+def check_percentage(raw: object) -> Decimal:
+    """A code's percentage (a decimal string or a whole JSON number) in (0, 100] with at most two decimals, in
+    its shortest form (12.50 -> 12.5)."""
+    return plain(
+        parse_decimal(raw, field="percentage", maximum=MAX_PERCENTAGE, allow_int=True, error=InvalidPercentage)
+    )
 
 
 def check_expiry(expires_at: datetime, now: datetime) -> datetime:

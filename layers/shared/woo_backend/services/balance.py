@@ -168,8 +168,8 @@ class BalanceService:
         )
         try:
             held_after = self._reserve(payment, user)
-        except OrderReserved as reserved:
-            return self._linked_authorization(reserved.payment_id, order_id, user, amount)
+        except OrderReserved:
+            return self._linked_authorization(order_id, user, amount)
         except DomainError as refusal:
             # Refused on its own; but a retry for an order already paid gets that order's payment.
             return self._existing_or_raise(order_id, user, amount, refusal)
@@ -197,7 +197,7 @@ class BalanceService:
             return self.holds.reserve(payment, limit, user.balance)
         except HoldRefused as refused:
             self.payments.discard(payment.payment_id)
-            # The refusal carries the holds it met, so the reason is exact (no second read to race).
+            # The refusal carries the holds it met: check_can_hold raises with the exact figures (no read to race).
             check_can_hold(
                 user.balance, user.expired, refused.current.held if refused.current else user.balance, payment.amount
             )
@@ -206,14 +206,15 @@ class BalanceService:
             self.payments.discard(payment.payment_id)
             raise
 
-    def _linked_authorization(self, other: str, order_id: int, user: TopomerUser, amount: Decimal) -> Authorization:
+    def _linked_authorization(self, order_id: int, user: TopomerUser, amount: Decimal) -> Authorization:
         """Another request reserved for this order a moment ago: its payment, once it is the order's."""
         for attempt in range(LINK_WAIT_ATTEMPTS):
             linked = self.payments.payment_id_for_order(order_id)
             if linked is not None:
                 return self._existing_authorization(linked, user, amount)
             sleep_backoff(attempt, base=0.02, cap=0.5, floor=0.5)
-        raise PaymentInProgress(f"payment {other} of order {order_id} is being authorized; retry to get it")
+        # The other payment's id is not shown: the request may not be its payer's.
+        raise PaymentInProgress(f"a payment of order {order_id} is being authorized; retry to get it")
 
     def _existing_or_raise(
         self, order_id: int, user: TopomerUser, amount: Decimal, refusal: DomainError
