@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StrictInt, StrictStr
 
-from woo_backend.api.amounts import DecimalString, WholeNumber
+from woo_backend.api.amounts import DecimalString, WholePercentage, WholeTotal
 from woo_backend.domain.promo import Interval, PromoCode, Quote, Side
 
 PERCENTAGE = 'in (0, 100]: a decimal string with at most two decimals ("12.5") or a whole JSON number'
@@ -27,7 +27,7 @@ class AutoQuoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cart_id: StrictStr = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-    cart_total: DecimalString | WholeNumber = Field(
+    cart_total: DecimalString | WholeTotal = Field(
         description='a decimal string of ASCII digits with at most two decimals ("150.00") or a whole JSON number'
     )
     currency: StrictStr = Field(pattern=r"^[A-Z]{3}$")
@@ -38,7 +38,7 @@ class CodeCreateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: StrictStr = Field(max_length=64)
-    percentage: DecimalString | WholeNumber = Field(description=PERCENTAGE)
+    percentage: DecimalString | WholePercentage = Field(description=PERCENTAGE)
     type: Literal["manual", "auto"] = "manual"
     active: StrictBool = True
     expires_at: datetime | None = None
@@ -48,7 +48,7 @@ class CodeCreateRequest(BaseModel):
 class CodePatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    percentage: DecimalString | WholeNumber | None = Field(default=None, description=PERCENTAGE)
+    percentage: DecimalString | WholePercentage | None = Field(default=None, description=PERCENTAGE)
     active: StrictBool | None = None
     expires_at: datetime | None = None
     usage_limit: StrictInt | None = Field(default=None, ge=1)
