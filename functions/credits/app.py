@@ -7,7 +7,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from woo_backend.api import create_resolver, http_entrypoint, raw_body
+from woo_backend.api import create_resolver, http_entrypoint
+from woo_backend.api.bodies import request_body
 from woo_backend.api.credits import (
     DOTIX_RESPONSES,
     AccountAnswer,
@@ -143,8 +144,7 @@ def dotix_balance(order_key: OrderKey) -> DotixBalance:
 @app.post(DOTIX_PATHS[1], security=security(API_KEY), responses=DOTIX_CONSUME)
 def dotix_consume(order_key: OrderKey, idempotency_key: IdempotencyKey = None) -> DotixConsumed:
     logger.append_keys(order=mask_key(order_key))
-    event = app.current_event
-    num = dotix_num(event.headers.get("content-type", ""), raw_body(app), event.query_string_parameters)
+    num = dotix_num(request_body(app), app.current_event.query_string_parameters)
     if num is None or num == "":
         raise InvalidAmount("num is required")
     return DotixConsumed.of(service.consume(order_key, parse_consume_amount(num), idempotency_key))

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import content_types
 from pydantic import BaseModel
 
 from woo_backend.api import create_resolver, json_response
+from woo_backend.api.bodies import Body
 from woo_backend.api.credits import (
     DOTIX_TAGS,
     AccountAnswer,
@@ -80,7 +81,7 @@ def test_the_tag_table_names_only_codes_the_credits_routes_raise() -> None:
 def test_num_is_read_as_dotix_reads_post_then_the_query(
     content_type: str, body: bytes, query: dict[str, str] | None, num: Any
 ) -> None:
-    assert dotix_num(content_type, body, query) == num
+    assert dotix_num(Body(body, content_type), query) == num
 
 
 @pytest.mark.parametrize(("status", "readable"), [("completed", True), ("processing", True), ("on-hold", False)])

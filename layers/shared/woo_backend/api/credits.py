@@ -6,7 +6,6 @@ balances are strings, as Dotix sends them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
@@ -16,9 +15,10 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from woo_backend.api.amounts import CreditCount, CreditCountString
+from woo_backend.api.bodies import JSON, Body
 from woo_backend.api.resolver import status_of
 from woo_backend.domain.credits import ConsumeResult, CreditAccount, LedgerEntry
-from woo_backend.errors import DomainError
+from woo_backend.errors import DomainError, MalformedBody
 
 # A WooCommerce order key (``wc_order_`` and 13 letters or digits by default; a filter may change the form): letters,
 # digits, "_" and "-". Anything else is no order's key.
@@ -161,18 +161,19 @@ DOTIX_RESPONSES: dict[int, OpenAPIResponse] = {
 }
 
 
-def dotix_num(content_type: str, body: bytes, query: Mapping[str, str] | None) -> Any:
-    """``num`` from a form or JSON body, as Dotix's ``$_POST['num']`` (or the query string)."""
-    if "application/json" in content_type:
+def dotix_num(body: Body, query: Mapping[str, str] | None) -> Any:
+    """``num`` from a form or JSON body, as Dotix's ``$_POST['num']`` (or the query string). The body is the one
+    the resolver checked (``bodies.request_body``): decoded there, once."""
+    if body.media == JSON:
         try:
-            data = json.loads(body or b"{}")
-        except ValueError:
+            data = body.json if body.raw else {}
+        except MalformedBody:
             data = {}
         return data.get("num") if isinstance(data, dict) else None
-    if body:
+    if body.raw:
         try:
-            values = parse_qs(body.decode(), keep_blank_values=True)
-        except UnicodeDecodeError:
+            values = parse_qs(body.text, keep_blank_values=True)
+        except MalformedBody:
             values = {}
         if values.get("num"):
             return values["num"][0]
