@@ -73,7 +73,7 @@ def parse_json(text: str) -> Any:
         raise MalformedJson("the request body is not valid JSON") from None
 
 
-def _php_form(text: str) -> dict[str, Any]:
+def _php_form(body: str | bytes) -> dict[str, Any]:
     """A form body as PHP reads it: ``meta[color]=red&a[]=1`` -> ``{"meta": {"color": "red"}, "a": ["1"]}``.
 
     Written by hand because jQuery's ``$.post`` sends nested objects in this bracket form and no
@@ -81,9 +81,10 @@ def _php_form(text: str) -> dict[str, Any]:
     """
     parsed: dict[str, Any] = {}
     try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
         pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
-        raise MalformedBody("the form's percent-escapes are not UTF-8") from None
+        raise MalformedBody("the form is not UTF-8") from None
     for raw_key, value in pairs:
         head, _, rest = raw_key.partition("[")
         path = [head, *re.findall(r"([^\[\]]*)\]", "[" + rest)] if rest else [head]
