@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from tests.fakes import FakeShop
@@ -177,6 +178,26 @@ def test_a_crash_after_the_write_is_repaired_by_the_next_writers_flush(store: Cr
         ExpressionAttributeValues={":pk": {"S": "ORDER#wc_order_a"}, ":p": {"S": "LEDGER#"}},
     )["Items"]
     assert len(listed) == 2 + 2 * FLUSH_AT  # grant, the lost move and every later one: written by a flush
+
+
+def test_a_ledger_write_failing_after_the_move_answers_the_move_and_is_repaired(store: CreditsStore) -> None:
+    """The move is applied: an error writing its entry must not tell a caller (without a key) to spend again."""
+    granted(store)
+    failures: list[int] = []
+
+    def throttled(**_: Any) -> None:
+        if not failures:
+            failures.append(1)
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                "BatchWriteItem",
+            )
+
+    store.client.meta.events.register("before-call.dynamodb.BatchWriteItem", throttled)
+    result = store.consume("wc_order_a", 7, "tx_once", NOW)
+    assert failures == [1]
+    assert (result.consumed, result.balance, result.transaction_id) == (7, 93, "tx_once")
+    assert moves(store) == [("consume", -7, 93), ("grant", 100, 100)]  # the first read wrote the entry
 
 
 def test_an_account_written_before_moves_were_recorded_still_moves(store: CreditsStore) -> None:

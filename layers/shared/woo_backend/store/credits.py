@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from woo_backend.backoff import sleep_backoff
 from woo_backend.clock import iso
@@ -224,9 +224,14 @@ class CreditsStore:
         moves = recorded(after)
         move = moves[tx]
         order_id = int(after["order_id"])
-        self._write(order_key, order_id, [move])
-        if len(moves) > FLUSH_AT and (move.seq % FLUSH_AT == 0 or len(moves) > 2 * FLUSH_AT):
-            self._flush(order_key, order_id, list(moves.values()), stale_keys(after, now), now)
+        try:
+            self._write(order_key, order_id, [move])
+            if len(moves) > FLUSH_AT and (move.seq % FLUSH_AT == 0 or len(moves) > 2 * FLUSH_AT):
+                self._flush(order_key, order_id, list(moves.values()), stale_keys(after, now), now)
+        except (ClientError, BotoCoreError, Busy) as error:
+            # The move is applied and recorded: failing would make a keyless caller spend again (flush/read repair it).
+            code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+            logger.warning("credits ledger entry deferred", extra={"error": code, "seq": move.seq})
         return move
 
     def _write(self, order_key: str, order_id: int, moves: list[Move]) -> None:
