@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from woo_backend.domain.balance import CAPTURE_STEPS, Payment, PaymentStatus, Step
 from woo_backend.errors import UpstreamNotFound, UpstreamUnavailable
 from woo_backend.http import UpstreamOutcomeUnknown
 from woo_backend.topomer import PriceInterval, ShopperBalance, TopomerOrder, TopomerPromo, TopomerUser
@@ -241,3 +242,20 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def sample_payment(**changes: object) -> Payment:
+    """An authorized payment of 30.00 for order 49 by user 101, with ``changes`` applied."""
+    base = Payment(
+        payment_id="pay_" + "0" * 24,
+        order_id=49,
+        user_id="101",
+        amount=Decimal("30.00"),
+        status=PaymentStatus.AUTHORIZED,
+        token="tpm_secret",
+        token_hash="h",
+        created_at="2026-11-23T10:00:00.000000+00:00",
+        hold_expires_at="2026-11-23T11:00:00.000000+00:00",
+        steps={name: Step() for name in CAPTURE_STEPS},
+    )
+    return base.model_copy(update=changes)

@@ -12,6 +12,7 @@ import pytest
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel
 
+from tests.fakes import sample_payment
 from woo_backend.api import create_resolver
 from woo_backend.api.balance import (
     AuthorizationRecord,
@@ -79,18 +80,7 @@ def served(model: BaseModel, status: int = 200) -> str:
     return str(result["body"])
 
 
-BASE = Payment(
-    payment_id="pay_" + "a" * 24,
-    order_id=49,
-    user_id="101",
-    amount=Decimal("30"),
-    status=PaymentStatus.AUTHORIZED,
-    token="tpm_secret",
-    token_hash="h",
-    created_at="2026-11-23T10:00:00.000000+00:00",
-    hold_expires_at="2026-11-23T11:00:00.000000+00:00",
-    steps={name: Step() for name in CAPTURE_STEPS},
-)
+BASE = sample_payment()
 DONE = Step(status=StepStatus.DONE, attempts=1, started_at="t1", done_at="t2")
 FAILED = Step(status=StepStatus.RETRY, attempts=2, started_at="t1", next_attempt_at="t3", last_error='x: "é"')
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.fakes import sample_payment
 from woo_backend.domain.balance import (
     CAPTURE_STEPS,
     AmountMismatch,
@@ -18,7 +19,6 @@ from woo_backend.domain.balance import (
     OrderAlreadyPaid,
     OrderNotFound,
     OrderNotPayable,
-    Payment,
     PaymentNeedsAttention,
     PaymentNotCapturable,
     PaymentNotVoidable,
@@ -54,21 +54,7 @@ from woo_backend.domain.money import InvalidAmount
 from woo_backend.errors import ErrorKind
 from woo_backend.settings import BalanceSettings, ConfigurationError
 
-
-def payment(**changes: object) -> Payment:
-    base = Payment(
-        payment_id="pay_" + "0" * 24,
-        order_id=49,
-        user_id="101",
-        amount=Decimal("30.00"),
-        status=PaymentStatus.AUTHORIZED,
-        token="tok",
-        token_hash="h",
-        created_at="2026-11-23T00:00:00+00:00",
-        hold_expires_at="2026-11-23T01:00:00+00:00",
-        steps={name: Step() for name in CAPTURE_STEPS},
-    )
-    return base.model_copy(update=changes)
+payment = sample_payment
 
 
 @pytest.mark.parametrize(
