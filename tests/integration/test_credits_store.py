@@ -63,7 +63,7 @@ def granted(store: CreditsStore, credits: int = 100, key: str = "wc_order_a") ->
 
 
 def moves(store: CreditsStore, key: str = "wc_order_a") -> list[tuple[str, int, int]]:
-    entries, _ = store.ledger(key, 100, None)
+    entries, _ = store.ledger(key, 100, None, NOW)
     return [(e.type, e.amount, e.balance_after) for e in entries]
 
 
@@ -235,28 +235,28 @@ def test_ledger_pages_and_rejects_forged_cursors(store: CreditsStore) -> None:
     granted(store, 10)
     for i in range(3):
         store.consume("wc_order_a", 1, f"tx_{i}", datetime(2026, 11, 22, 12, i + 1, tzinfo=UTC))
-    page, cursor = store.ledger("wc_order_a", 2, None)
+    page, cursor = store.ledger("wc_order_a", 2, None, NOW)
     assert [e.balance_after for e in page] == [7, 8]
     assert cursor is not None
-    rest, end = store.ledger("wc_order_a", 2, cursor)
+    rest, end = store.ledger("wc_order_a", 2, cursor, NOW)
     assert [e.balance_after for e in rest] == [9, 10]
-    assert end is None or store.ledger("wc_order_a", 2, end)[0] == []
+    assert end is None or store.ledger("wc_order_a", 2, end, NOW)[0] == []
     for forged in ("abc", "eyJzayI6ICJTVEFURSJ9", "eyJ4IjogMX0"):
         with pytest.raises(InvalidCursor):
-            store.ledger("wc_order_a", 2, forged)
+            store.ledger("wc_order_a", 2, forged, NOW)
 
 
 def test_a_cursor_issued_before_the_shared_codec_still_pages(store: CreditsStore) -> None:
     granted(store, 10)
     for i in range(2):
         store.consume("wc_order_a", 1, f"tx_{i}", datetime(2026, 11, 22, 12, i + 1, tzinfo=UTC))
-    _, cursor = store.ledger("wc_order_a", 1, None)
+    _, cursor = store.ledger("wc_order_a", 1, None, NOW)
     assert cursor is not None
     sort_key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["sk"]
     # The credits store used to write json.dumps' default separators ({"sk": "..."}): still one of ours.
     old = base64.urlsafe_b64encode(json.dumps({"sk": sort_key}).encode()).decode().rstrip("=")
     assert old != cursor
-    assert store.ledger("wc_order_a", 1, old) == store.ledger("wc_order_a", 1, cursor)
+    assert store.ledger("wc_order_a", 1, old, NOW) == store.ledger("wc_order_a", 1, cursor, NOW)
 
 
 def test_sync_cursor_only_moves_forward(store: CreditsStore) -> None:
@@ -312,7 +312,7 @@ def account_item(balance: int, version: int, **extra: Any) -> dict[str, Any]:
         "move_seq": {},
         "move_before": {},
         "keys": {},
-        "key_flushed": {},
+        "done": {},
     }
     return to_item(values | extra)
 

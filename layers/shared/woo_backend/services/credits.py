@@ -67,7 +67,7 @@ class CreditsService:
         return account
 
     def transactions(self, order_key: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
-        entries, next_cursor = self.store.ledger(order_key, limit, cursor)
+        entries, next_cursor = self.store.ledger(order_key, limit, cursor, self.clock())
         if not entries and cursor is None:
             self.account(order_key)  # an order with no entry yet, or no order at all (404)
         return entries, next_cursor

@@ -36,7 +36,9 @@ class CreditsLedger(Protocol):
 
     def get_account(self, order_key: str) -> CreditAccount | None: ...
 
-    def ledger(self, order_key: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
+    def ledger(
+        self, order_key: str, limit: int, cursor: str | None, now: datetime
+    ) -> tuple[list[LedgerEntry], str | None]:
         """Entries newest first and the cursor of the next page (``InvalidCursor`` for a forged one)."""
         ...
 

@@ -2,22 +2,24 @@
 
 Items, all under the order's partition ``ORDER#<order_key>``:
 - ``STATE``: granted, consumed, revoked, balance, status, ``version`` (the number of money moves), the
-  idempotency keys used on the order (``keys``) and the moves whose ledger entries may not be written yet
-  (``store.credits_moves``);
+  idempotency keys used on the order (``keys``), the moves whose ledger entries may not be written yet and
+  the recently flushed ones (``done``) (``store.credits_moves``; written by ``store.credits_journal``);
 - ``LEDGER#<seq>``: one entry per grant, consume or revoke, under the move's sequence number.
 Idempotency records (the answer to a key) live in their own partition ``IDEM#<order_key>#<key>`` (TTL
 ``expires_at``), and the sync cursor under ``SYNC``/``ORDERS``.
 
 Why this holds on the real engine under contention: every money move is ONE conditional ``UpdateItem`` on
 ``STATE`` (``balance >= :n``, ``ADD``-like arithmetic on the stored values, the key guarded by
-``attribute_not_exists(keys.<key>)``), never a transaction and never conditioned on a version read earlier.
-DynamoDB applies single-item writes to one item one after another (serialized by the item's partition, up to
-1,000 writes/s), so parallel consumes of one order queue there instead of failing: each is applied to the
-balance as it is at that moment, and only a real lack of credits is refused. ``TransactionConflict`` is a
-transaction-only refusal (two transactions, or a transaction and a write, on one item at once); no credits
-write is a transaction, so it cannot arise. The ledger entry and the idempotency record are written after,
-derived exactly from the update's ``ALL_NEW`` answer (see ``store.credits_moves``), so a crash between the
-two loses nothing: the move stays recorded in ``STATE`` until a later writer or reader writes its entry.
+``attribute_not_exists(keys.<key>)`` and the move's own transaction id by ``NOT_APPLIED``, so a write the SDK
+re-sends after a lost answer is refused and recognised, never applied twice), never a transaction and never
+conditioned on a version read earlier. DynamoDB applies single-item writes to one item one after another
+(serialized by the item's partition, up to 1,000 writes/s), so parallel consumes of one order queue there
+instead of failing: each is applied to the balance as it is at that moment, and only a real lack of credits is
+refused. ``TransactionConflict`` is a transaction-only refusal (two transactions, or a transaction and a
+write, on one item at once); no credits write is a transaction, so it cannot arise. The ledger entry and the
+idempotency record are written after, derived exactly from the update's ``ALL_NEW`` answer (see
+``store.credits_moves``), so a crash between the two loses nothing: the move stays recorded in ``STATE`` until
+a later writer or reader writes its entry.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from woo_backend.backoff import sleep_backoff
 from woo_backend.clock import iso
@@ -40,22 +42,18 @@ from woo_backend.domain.credits import (
 )
 from woo_backend.dynamo import conditional_update, failed_condition, from_item, names, to_item, to_values
 from woo_backend.errors import Busy
-from woo_backend.observability import logger
+from woo_backend.store.credits_journal import CreditsJournal, state_key
 from woo_backend.store.credits_moves import (
-    FLUSH_AT,
-    FLUSHED,
-    JOURNAL,
+    DONE,
     KEYS,
     LEDGER_PREFIX,
+    NOT_APPLIED,
     RECORD,
     Move,
-    flush_expression,
     idem_pk,
     known_part,
-    ledger_items,
     order_pk,
     recorded,
-    stale_keys,
 )
 from woo_backend.store.cursors import SyncCursors
 from woo_backend.store.paging import InvalidCursor, decode_cursor, encode_cursor
@@ -63,23 +61,21 @@ from woo_backend.store.paging import InvalidCursor, decode_cursor, encode_cursor
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-STATE = "STATE"
 # Only some other tool's transaction on STATE could make a single write meet TransactionConflict: retry it.
 CONFLICT_ATTEMPTS = 5
-BATCH = 25  # BatchWriteItem's limit
 
 CONSUME_N = "SET #balance = #balance - :n, #consumed = #consumed + :n, #version = #version + :one, " + RECORD
-CONSUME_N_CONDITION = "#status = :completed AND #balance >= :n AND attribute_exists(#key_flushed)"
+CONSUME_N_CONDITION = f"#status = :completed AND #balance >= :n AND attribute_exists(#{DONE}) AND {NOT_APPLIED}"
 # "max": the whole balance as it is when DynamoDB applies the write (operands read before the update).
 CONSUME_MAX = "SET #consumed = #consumed + #balance, #balance = :zero, #version = #version + :one, " + RECORD
-CONSUME_MAX_CONDITION = "#status = :completed AND #balance > :zero AND attribute_exists(#key_flushed)"
+CONSUME_MAX_CONDITION = f"#status = :completed AND #balance > :zero AND attribute_exists(#{DONE}) AND {NOT_APPLIED}"
 WITH_KEY = ", #keys.#key = :keyrec"
 WITH_KEY_CONDITION = " AND attribute_not_exists(#keys.#key)"
 GRANT_UPDATE = (
     "SET #order_key = :key, #order_id = :id, #status = :completed, #granted = :g, #balance = :g, "
     "#consumed = :zero, #revoked = :zero, #version = :one, #granted_at = :now, #modified = :m, "
     "#moves = :moves, #move_seq = :seqs, #move_before = :befores, #keys = if_not_exists(#keys, :empty), "
-    "#key_flushed = if_not_exists(#key_flushed, :empty)"
+    f"#{DONE} = if_not_exists(#{DONE}, :empty)"
 )
 GRANT_CONDITION = "attribute_not_exists(#granted_at) AND attribute_not_exists(#closed_at)"  # once per order
 REVOKE_UPDATE = (
@@ -87,16 +83,12 @@ REVOKE_UPDATE = (
     "#version = #version + :one, " + RECORD
 )
 REVOKE_CONDITION = (
-    "attribute_exists(#granted_at) AND attribute_not_exists(#closed_at) AND attribute_exists(#key_flushed)"
+    f"attribute_exists(#granted_at) AND attribute_not_exists(#closed_at) AND attribute_exists(#{DONE}) AND "
+    + NOT_APPLIED
 )
-INIT_JOURNAL = "SET " + ", ".join(f"#{name} = if_not_exists(#{name}, :empty)" for name in JOURNAL)
 TRACK_CONDITION = "attribute_not_exists(#modified) OR #modified <= :m"  # never back to an older status
 # A refunded or cancelled account stays closed, whatever a late delivery of an older state says.
 TRACK_OPEN_CONDITION = f"({TRACK_CONDITION}) AND attribute_not_exists(#closed_at)"
-
-
-def _state_key(order_key: str) -> dict[str, Any]:
-    return to_item({"pk": order_pk(order_key), "sk": STATE})
 
 
 def _account(values: dict[str, Any]) -> CreditAccount:
@@ -123,20 +115,24 @@ class CreditsStore:
         self.table = table
         self.client = client
         self.cursors = SyncCursors(table, self.client)
+        self.journal = CreditsJournal(table, client)
 
     # -------------------------------------------------------------- reads
     def _state(self, order_key: str) -> dict[str, Any] | None:
-        item = self.client.get_item(TableName=self.table, Key=_state_key(order_key), ConsistentRead=True).get("Item")
+        item = self.client.get_item(TableName=self.table, Key=state_key(order_key), ConsistentRead=True).get("Item")
         return from_item(item) if item else None
 
     def get_account(self, order_key: str) -> CreditAccount | None:
         values = self._state(order_key)
         return _account(values) if values else None
 
-    def ledger(self, order_key: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
+    def ledger(
+        self, order_key: str, limit: int, cursor: str | None, now: datetime
+    ) -> tuple[list[LedgerEntry], str | None]:
         """Entries newest first; ``cursor`` is the opaque ``next_cursor`` of the previous page.
 
-        The first page first writes any recorded move whose entry a crashed writer left unwritten.
+        The first page first writes any recorded move whose entry a crashed writer left unwritten (and
+        flushes the journal when it is long, so an order nobody moves any more still shrinks).
         """
         args: dict[str, Any] = {
             "TableName": self.table,
@@ -152,9 +148,7 @@ class CreditsStore:
         if cursor is None:
             values = self._state(order_key)
             listed = {str(from_item(item)["sk"]) for item in response.get("Items", [])}
-            missing = [m for m in recorded(values or {}).values() if m.sort_key not in listed]
-            if values and missing:
-                self._write(order_key, int(values["order_id"]), missing)
+            if values and self.journal.settle(order_key, values, listed, now):
                 response = self.client.query(**args)
         entries = [LedgerEntry.model_validate(from_item(item)) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
@@ -183,17 +177,20 @@ class CreditsStore:
         return Replayed(str(values["fingerprint"]), ConsumeResult.model_validate_json(str(values["result"])))
 
     # -------------------------------------------------------------- the one write per move
-    def _move(self, order_key: str, tx: str, update: str, condition: str, values: dict[str, Any]) -> dict[str, Any]:
-        """Apply one move to ``STATE`` with its record: the item after it, or ``ConsumeRefused`` with the
-        item as it was (deserialised in ``current``'s ``values`` attribute) when the condition refused it."""
+    def _move(
+        self, order_key: str, tx: str, update: str, condition: str, values: dict[str, Any], now: datetime
+    ) -> tuple[int, Move]:
+        """Apply move ``tx`` to ``STATE`` with its record, and write its entry: the order id and the move.
+        A write refused because the move is applied already (its first answer lost) gives the move too; any
+        other refusal raises ``_Refused`` with the item as it was (``None``: no item)."""
         attribute_names = names(update, condition)
         # The record's map keys are the transaction id and the idempotency key: names, never parsed.
         key = values.pop(":keyname", None)
-        attribute_names.update({"#txid": tx} if "#txid" in update else {})
+        attribute_names.update({"#txid": tx} if "#txid" in update + condition else {})
         attribute_names.update({"#key": str(key)} if key is not None else {})
         request: dict[str, Any] = {
             "TableName": self.table,
-            "Key": _state_key(order_key),
+            "Key": state_key(order_key),
             "UpdateExpression": update,
             "ConditionExpression": condition,
             "ExpressionAttributeNames": attribute_names,
@@ -203,68 +200,21 @@ class CreditsStore:
         }
         for attempt in range(CONFLICT_ATTEMPTS):
             try:
-                return from_item(self.client.update_item(**request)["Attributes"])
+                after = from_item(self.client.update_item(**request)["Attributes"])
             except ClientError as error:
                 if failed_condition(error):
                     item: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
-                    raise _Refused(from_item(item) if item else None) from None
+                    current = from_item(item) if item else None
+                    applied = self.journal.applied(order_key, current, tx, now) if current else None
+                    if applied is None:
+                        raise _Refused(current) from None
+                    return int(current["order_id"]), applied  # type: ignore[index]
                 if not _conflict(error):
                     raise
                 sleep_backoff(attempt, 0.005, 0.1)
+                continue
+            return int(after["order_id"]), self.journal.record(order_key, after, tx, now)
         raise Busy("the order is locked by another tool's transaction; retry shortly")
-
-    def _init_journal(self, order_key: str) -> None:
-        """Give an account written before moves were recorded its (empty) maps."""
-        conditional_update(
-            self.client, self.table, _state_key(order_key), INIT_JOURNAL, "attribute_exists(pk)", {":empty": {}}
-        )
-
-    def _recorded_move(self, order_key: str, after: dict[str, Any], tx: str, now: datetime) -> Move:
-        """Write the entry (and idempotency record) of move ``tx`` from the item after it; flush now and then."""
-        moves = recorded(after)
-        move = moves[tx]
-        order_id = int(after["order_id"])
-        try:
-            self._write(order_key, order_id, [move])
-            if len(moves) > FLUSH_AT and (move.seq % FLUSH_AT == 0 or len(moves) > 2 * FLUSH_AT):
-                self._flush(order_key, order_id, list(moves.values()), stale_keys(after, now), now)
-        except (ClientError, BotoCoreError, Busy) as error:
-            # The move is applied and recorded: failing would make a keyless caller spend again (flush/read repair it).
-            code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
-            logger.warning("credits ledger entry deferred", extra={"error": code, "seq": move.seq})
-        return move
-
-    def _write(self, order_key: str, order_id: int, moves: list[Move]) -> None:
-        """Put the ledger entries (and idempotency records) of ``moves``: the same content whoever writes them."""
-        puts = ledger_items(order_key, order_id, moves)
-        for start in range(0, len(puts), BATCH):
-            requests: list[Any] = [{"PutRequest": {"Item": to_item(item)}} for item in puts[start : start + BATCH]]
-            for attempt in range(8):
-                unprocessed = self.client.batch_write_item(RequestItems={self.table: requests}).get("UnprocessedItems")
-                requests = list((unprocessed or {}).get(self.table, []))
-                if not requests:
-                    break
-                sleep_backoff(attempt, 0.01, 0.5)
-            else:
-                raise Busy("the ledger is throttled; retry shortly")
-
-    def _flush(self, order_key: str, order_id: int, moves: list[Move], forget: list[str], now: datetime) -> None:
-        """Write every recorded move's entry, then remove the moves (and forgotten keys) from ``STATE``."""
-        self._write(order_key, order_id, moves)
-        moves = moves[:40]  # bounded: one update expression stays small (the rest go next time)
-        expression, values, attribute_names = flush_expression(moves, forget, now)
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "Key": _state_key(order_key),
-            "UpdateExpression": expression,
-            "ExpressionAttributeNames": attribute_names,
-        }
-        if values:
-            request["ExpressionAttributeValues"] = to_values(values)
-        try:
-            self.client.update_item(**request)
-        except ClientError as error:  # housekeeping only: the move and its entry are written; the next flush
-            logger.warning("credits flush failed", extra={"error": error.response["Error"]["Code"]})
 
     # -------------------------------------------------------------- consume
     def consume(
@@ -297,18 +247,18 @@ class CreditsStore:
             values[":keyrec"] = {"tx": transaction_id, "fp": fingerprint, "at": iso(now)}
         for _ in range(2):
             try:
-                after = self._move(order_key, transaction_id, update, condition, dict(values))
+                order_id, move = self._move(order_key, transaction_id, update, condition, dict(values), now)
             except _Refused as refused:
                 current = refused.values
                 if current is None:
                     raise ConsumeRefused(None) from None
                 if idempotency_key is not None and idempotency_key in (current.get(KEYS) or {}):
                     raise self._replayed(order_key, current, idempotency_key) from None
-                if FLUSHED not in current:
-                    self._init_journal(order_key)
+                if DONE not in current:
+                    self.journal.init(order_key)
                     continue
                 raise ConsumeRefused(_account(current)) from None
-            return self._recorded_move(order_key, after, transaction_id, now).result(int(after["order_id"]))
+            return move.result(order_id)
         raise ConsumeRefused(None)  # the item vanished between the two attempts
 
     def _replayed(self, order_key: str, current: dict[str, Any], key: str) -> Replayed:
@@ -341,10 +291,9 @@ class CreditsStore:
             ":empty": {},
         }
         try:
-            after = self._move(order_key, transaction_id, GRANT_UPDATE, GRANT_CONDITION, values)
+            self._move(order_key, transaction_id, GRANT_UPDATE, GRANT_CONDITION, values, now)
         except _Refused:
             return False
-        self._recorded_move(order_key, after, transaction_id, now)
         return True
 
     def revoke(self, order_key: str, status: str, modified: str, transaction_id: str, now: datetime) -> int | None:
@@ -360,14 +309,14 @@ class CreditsStore:
         }
         for _ in range(2):
             try:
-                after = self._move(order_key, transaction_id, REVOKE_UPDATE, REVOKE_CONDITION, dict(values))
+                _, move = self._move(order_key, transaction_id, REVOKE_UPDATE, REVOKE_CONDITION, dict(values), now)
             except _Refused as refused:
                 current = refused.values
-                if current and FLUSHED not in current and "granted_at" in current and "closed_at" not in current:
-                    self._init_journal(order_key)
+                if current and DONE not in current and "granted_at" in current and "closed_at" not in current:
+                    self.journal.init(order_key)
                     continue
                 return None
-            return -self._recorded_move(order_key, after, transaction_id, now).entry.amount
+            return -move.entry.amount
         return None
 
     def track_status(
@@ -387,8 +336,7 @@ class CreditsStore:
             values[":now"] = iso(now)
             condition = TRACK_CONDITION
         return (
-            conditional_update(self.client, self.table, _state_key(order_key), expression, condition, values)
-            is not None
+            conditional_update(self.client, self.table, state_key(order_key), expression, condition, values) is not None
         )
 
 

@@ -9,6 +9,10 @@ exactly the move's sequence number and the balance it started from, whatever ran
 (from its ``ALL_NEW`` answer) and for anyone repairing after a crash (from any later read of the item).
 The entry is then written under ``LEDGER#<seq>``: the same key and content whoever writes it, so rewriting
 it is harmless. Recorded moves are removed once their entries are written (``flush_expression``).
+
+A move removed from ``moves`` leaves its sequence number in ``done`` for ``KEY_GRACE``. Every move's write is
+conditioned on its transaction id being in neither map, so a write DynamoDB applied but whose answer was lost,
+re-sent by the SDK's retry (or by us), is refused and recognised as our own instead of being applied twice.
 """
 
 from __future__ import annotations
@@ -20,15 +24,22 @@ from typing import Any
 from woo_backend.clock import iso
 from woo_backend.domain.credits import ConsumeResult, LedgerEntry, MoveType, ledger_sort_key, move_effect
 
-MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS, FLUSHED = "moves", "move_seq", "move_before", "keys", "key_flushed"
-JOURNAL = (MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS, FLUSHED)
+MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS, DONE = "moves", "move_seq", "move_before", "keys", "done"
+JOURNAL = (MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS, DONE)
 LEDGER_PREFIX = "LEDGER#"
 FLUSH_AT = 8  # recorded moves an item keeps before a writer removes those already in the ledger
 IDEMPOTENCY_TTL = timedelta(days=7)
-# A key leaves the item this long after a flush saw its IDEM record written: longer than any request lives
-# (the function's 15 s timeout), so a retry that found no IDEM record before its write still meets the key in
-# the item's condition. Keys in the item cost write units on every move: they stay only that long.
+# A flushed move's transaction id (and its idempotency key) leaves the item this long after the flush: longer
+# than any request lives (the function's 15 s timeout, the SDK's 3 attempts of at most 7 s), so a re-sent write
+# and a retry that found no IDEM record before its write still meet them in the item's condition. Both cost
+# write units on every move while they stay in the item: they stay only that long.
 KEY_GRACE = timedelta(seconds=60)
+# One flush's update expression must stay under DynamoDB's 4 KB expression limit: at most this many moves and
+# this many forgotten ids per flush (the worst case is about 2.7 KB, pinned by a unit test); the rest go next.
+FLUSH_MOVES = 20
+FLUSH_FORGET = 20
+# Condition of every move: its transaction id is not in the item yet (see the module docstring).
+NOT_APPLIED = f"attribute_not_exists(#{MOVES}.#txid) AND attribute_not_exists(#{DONE}.#txid)"
 
 
 def order_pk(order_key: str) -> str:
@@ -99,8 +110,10 @@ def recorded(values: dict[str, Any]) -> dict[str, Move]:
     return found
 
 
-def ledger_items(order_key: str, order_id: int, moves: list[Move]) -> list[dict[str, Any]]:
-    """The ledger entries (and idempotency records) of ``moves``: the same items whoever writes them."""
+def ledger_items(order_key: str, order_id: int, moves: list[Move], now: datetime) -> list[dict[str, Any]]:
+    """The ledger entries (and idempotency records) of ``moves``: the same items whoever writes them, but for
+    the record's expiry, counted from when it is written (a move left unwritten for days, then repaired, still
+    answers its key for ``IDEMPOTENCY_TTL``)."""
     puts: list[dict[str, Any]] = []
     for move in moves:
         if move.entry.type == "revoke" and move.entry.amount == 0:
@@ -108,7 +121,7 @@ def ledger_items(order_key: str, order_id: int, moves: list[Move]) -> list[dict[
         puts.append({"pk": order_pk(order_key), "sk": move.sort_key, **move.entry.model_dump(exclude_none=True)})
         key = move.entry.idempotency_key
         if key is not None:
-            created = datetime.fromisoformat(move.entry.created_at)
+            written = max(datetime.fromisoformat(move.entry.created_at), now)
             puts.append(
                 {
                     "pk": idem_pk(order_key, key),
@@ -116,37 +129,53 @@ def ledger_items(order_key: str, order_id: int, moves: list[Move]) -> list[dict[
                     "fingerprint": move.fingerprint,
                     "result": move.result(order_id).model_dump_json(),
                     "created_at": move.entry.created_at,
-                    "expires_at": int((created + IDEMPOTENCY_TTL).timestamp()),
+                    "expires_at": int((written + IDEMPOTENCY_TTL).timestamp()),
                 }
             )
     return puts
 
 
-def stale_keys(values: dict[str, Any], now: datetime) -> list[str]:
-    """Keys to forget: their move flushed (IDEM record written) more than ``KEY_GRACE`` ago."""
-    flushed: dict[str, Any] = values.get(FLUSHED) or {}
+def done_seq(values: dict[str, Any], tx: str) -> int | None:
+    """The sequence number of move ``tx`` if the item says it was applied and flushed."""
+    done: dict[str, Any] = values.get(DONE) or {}
+    return int(done[tx]["seq"]) if tx in done else None
+
+
+@dataclass(frozen=True)
+class Stale:
+    """Flushed moves' transaction ids, and their idempotency keys, past ``KEY_GRACE``: to forget."""
+
+    txs: list[str]
+    keys: list[str]
+
+
+def stale(values: dict[str, Any], now: datetime) -> Stale:
+    done: dict[str, Any] = values.get(DONE) or {}
     cutoff = iso(now - KEY_GRACE)
-    return sorted(k for k, at in flushed.items() if str(at) < cutoff)[:50]
+    txs = sorted(tx for tx, mark in done.items() if str(mark["at"]) < cutoff)[:FLUSH_FORGET]
+    gone = set(txs)
+    keys: dict[str, Any] = values.get(KEYS) or {}
+    return Stale(txs, sorted(k for k, first in keys.items() if str(first["tx"]) in gone))
 
 
-def flush_expression(moves: list[Move], forget: list[str], now: datetime) -> tuple[str, dict[str, Any], dict[str, str]]:
-    """Remove the recorded ``moves`` (their entries and IDEM records written), note when their keys were
-    flushed, and remove the ``forget`` keys: the update expression, its values and its names."""
+def flush_expression(moves: list[Move], forget: Stale, now: datetime) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """Remove the recorded ``moves`` (their entries and IDEM records written) and mark them ``done`` now, and
+    remove the ``forget`` ids and keys: the update expression, its values and its names."""
     sets, removes, attribute_names = [], [], {}
-    for i, move in enumerate(moves):
+    values: dict[str, Any] = {}
+    for i, move in enumerate(moves[:FLUSH_MOVES]):
         attribute_names[f"#t{i}"] = move.entry.transaction_id
         removes += [f"#{name}.#t{i}" for name in (MOVES, MOVE_SEQ, MOVE_BEFORE)]
-        if move.entry.idempotency_key is not None:
-            attribute_names[f"#f{i}"] = move.entry.idempotency_key
-            sets.append(f"#{FLUSHED}.#f{i} = :now")
-    for i, key in enumerate(forget):
+        sets.append(f"#{DONE}.#t{i} = :d{i}")
+        values[f":d{i}"] = {"seq": move.seq, "at": iso(now)}
+    for i, tx in enumerate(forget.txs[:FLUSH_FORGET]):
+        attribute_names[f"#x{i}"] = tx
+        removes.append(f"#{DONE}.#x{i}")
+    for i, key in enumerate(forget.keys[:FLUSH_FORGET]):  # at most one key per forgotten id
         attribute_names[f"#k{i}"] = key
-        removes += [f"#{KEYS}.#k{i}", f"#{FLUSHED}.#k{i}"]
-    for name in (MOVES, MOVE_SEQ, MOVE_BEFORE) if moves else ():
-        attribute_names[f"#{name}"] = name
-    if forget:
-        attribute_names[f"#{KEYS}"] = KEYS
-    if sets or forget:
-        attribute_names[f"#{FLUSHED}"] = FLUSHED
-    expression = ("SET " + ", ".join(sets) + " " if sets else "") + "REMOVE " + ", ".join(removes)
-    return expression, ({":now": iso(now)} if sets else {}), attribute_names
+        removes.append(f"#{KEYS}.#k{i}")
+    for name in JOURNAL:
+        if f"#{name}." in " ".join(sets + removes):
+            attribute_names[f"#{name}"] = name
+    expression = ("SET " + ", ".join(sets) + " " if sets else "") + ("REMOVE " + ", ".join(removes) if removes else "")
+    return expression.strip(), values, attribute_names
