@@ -61,10 +61,10 @@ def test_a_reservation_is_recorded_once_per_order_and_a_retried_write_is_recogni
     payment = service.payment(first.payment_id, None)
     assert payment.reserved
     # The same write again (its answer lost, the SDK retried it): recognised, nothing added.
-    assert store.holds.reserve(payment, Decimal("45.00"), Decimal("50.00")) == Decimal("5.00")
+    assert store.holds.reserve(payment, Decimal("45.00"), Decimal("50.00"), debits=0) == Decimal("5.00")
     other = payment.model_copy(update={"payment_id": "pay_" + "2" * 24})
     with pytest.raises(OrderReserved) as reserved:
-        store.holds.reserve(other, Decimal("45.00"), Decimal("50.00"))
+        store.holds.reserve(other, Decimal("45.00"), Decimal("50.00"), debits=0)
     assert reserved.value.payment_id == first.payment_id
     assert store.holds.get_holds("101").held == Decimal("5.00")
     assert not store.holds.release_reservation(other, parts.clock())  # not its reservation
@@ -95,7 +95,7 @@ def test_a_twin_request_of_the_order_gets_its_payment_or_409_while_it_is_unfinis
         update={"payment_id": "pay_" + "7" * 24, "order_id": 1181}
     )
     shop.pending(1181, "6.00")
-    store.holds.reserve(twin, Decimal("44.00"), Decimal("50.00"))
+    store.holds.reserve(twin, Decimal("44.00"), Decimal("50.00"), debits=0)
     with pytest.raises(PaymentInProgress) as busy:
         service.authorize(TOKEN, 1181, Decimal("6.00"))
     assert STATUS_BY_KIND[busy.value.kind] == 409
@@ -146,6 +146,7 @@ def test_a_crash_before_reserving_leaves_a_payment_the_expiry_closes_without_giv
         service.payment(kept.payment_id, None).model_copy(update={"payment_id": "pay_" + "6" * 24, "order_id": 1172}),
         Decimal("40.00"),
         Decimal("50.00"),
+        debits=0,
     )  # a reservation without a payment record, which the sweep does not touch: a wrong release would show
     sync.run("run-1")
     assert store.payments.get_payment(never_reserved.payment_id).status is PaymentStatus.EXPIRED
@@ -258,7 +259,7 @@ def test_a_reservation_that_meets_a_transaction_on_the_holds_item_is_written_whe
     stub.add_client_error("update_item", "TransactionConflictException", "a transaction is in progress")
     stub.add_response("update_item", {"Attributes": {"held": {"N": "21.00"}}})
     with stub:
-        assert holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00")) == Decimal("21.00")
+        assert holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00"), debits=0) == Decimal("21.00")
     stub.assert_no_pending_responses()
 
 
@@ -268,7 +269,7 @@ def test_a_reservation_that_keeps_meeting_transactions_is_busy_not_a_500() -> No
     for _ in range(CONFLICT_ATTEMPTS):
         stub.add_client_error("update_item", "TransactionConflictException", "a transaction is in progress")
     with stub, pytest.raises(Busy):
-        holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00"))
+        holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00"), debits=0)
 
 
 def test_a_refused_reservation_says_what_it_met() -> None:
@@ -277,7 +278,7 @@ def test_a_refused_reservation_says_what_it_met() -> None:
     old = {"user_id": {"S": "101"}, "held": {"N": "95.00"}, "version": {"N": "9"}}
     stub.add_client_error("update_item", "ConditionalCheckFailedException", "refused", modeled_fields={"Item": old})
     with stub, pytest.raises(HoldRefused) as refused:
-        holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00"))
+        holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00"), debits=0)
     assert refused.value.current is not None
     assert refused.value.current.held == Decimal("95.00")
 
@@ -289,7 +290,7 @@ def test_a_refused_reservation_that_finds_its_own_is_done() -> None:
     old = {"user_id": {"S": "101"}, "held": {"N": "14.00"}, "version": {"N": "2"}, "hold_order_7": mine}
     stub.add_client_error("update_item", "ConditionalCheckFailedException", "refused", modeled_fields={"Item": old})
     with stub:
-        assert holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00")) == Decimal("14.00")
+        assert holds.reserve(_payment(), Decimal("93.00"), Decimal("100.00"), debits=0) == Decimal("14.00")
 
 
 def _cancelled(*codes: str) -> dict[str, Any]:

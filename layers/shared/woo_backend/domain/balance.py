@@ -182,6 +182,7 @@ class UserHolds(BaseModel):
     held: Decimal = Decimal(0)
     version: int = 0
     expected_balance: Decimal | None = None
+    debits: int = 0  # holds ended by a debit at Topomer, counted (an authorization's reservation checks it)
 
 
 class Authorization(BaseModel):
@@ -234,6 +235,14 @@ class OrderReserved(Exception):
     def __init__(self, payment_id: str) -> None:
         super().__init__("the order has another payment's reservation")
         self.payment_id = payment_id
+
+
+class DebitsMoved(Exception):
+    """A capture's debit ended a hold after the authorization read the balance: read both again."""
+
+    def __init__(self, current: UserHolds | None) -> None:
+        super().__init__("a debit finished since the balance was read")
+        self.current = current
 
 
 class DebitInFlight(Exception):

@@ -31,6 +31,7 @@ from woo_backend.domain.balance import (
     CAPTURE_STEPS,
     Authorization,
     CustomerBalance,
+    DebitsMoved,
     HoldRefused,
     InsufficientBalance,
     InvalidShopperToken,
@@ -55,7 +56,7 @@ from woo_backend.domain.balance_rules import (
     check_voidable,
     hold_limit,
 )
-from woo_backend.errors import DomainError, UpstreamError, UpstreamNotFound
+from woo_backend.errors import Busy, DomainError, UpstreamError, UpstreamNotFound
 from woo_backend.observability import metrics
 from woo_backend.services.balance_ports import HoldRecords, OrdersApi, PaymentRecords, TopomerApi, reload
 from woo_backend.services.capture import LEASE_WAIT_SECONDS, CaptureRunner
@@ -65,6 +66,8 @@ from woo_backend.woocommerce import Order
 
 # Looks (with growing waits, about 2 s in all) for the payment a racing request of the same order is linking.
 LINK_WAIT_ATTEMPTS = 8
+# A reservation refused because a capture ended meanwhile is tried once more, on a fresh read.
+RESERVE_ATTEMPTS = 2
 
 
 def token_hash(token: str) -> str:
@@ -135,7 +138,9 @@ class BalanceService:
         Three writes, none a transaction on the user's hot holds item:
         1. the payment (authorized, with its hold's expiry), so whatever follows is findable by the sync;
         2. the reservation: one conditional ``UpdateItem`` on the holds item (``store.holds``): 402 if it does
-           not fit; another payment's reservation for this order: that payment is the order's (step 3);
+           not fit; refused if a capture's debit ended a hold since the balance was read (read both again,
+           ``_reserve``); another payment's reservation for this order: that payment is the order's (step 3),
+           or, its link never written, adopted by a retry of the same payer (``_linked_authorization``);
         3. the order's link to the payment (one payment per order); lost to another payment: give the
            reservation back (conditioned on it, so once) and answer the order's payment.
         A refused authorization deletes its payment. A function that dies between the steps leaves an
@@ -167,9 +172,9 @@ class BalanceService:
             reserved=True,
         )
         try:
-            held_after = self._reserve(payment, user)
-        except OrderReserved:
-            return self._linked_authorization(order_id, user, amount)
+            held_after, user = self._reserve(payment, user)
+        except OrderReserved as reserved:
+            return self._linked_authorization(order_id, user, amount, token, reserved.payment_id)
         except DomainError as refusal:
             # Refused on its own; but a retry for an order already paid gets that order's payment.
             return self._existing_or_raise(order_id, user, amount, refusal)
@@ -189,12 +194,27 @@ class BalanceService:
             currency=payment.currency,
         )
 
-    def _reserve(self, payment: Payment, user: TopomerUser) -> Decimal:
-        """Record the payment and reserve its hold; the user's held total after it. A refusal deletes it."""
+    def _reserve(self, payment: Payment, user: TopomerUser) -> tuple[Decimal, TopomerUser]:
+        """Record the payment and reserve its hold; the user's held total after it and the user as last read
+        (the balance the hold was checked against). A refusal deletes the payment.
+
+        The reservation requires the holds item's count of debits to be what it was before the balance was
+        read (``store.holds`` says why): a capture that ends in between makes it refused (``DebitsMoved``), and
+        the holds and the balance are read again, once; a second loss in a row is 503 ``busy``.
+        """
+        debits, user = self._debits_then_balance(user, payment.token, again=False)
         limit = hold_limit(user.balance, user.expired, payment.amount)  # refused before any write
         self.payments.record_payment(payment)
         try:
-            return self.holds.reserve(payment, limit, user.balance)
+            for attempt in range(RESERVE_ATTEMPTS):
+                if attempt:
+                    debits, user = self._debits_then_balance(user, payment.token, again=True)
+                    limit = hold_limit(user.balance, user.expired, payment.amount)
+                try:
+                    return self.holds.reserve(payment, limit, user.balance, debits=debits), user
+                except DebitsMoved:
+                    continue
+            raise Busy("the balance is being captured by another request; retry shortly")
         except HoldRefused as refused:
             self.payments.discard(payment.payment_id)
             # The refusal carries the holds it met: check_can_hold raises with the exact figures (no read to race).
@@ -202,19 +222,53 @@ class BalanceService:
                 user.balance, user.expired, refused.current.held if refused.current else user.balance, payment.amount
             )
             raise InsufficientBalance("the balance is held by other payments") from None
-        except OrderReserved:
+        except (OrderReserved, DomainError):
             self.payments.discard(payment.payment_id)
             raise
 
-    def _linked_authorization(self, order_id: int, user: TopomerUser, amount: Decimal) -> Authorization:
-        """Another request reserved for this order a moment ago: its payment, once it is the order's."""
+    def _debits_then_balance(self, user: TopomerUser, token: str, *, again: bool) -> tuple[int, TopomerUser]:
+        """The holds item's count of debits, then a balance read after it. The first Topomer read (it gave the
+        user's id) is kept while no debit was ever counted: a debit ending after it would have counted one."""
+        holds = self.holds.get_holds(str(user.id))
+        debits = holds.debits if holds else 0
+        return debits, (self._user(token) if again or debits else user)
+
+    def _linked_authorization(
+        self, order_id: int, user: TopomerUser, amount: Decimal, token: str, reserved_by: str
+    ) -> Authorization:
+        """Another payment, ``reserved_by``, reserved for this order: its payment, once it is the order's.
+
+        Its order link may never come: the write failed (a DynamoDB 5xx) after the reservation, which would
+        block the order until the hold expires. A retry by the same payer adopts it instead (``_adopt``).
+        """
         for attempt in range(LINK_WAIT_ATTEMPTS):
             linked = self.payments.payment_id_for_order(order_id)
+            if linked is None and attempt == 0:
+                linked = self._adopt(reserved_by, user, amount, token)
             if linked is not None:
                 return self._existing_authorization(linked, user, amount)
             sleep_backoff(attempt, base=0.02, cap=0.5, floor=0.5)
         # The other payment's id is not shown: the request may not be its payer's.
         raise PaymentInProgress(f"a payment of order {order_id} is being authorized; retry to get it")
+
+    def _adopt(self, payment_id: str, user: TopomerUser, amount: Decimal, token: str) -> str | None:
+        """Link the order to the reserving payment if it is this request's twin: still authorized, of the same
+        user, token and amount (the link is written for that payment alone, so a twin still running writes the
+        same). Its id once it is the order's (or the order's other payment), ``None`` when it is not a twin."""
+        payment = self.payments.get_payment(payment_id)
+        if (
+            payment is None
+            or payment.status is not PaymentStatus.AUTHORIZED
+            or payment.user_id != str(user.id)
+            or payment.amount != amount
+            or not hmac.compare_digest(payment.token_hash, token_hash(token))
+        ):
+            return None
+        try:
+            self.payments.link_order(payment)
+        except OrderHasPaymentRecord as linked:
+            return linked.payment_id
+        return payment.payment_id
 
     def _existing_or_raise(
         self, order_id: int, user: TopomerUser, amount: Decimal, refusal: DomainError

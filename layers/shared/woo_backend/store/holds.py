@@ -2,7 +2,8 @@
 
 The holds item carries the sum of this service's open holds on the user's Topomer balance (``held``), one
 reservation per order that holds money (``hold_order_<order id>``: the payment and its amount), a ``version``
-bumped by every change, the last token seen (the reconciliation reads the balance with it), the balance this
+bumped by every change, ``debits``: how many holds a debit at Topomer ended (``release_hold`` with
+``debited_to``), the last token seen (the reconciliation reads the balance with it), the balance this
 service expects Topomer to show, and the last activity, indexed under ``ACTIVITY``.
 
 Why holds of one user never need a retry on the real engine: an authorization is ONE conditional
@@ -13,6 +14,16 @@ is refused (402), none is told to retry. Transactions on one item conflict with 
 writes (``TransactionConflict``), and moto never shows it; authorizations no longer use one. What still moves a
 hold in a transaction (void, expiry, a capture's end, a drift) is rare per user; when it meets an authorization
 the loser retries a few times (``PaymentsTable.transact``, ``reserve``), each try waiting for one write.
+
+Why the balance an authorization checks against is never stale: the balance is read at Topomer, the holds here,
+and a capture in between lowers both (Topomer's balance by its debit, ``held`` by the hold it ends). A balance
+read before such a capture, checked against ``held`` after it, would see the captured money as still free.
+So every write that ends a hold because Topomer debited it adds one to ``debits``, in the same write; the
+authorization reads the holds item (consistently) before the balance it trusts, and its reservation requires
+``debits`` unchanged. In the single conditional write, DynamoDB orders the reservation against every debit's
+end: either that end came before the holds read, and so its debit before the balance read, or the condition
+refuses the reservation (``DebitsMoved``) and the authorization reads both again. (A debit done at Topomer
+whose end is not written yet is counted twice, in the lower balance and in ``held``: too strict, never short.)
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ from typing import Any, cast
 from botocore.exceptions import ClientError
 
 from woo_backend.clock import iso
-from woo_backend.domain.balance import HoldRefused, OrderReserved, Payment, UserHolds
+from woo_backend.domain.balance import DebitsMoved, HoldRefused, OrderReserved, Payment, UserHolds
 from woo_backend.dynamo import from_item, names, to_item, to_values
 from woo_backend.errors import Busy
 from woo_backend.store.payments_table import (
@@ -43,6 +54,9 @@ RESERVE_UPDATE = (
     "#gsi1pk = :activity, #gsi1sk = :now, #expected_balance = if_not_exists(#expected_balance, :seen)"
 )
 RESERVE_CONDITION = "attribute_not_exists(#reservation) AND (attribute_not_exists(#held) OR #held <= :limit)"
+# No debit ended a hold since the authorization read the holds item (absent: none ever did).
+NO_DEBITS_YET = "(attribute_not_exists(#debits) OR #debits = :debits)"
+DEBITS_UNCHANGED = "#debits = :debits"
 RELEASE_UPDATE = "SET #held = #held - :amount, #version = #version + :one, #last_activity = :now, #gsi1sk = :now"
 # Only the payment's own reservation is given back, and only once: it is removed by the same write.
 RESERVED_BY = "#reservation.#payment_id = :pid"
@@ -63,6 +77,7 @@ def holds_from_item(item: dict[str, Any] | None) -> UserHolds | None:
         held=Decimal(values.get("held", 0)),
         version=int(values.get("version", 0)),
         expected_balance=values.get("expected_balance"),
+        debits=int(values.get("debits", 0)),
     )
 
 
@@ -81,8 +96,8 @@ def release_hold(
     values: dict[str, Any] = {":amount": payment.amount, ":one": 1, ":now": iso(now)}
     removed = []
     if debited_to is not None:
-        update += ", #expected_balance = :after"
-        values[":after"] = debited_to
+        update += ", #expected_balance = :after, #debits = if_not_exists(#debits, :zero) + :one"
+        values.update({":after": debited_to, ":zero": 0})
         removed.append("#debit_in_flight")
     condition = None
     if payment.reserved:
@@ -99,12 +114,14 @@ def release_hold(
 
 
 class HoldsStore(PaymentsTable):
-    def reserve(self, payment: Payment, limit: Decimal, balance_seen: Decimal) -> Decimal:
+    def reserve(self, payment: Payment, limit: Decimal, balance_seen: Decimal, *, debits: int) -> Decimal:
         """Hold the payment's amount for its order in one conditional write; the user's held total after it.
 
-        Raises ``HoldRefused`` when the other holds total more than ``limit`` and ``OrderReserved`` when another
-        payment holds money for the order. The payment's own reservation found there (a retry of a write whose
-        answer was lost) counts as done.
+        ``debits``: the holds item's count of debits, read before the balance ``limit`` comes from. Raises
+        ``OrderReserved`` when another payment holds money for the order, ``DebitsMoved`` when a debit ended a
+        hold since (the balance may predate it) and ``HoldRefused`` when the other holds total more than
+        ``limit``. The payment's own reservation found there (a retry of a write whose answer was lost) counts
+        as done.
         """
         values = {
             ":zero": 0,
@@ -117,8 +134,10 @@ class HoldsStore(PaymentsTable):
             ":activity": ACTIVITY,
             ":seen": balance_seen,
             ":limit": limit,
+            ":debits": debits,
         }
-        request = self._request(payment, RESERVE_UPDATE, RESERVE_CONDITION, values)
+        condition = f"{RESERVE_CONDITION} AND {DEBITS_UNCHANGED if debits else NO_DEBITS_YET}"
+        request = self._request(payment, RESERVE_UPDATE, condition, values)
         request["ReturnValues"] = "UPDATED_NEW"
         request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         try:
@@ -133,7 +152,10 @@ class HoldsStore(PaymentsTable):
                 return Decimal(from_item(item or {})["held"])
             if held_by is not None:
                 raise OrderReserved(str(held_by["payment_id"])) from None
-            raise HoldRefused(holds_from_item(item)) from None
+            current = holds_from_item(item)
+            if (current.debits if current else 0) != debits:
+                raise DebitsMoved(current) from None
+            raise HoldRefused(current) from None
         return Decimal(from_item(answer["Attributes"])["held"])
 
     def release_reservation(self, payment: Payment, now: datetime) -> bool:

@@ -245,6 +245,8 @@ class PaymentsStore(PaymentsTable):
             [
                 self.update_item(payment_key(payment.payment_id), step_update, step_values, step_condition),
                 # The status condition above makes this once; the reservation is there (capture follows authorize).
+                # ``debited_to`` also counts the debit on the holds item: an authorization that read the balance
+                # before this debit must not reserve against the hold it ends (``store.holds``).
                 release_hold(self.table, payment, now, debited_to=balance_after),
             ]
         )
