@@ -1,0 +1,20 @@
+"""``GET /admin/v1/audit``: every admin write, newest first."""
+
+from __future__ import annotations
+
+from woo_backend.api.admin import Cursor, Limit, Page, new_router
+from woo_backend.api.openapi import ADMIN, errors, ok, security
+from woo_backend.bootstrap import admin as bootstrap
+from woo_backend.store.audit import AuditEntry
+
+router = new_router()
+
+
+@router.get(
+    "/admin/v1/audit",
+    security=security(ADMIN),
+    responses={**ok("who did what, when, before and after; newest first"), **errors((400, "invalid_cursor"), 401)},
+)
+def audit(limit: Limit = 20, cursor: Cursor = None) -> Page[AuditEntry]:
+    entries, next_cursor = bootstrap.audit().list(limit, cursor)
+    return Page[AuditEntry](items=entries, next_cursor=next_cursor)

@@ -1,0 +1,7 @@
+"""The admin API's console routes (issue 14; being built)."""
+
+from __future__ import annotations
+
+from woo_backend.api.admin import new_router
+
+router = new_router()
