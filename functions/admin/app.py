@@ -8,6 +8,7 @@ from woo_backend.api.openapi import SECURITY_SCHEMES
 from woo_backend.auth import require_bearer
 from woo_backend.bootstrap import admin as bootstrap
 
+bootstrap.api()  # every area's service, built at cold start
 app = create_resolver(guards=[("/admin/v1/", lambda headers: require_bearer(headers, bootstrap.settings().api_key))])
 app.configure_openapi(title="woo-backend admin", version="1.0.0", security_schemes=SECURITY_SCHEMES)
 for area in (payments, credits, health, audit, console):

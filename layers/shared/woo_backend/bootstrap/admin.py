@@ -1,5 +1,9 @@
-"""Wiring of the admin function: each area's service is built once per container, on its first request (a
-page view touches one or two areas; none needs the others' clients)."""
+"""Wiring of the admin function: one ``functools.cache`` builder per area, all run by ``api()`` at cold start.
+
+Settings are read from the environment at cold start only (as every function does: the local runtime sets a
+container's environment for its import alone), so ``api()`` runs every builder of this module then; the
+routes call the same builders later and get the instances made at import.
+"""
 
 from __future__ import annotations
 
@@ -25,3 +29,10 @@ def audit() -> AuditTrail:
     from woo_backend.store.audit import AuditTrail
 
     return AuditTrail(env("ADMIN_TABLE"), dynamodb_client())
+
+
+def api() -> None:
+    """Build every area's service now (every ``functools.cache`` builder defined in this module)."""
+    for value in list(globals().values()):
+        if callable(value) and hasattr(value, "cache_info") and getattr(value, "__module__", None) == __name__:
+            value()

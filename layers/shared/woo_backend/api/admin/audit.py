@@ -8,6 +8,8 @@ from woo_backend.bootstrap import admin as bootstrap
 from woo_backend.store.audit import AuditEntry
 
 router = new_router()
+# Built at import: the local runtime swaps modules per container, so a generic built lazily would not resolve.
+AuditPage = Page[AuditEntry]
 
 
 @router.get(
@@ -15,6 +17,6 @@ router = new_router()
     security=security(ADMIN),
     responses={**ok("who did what, when, before and after; newest first"), **errors((400, "invalid_cursor"), 401)},
 )
-def audit(limit: Limit = 20, cursor: Cursor = None) -> Page[AuditEntry]:
+def audit(limit: Limit = 20, cursor: Cursor = None) -> AuditPage:
     entries, next_cursor = bootstrap.audit().list(limit, cursor)
-    return Page[AuditEntry](items=entries, next_cursor=next_cursor)
+    return AuditPage(items=entries, next_cursor=next_cursor)
