@@ -66,8 +66,8 @@ class Transaction(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     transaction_id: str
-    type: Literal["grant", "consume", "revoke"]
-    amount: int = Field(description="signed: a grant is positive, a consume or a revoke negative")
+    type: Literal["grant", "consume", "revoke", "adjustment"]
+    amount: int = Field(description="signed: a grant is positive, a consume or a revoke negative, an adjustment either")
     balance_after: int
     time: str = Field(validation_alias="created_at", description="when it was written (ISO 8601, UTC, microseconds)")
     idempotency_key: str | None

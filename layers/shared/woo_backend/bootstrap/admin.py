@@ -11,6 +11,7 @@ import functools
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from woo_backend.services.admin_credits import AdminCredits
     from woo_backend.settings import AdminSettings
     from woo_backend.store.audit import AuditTrail
 
@@ -29,6 +30,21 @@ def audit() -> AuditTrail:
     from woo_backend.store.audit import AuditTrail
 
     return AuditTrail(env("ADMIN_TABLE"), dynamodb_client())
+
+
+@functools.cache
+def credits() -> AdminCredits:
+    """The credits area: the credits function's service (reads) over the same store, without WooCommerce."""
+    from woo_backend.aws import dynamodb_client
+    from woo_backend.services.admin_credits import AdminCredits
+    from woo_backend.services.credits import CreditsService
+    from woo_backend.settings import CreditsSettings
+    from woo_backend.store.credits import CreditsStore
+    from woo_backend.store.credits_admin import CreditsReports
+
+    table = CreditsSettings.from_env().table
+    store = CreditsStore(table, dynamodb_client())
+    return AdminCredits(CreditsService(store, None), store, CreditsReports(table, store.client), audit())
 
 
 def api() -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from woo_backend.domain.money import InvalidAmount, parse_count
-from woo_backend.errors import Conflict, DomainError, ErrorKind, NotFound
+from woo_backend.errors import Conflict, DomainError, ErrorKind, InvalidRequest, NotFound, ValidationFailed
 
 # Gateways that set an order to "processing" before the money arrives (Dotix: Bank Wire, Cheque, COD).
 UNPAID_GATEWAYS = frozenset({"bacs", "cheque", "cod"})
@@ -41,6 +41,16 @@ class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
 
 
+class AdjustmentKeyReused(Conflict):
+    """An admin adjustment's Idempotency-Key spent on another body (409, as the admin API documents it)."""
+
+    code = "idempotency_key_reused"
+
+
+class MissingIdempotencyKey(InvalidRequest):
+    code = "missing_idempotency_key"
+
+
 class OrderAction(StrEnum):
     GRANT = "grant"
     REVOKE = "revoke"
@@ -58,13 +68,15 @@ class CreditAccount(BaseModel):
     granted: int = 0
     consumed: int = 0
     revoked: int = 0
+    adjusted: int = 0  # the signed sum of admin adjustments: granted - consumed - revoked + adjusted == balance
     balance: int = 0
     version: int = 0  # the number of money moves: the sequence number of the latest ledger entry
     granted_at: str | None = None
     closed_at: str | None = None
 
 
-MoveType = Literal["grant", "consume", "revoke"]
+MoveType = Literal["grant", "consume", "revoke", "adjustment"]
+MAX_REASON = 200
 
 
 class LedgerEntry(BaseModel):
@@ -76,6 +88,7 @@ class LedgerEntry(BaseModel):
     balance_after: int
     created_at: str
     idempotency_key: str | None = None
+    reason: str | None = None  # an adjustment's, as the admin gave it
 
 
 class ConsumeResult(BaseModel):
@@ -85,6 +98,25 @@ class ConsumeResult(BaseModel):
     consumed: int
     balance: int
     transaction_id: str
+
+
+class AdjustmentResult(BaseModel):
+    """What an admin adjustment moved and the balance after it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_key: str
+    transaction_id: str
+    amount: int
+    balance: int
+
+    @classmethod
+    def of(cls, order_key: str, result: ConsumeResult) -> AdjustmentResult:
+        """From the move's result as the store answers every move (a consume's shape: ``consumed`` is minus
+        the signed amount, so a positive adjustment "consumes" a negative number)."""
+        return cls(
+            order_key=order_key, transaction_id=result.transaction_id, amount=-result.consumed, balance=result.balance
+        )
 
 
 class ConsumeRefused(Exception):
@@ -136,6 +168,67 @@ def plan_consume(account: CreditAccount | None, amount: ConsumeAmount) -> int:
     if wanted > account.balance:
         raise InsufficientCredits(f"{wanted} credits asked, {account.balance} left")
     return wanted
+
+
+# ------------------------------------------------------------------ admin adjustments
+def parse_adjustment(amount: int) -> int:
+    """A signed whole number of credits, never 0, at most ``MAX_CREDITS`` either way (the JSON type is checked
+    by the request model)."""
+    if amount == 0:
+        raise InvalidAmount("amount must not be 0: +N adds credits, -N takes them")
+    if abs(amount) > MAX_CREDITS:
+        raise InvalidAmount(f"amount must be between -{MAX_CREDITS} and {MAX_CREDITS}")
+    return amount
+
+
+def parse_reason(raw: str) -> str:
+    """Why the admin adjusts: 1 to ``MAX_REASON`` characters once trimmed, no control characters."""
+    reason = raw.strip()
+    if not 1 <= len(reason) <= MAX_REASON:
+        raise ValidationFailed(f"reason: 1 to {MAX_REASON} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in reason):
+        raise ValidationFailed("reason: no control characters")
+    return reason
+
+
+def adjustment_fingerprint(amount: int, reason: str) -> str:
+    """What an adjustment's idempotency key is bound to (its type too: a consume's key is never an adjustment's)."""
+    return hashlib.sha256(json.dumps({"type": "adjustment", "amount": amount, "reason": reason}).encode()).hexdigest()
+
+
+def plan_adjustment(account: CreditAccount | None, amount: int) -> None:
+    """The reason an adjustment of ``amount`` cannot apply to ``account``, if any: only a completed, open
+    account is adjusted, and never below zero."""
+    if account is None:
+        raise UnknownOrder("no order has this key")
+    if account.status != COMPLETED or account.closed_at is not None:
+        raise OrderNotCompleted(f"the order is {account.status}; only a completed order's credits are adjusted")
+    if amount < 0 and -amount > account.balance:
+        raise InsufficientCredits(f"{-amount} credits to take, {account.balance} left: never below zero")
+
+
+class DayTotals(BaseModel):
+    """The credits moved on one UTC day, each a count of credits (never negative)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: str
+    granted: int = Field(0, description="grants and positive adjustments")
+    consumed: int = Field(0, description="consumes and negative adjustments")
+    revoked: int = 0
+
+
+def day_totals(day: str, moves: Iterable[tuple[str, int]]) -> DayTotals:
+    """Sum one day's ledger moves (type, signed amount) into what was granted, consumed and revoked."""
+    granted = consumed = revoked = 0
+    for move, amount in moves:
+        if move == "grant" or (move == "adjustment" and amount > 0):
+            granted += amount
+        elif move == "revoke":
+            revoked -= amount
+        else:  # a consume, or an adjustment taking credits
+            consumed -= amount
+    return DayTotals(day=day, granted=granted, consumed=consumed, revoked=revoked)
 
 
 def check_dotix_readable(account: CreditAccount) -> CreditAccount:
@@ -195,10 +288,15 @@ def move_effect(move: MoveType, requested: int | None, before: int) -> tuple[int
     """A move's signed ledger amount and the balance after it, from the balance before it.
 
     ``requested`` is the credits asked (``None``: a consume of ``max``, or a revoke: all that is left; for a
-    grant, the credits granted). The store derives every ledger entry through this one rule.
+    grant, the credits granted; for an adjustment, its signed amount, which the store's condition kept from
+    taking the balance below zero). The store derives every ledger entry through this one rule.
     """
     if move == "grant":
         granted = requested or 0
         return granted, before + granted
+    if move == "adjustment":
+        if requested is None or requested == 0 or before + requested < 0:
+            raise ValueError(f"an adjustment of {requested} cannot apply to a balance of {before}")
+        return requested, before + requested
     taken = before if requested is None else requested
     return -taken, before - taken

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from woo_backend.domain.credits import ConsumeAmount, ConsumeResult, CreditAccount, LedgerEntry, Replayed
@@ -52,6 +52,12 @@ class CreditsLedger(Protocol):
         fingerprint: str | None = None,
     ) -> ConsumeResult: ...
 
+    def adjust(
+        self, order_key: str, amount: int, reason: str, transaction_id: str, now: datetime, key: str, fingerprint: str
+    ) -> ConsumeResult:
+        """An admin adjustment (signed ``amount``), guarded as a keyed consume; ``consumed`` is ``-amount``."""
+        ...
+
     def idempotency_record(self, order_key: str, key: str) -> Replayed | None: ...
 
     def grant(
@@ -65,3 +71,13 @@ class CreditsLedger(Protocol):
     def track_status(
         self, order_key: str, order_id: int, status: str, modified: str, close: bool, now: datetime
     ) -> bool: ...
+
+
+class CreditsReports(Protocol):
+    """The admin console's lists: accounts by order status (newest first) and ledger moves by UTC day."""
+
+    def accounts(self, status: str, limit: int, cursor: str | None) -> tuple[list[CreditAccount], str | None]: ...
+
+    def days_moves(self, days: list[date]) -> dict[date, list[tuple[str, int]]]:
+        """Each day's ledger moves: (type, signed amount)."""
+        ...

@@ -4,7 +4,11 @@ Items, all under the order's partition ``ORDER#<order_key>``:
 - ``STATE``: granted, consumed, revoked, balance, status, ``version`` (the number of money moves), the
   idempotency keys used on the order (``keys``), the moves whose ledger entries may not be written yet and
   the recently flushed ones (``done``) (``store.credits_moves``; written by ``store.credits_journal``);
-- ``LEDGER#<seq>``: one entry per grant, consume or revoke, under the move's sequence number.
+- ``LEDGER#<seq>``: one entry per grant, consume, revoke or admin adjustment, under the move's sequence number.
+``gsi1`` lists accounts by status (``STATE``: ``ACCOUNTS#<status>``, sorted by the order's modified time; set
+by the writes that set the status, never by a consume) and ledger entries by UTC day (``DAY#<yyyy-mm-dd>``, see
+``credits_moves.ledger_items``). Items written before the index have no ``gsi1`` keys (no migration): an
+account is listed from its next status change, and older entries are not in the daily totals.
 Idempotency records (the answer to a key) live in their own partition ``IDEM#<order_key>#<key>`` (TTL
 ``expires_at``), and the sync cursor under ``SYNC``/``ORDERS``.
 
@@ -69,18 +73,25 @@ CONSUME_N_CONDITION = f"#status = :completed AND #balance >= :n AND attribute_ex
 # "max": the whole balance as it is when DynamoDB applies the write (operands read before the update).
 CONSUME_MAX = "SET #consumed = #consumed + #balance, #balance = :zero, #version = #version + :one, " + RECORD
 CONSUME_MAX_CONDITION = f"#status = :completed AND #balance > :zero AND attribute_exists(#{DONE}) AND {NOT_APPLIED}"
+# An admin adjustment: signed ``:n``; only a completed, open account, and (taking) never below zero.
+ADJUST = "SET #balance = #balance + :n, #adjusted = if_not_exists(#adjusted, :zero) + :n, #version = #version + :one, "
+ADJUST_CONDITION = (
+    f"#status = :completed AND attribute_not_exists(#closed_at) AND attribute_exists(#{DONE}) AND {NOT_APPLIED}"
+)
+TAKE_CONDITION = " AND #balance >= :n_abs"
 WITH_KEY = ", #keys.#key = :keyrec"
 WITH_KEY_CONDITION = " AND attribute_not_exists(#keys.#key)"
 GRANT_UPDATE = (
     "SET #order_key = :key, #order_id = :id, #status = :completed, #granted = :g, #balance = :g, "
     "#consumed = :zero, #revoked = :zero, #version = :one, #granted_at = :now, #modified = :m, "
-    "#moves = :moves, #move_seq = :seqs, #move_before = :befores, #keys = if_not_exists(#keys, :empty), "
+    "#gsi1pk = :gpk, #gsi1sk = :m, #moves = :moves, #move_seq = :seqs, #move_before = :befores, "
+    "#keys = if_not_exists(#keys, :empty), "
     f"#{DONE} = if_not_exists(#{DONE}, :empty)"
 )
 GRANT_CONDITION = "attribute_not_exists(#granted_at) AND attribute_not_exists(#closed_at)"  # once per order
 REVOKE_UPDATE = (
     "SET #revoked = #revoked + #balance, #balance = :zero, #status = :s, #closed_at = :now, #modified = :m, "
-    "#version = #version + :one, " + RECORD
+    "#gsi1pk = :gpk, #gsi1sk = :m, #version = #version + :one, " + RECORD
 )
 REVOKE_CONDITION = (
     f"attribute_exists(#granted_at) AND attribute_not_exists(#closed_at) AND attribute_exists(#{DONE}) AND "
@@ -91,7 +102,12 @@ TRACK_CONDITION = "attribute_not_exists(#modified) OR #modified <= :m"  # never 
 TRACK_OPEN_CONDITION = f"({TRACK_CONDITION}) AND attribute_not_exists(#closed_at)"
 
 
-def _account(values: dict[str, Any]) -> CreditAccount:
+def accounts_pk(status: str) -> str:
+    """The ``gsi1`` partition of the accounts whose order has ``status``."""
+    return f"ACCOUNTS#{status}"
+
+
+def account_from_item(values: dict[str, Any]) -> CreditAccount:
     return CreditAccount(
         order_key=values["order_key"],
         order_id=int(values["order_id"]),
@@ -99,6 +115,7 @@ def _account(values: dict[str, Any]) -> CreditAccount:
         granted=int(values.get("granted", 0)),
         consumed=int(values.get("consumed", 0)),
         revoked=int(values.get("revoked", 0)),
+        adjusted=int(values.get("adjusted", 0)),
         balance=int(values.get("balance", 0)),
         version=int(values.get("version", 0)),
         granted_at=values.get("granted_at"),
@@ -124,7 +141,7 @@ class CreditsStore:
 
     def get_account(self, order_key: str) -> CreditAccount | None:
         values = self._state(order_key)
-        return _account(values) if values else None
+        return account_from_item(values) if values else None
 
     def ledger(
         self, order_key: str, limit: int, cursor: str | None, now: datetime
@@ -241,23 +258,54 @@ class CreditsStore:
             ":move": known_part("consume", requested, iso(now), idempotency_key, fingerprint),
         }
         values.update({":zero": 0} if requested is None else {":n": requested})
-        if idempotency_key is not None:
+        return self._keyed(order_key, transaction_id, update, condition, values, now, idempotency_key, fingerprint)
+
+    def adjust(
+        self, order_key: str, amount: int, reason: str, transaction_id: str, now: datetime, key: str, fingerprint: str
+    ) -> ConsumeResult:
+        """Add (``amount`` > 0) or take (< 0) credits of a completed, open account, never below zero, in one
+        conditional write guarded like a keyed consume (``Replayed``, ``ConsumeRefused``); the result's
+        ``consumed`` is ``-amount``."""
+        condition = ADJUST_CONDITION + (TAKE_CONDITION if amount < 0 else "")
+        values: dict[str, Any] = {
+            ":n": amount,
+            ":zero": 0,
+            ":one": 1,
+            ":completed": COMPLETED,
+            ":move": known_part("adjustment", amount, iso(now), key, fingerprint, reason),
+        }
+        values.update({":n_abs": -amount} if amount < 0 else {})
+        return self._keyed(order_key, transaction_id, ADJUST + RECORD, condition, values, now, key, fingerprint)
+
+    def _keyed(
+        self,
+        order_key: str,
+        tx: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        now: datetime,
+        key: str | None,
+        fingerprint: str | None,
+    ) -> ConsumeResult:
+        """Apply a consume or an adjustment, guarded by its idempotency ``key`` when given."""
+        if key is not None:
             update, condition = update + WITH_KEY, condition + WITH_KEY_CONDITION
-            values[":keyname"] = idempotency_key
-            values[":keyrec"] = {"tx": transaction_id, "fp": fingerprint, "at": iso(now)}
+            values[":keyname"] = key
+            values[":keyrec"] = {"tx": tx, "fp": fingerprint, "at": iso(now)}
         for _ in range(2):
             try:
-                order_id, move = self._move(order_key, transaction_id, update, condition, dict(values), now)
+                order_id, move = self._move(order_key, tx, update, condition, dict(values), now)
             except _Refused as refused:
                 current = refused.values
                 if current is None:
                     raise ConsumeRefused(None) from None
-                if idempotency_key is not None and idempotency_key in (current.get(KEYS) or {}):
-                    raise self._replayed(order_key, current, idempotency_key) from None
+                if key is not None and key in (current.get(KEYS) or {}):
+                    raise self._replayed(order_key, current, key) from None
                 if DONE not in current:
                     self.journal.init(order_key)
                     continue
-                raise ConsumeRefused(_account(current)) from None
+                raise ConsumeRefused(account_from_item(current)) from None
             return move.result(order_id)
         raise ConsumeRefused(None)  # the item vanished between the two attempts
 
@@ -289,6 +337,7 @@ class CreditsStore:
             ":seqs": {transaction_id: 1},
             ":befores": {transaction_id: 0},
             ":empty": {},
+            ":gpk": accounts_pk(COMPLETED),
         }
         try:
             self._move(order_key, transaction_id, GRANT_UPDATE, GRANT_CONDITION, values, now)
@@ -305,6 +354,7 @@ class CreditsStore:
             ":s": status,
             ":now": iso(now),
             ":m": modified,
+            ":gpk": accounts_pk(status),
             ":move": known_part("revoke", None, iso(now), None, None),
         }
         for _ in range(2):
@@ -327,9 +377,16 @@ class CreditsStore:
             "SET #order_key = :key, #order_id = :id, #status = :s, #modified = :m, "
             "#granted = if_not_exists(#granted, :zero), #consumed = if_not_exists(#consumed, :zero), "
             "#revoked = if_not_exists(#revoked, :zero), #balance = if_not_exists(#balance, :zero), "
-            "#version = if_not_exists(#version, :zero)"
+            "#version = if_not_exists(#version, :zero), #gsi1pk = :gpk, #gsi1sk = :m"
         )
-        values: dict[str, Any] = {":key": order_key, ":id": order_id, ":s": status, ":m": modified, ":zero": 0}
+        values: dict[str, Any] = {
+            ":key": order_key,
+            ":id": order_id,
+            ":s": status,
+            ":m": modified,
+            ":zero": 0,
+            ":gpk": accounts_pk(status),
+        }
         condition = TRACK_OPEN_CONDITION
         if close:
             expression += ", #closed_at = if_not_exists(#closed_at, :now)"

@@ -18,7 +18,7 @@ re-sent by the SDK's retry (or by us), is refused and recognised as our own inst
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from woo_backend.clock import iso
@@ -76,9 +76,16 @@ RECORD = f"#{MOVES}.#txid = :move, #{MOVE_SEQ}.#txid = #version + :one, #{MOVE_B
 
 
 def known_part(
-    move: MoveType, requested: int | None, now: str, key: str | None, fingerprint: str | None
+    move: MoveType,
+    requested: int | None,
+    now: str,
+    key: str | None,
+    fingerprint: str | None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     part: dict[str, Any] = {"type": move, "at": now}
+    if reason is not None:
+        part["reason"] = reason
     if requested is not None:
         part["n"] = requested
     if key is not None:
@@ -105,20 +112,31 @@ def recorded(values: dict[str, Any]) -> dict[str, Move]:
             balance_after=after,
             created_at=part["at"],
             idempotency_key=part.get("key"),
+            reason=part.get("reason"),
         )
         found[tx] = Move(int(seqs[tx]), entry, part.get("fp"))
     return found
 
 
+def day_pk(created_at: str) -> str:
+    """The ``gsi1`` partition of the ledger entries written on one UTC day (``created_at`` is UTC ISO 8601)."""
+    return f"DAY#{datetime.fromisoformat(created_at).astimezone(UTC).date().isoformat()}"
+
+
 def ledger_items(order_key: str, order_id: int, moves: list[Move], now: datetime) -> list[dict[str, Any]]:
     """The ledger entries (and idempotency records) of ``moves``: the same items whoever writes them, but for
     the record's expiry, counted from when it is written (a move left unwritten for days, then repaired, still
-    answers its key for ``IDEMPOTENCY_TTL``)."""
+    answers its key for ``IDEMPOTENCY_TTL``). Each entry is also listed by day in ``gsi1`` (``DAY#<day>``,
+    ``<created_at>#<order_key>#<seq>``) for the admin's daily totals; entries written before that have none."""
     puts: list[dict[str, Any]] = []
     for move in moves:
         if move.entry.type == "revoke" and move.entry.amount == 0:
             continue  # closing an empty account moves nothing: no entry
-        puts.append({"pk": order_pk(order_key), "sk": move.sort_key, **move.entry.model_dump(exclude_none=True)})
+        created = move.entry.created_at
+        by_day = {"gsi1pk": day_pk(created), "gsi1sk": f"{created}#{order_key}#{ledger_sort_key(move.seq)}"}
+        puts.append(
+            {"pk": order_pk(order_key), "sk": move.sort_key, **move.entry.model_dump(exclude_none=True), **by_day}
+        )
         key = move.entry.idempotency_key
         if key is not None:
             written = max(datetime.fromisoformat(move.entry.created_at), now)
