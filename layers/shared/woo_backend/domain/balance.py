@@ -32,6 +32,7 @@ class PaymentStatus(StrEnum):
     VOIDED = "voided"
     EXPIRED = "expired"
     NEEDS_ATTENTION = "needs_attention"
+    RESOLVED = "resolved"  # a person settled it by hand (admin console); no money moved by this service
 
 
 # Statuses a capture may (re)start from.
@@ -105,6 +106,20 @@ class PaymentNeedsAttention(PaymentNotCapturable):
     code = "payment_needs_attention"
 
 
+class UnknownPayment(NotFound):
+    """The admin console's lookup of a payment id that does not exist."""
+
+    code = "unknown_payment"
+
+
+class PaymentNotRetryable(Conflict):
+    code = "not_retryable"
+
+
+class PaymentNotResolvable(Conflict):
+    code = "not_resolvable"
+
+
 class OrderNotFound(NotFound):
     code = "order_not_found"
 
@@ -143,6 +158,16 @@ class Step(BaseModel):
     last_error: str | None = None
 
 
+class Resolution(BaseModel):
+    """How a person settled a payment that needed attention (``resolved``): their note, who, when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    note: str
+    by: str
+    at: str
+
+
 class Payment(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -168,6 +193,7 @@ class Payment(BaseModel):
     # Its hold is a reservation on the user's holds item, under its order (``store.holds``): every payment
     # authorized since holds are single updates. Older ones were held by a version-checked transaction.
     reserved: bool = False
+    resolution: Resolution | None = None
 
     def step(self, name: StepName) -> Step:
         return self.steps.get(name, Step())
@@ -183,6 +209,19 @@ class UserHolds(BaseModel):
     version: int = 0
     expected_balance: Decimal | None = None
     debits: int = 0  # holds ended by a debit at Topomer, counted (an authorization's reservation checks it)
+
+
+class DriftRecord(BaseModel):
+    """One reconciliation run's finding for one user: Topomer showed ``seen`` where ``expected`` was."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    user_id: str
+    expected: Decimal | None
+    seen: Decimal
+    difference: Decimal
+    at: str
 
 
 class Authorization(BaseModel):

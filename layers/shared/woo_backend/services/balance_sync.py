@@ -52,6 +52,8 @@ class OrderEvents:
                 return f"not_captured_{payment.status.value}"
             if payment.status is PaymentStatus.NEEDS_ATTENTION:
                 return "needs_attention"
+            if payment.status is PaymentStatus.RESOLVED:
+                return "resolved"  # a person settled it by hand (admin console): nothing to capture
             return self.service.capture(payment_id, None, order).status.value
         if payment.status is PaymentStatus.AUTHORIZED:
             return self.service.void(payment_id, None).status.value

@@ -41,6 +41,7 @@ from woo_backend.errors import Busy
 from woo_backend.store.payments_table import (
     ACTIVITY,
     CONFLICT_ATTEMPTS,
+    DRIFT,
     PaymentsTable,
     conflict_backoff,
     update_item,
@@ -87,17 +88,25 @@ def _with_reservation(request: dict[str, Any], order_id: int) -> dict[str, Any]:
 
 
 def release_hold(
-    table: str, payment: Payment, now: datetime, *, debited_to: Decimal | None = None, require: bool = False
+    table: str,
+    payment: Payment,
+    now: datetime,
+    *,
+    debited_to: Decimal | None = None,
+    require: bool = False,
+    end_debit: bool = False,
 ) -> dict[str, Any]:
     """The transaction item giving the payment's hold back. ``debited_to``: the hold was captured, so Topomer's
     balance is now expected to be that, and the user has no debit in flight. ``require``: only if the payment's
-    reservation is there (a payment whose authorization stopped before reserving has nothing to give back)."""
+    reservation is there (a payment whose authorization stopped before reserving has nothing to give back).
+    ``end_debit``: the user's debit in flight (this payment's, settled by a person) ends without a debit."""
     update = RELEASE_UPDATE
     values: dict[str, Any] = {":amount": payment.amount, ":one": 1, ":now": iso(now)}
     removed = []
     if debited_to is not None:
         update += ", #expected_balance = :after, #debits = if_not_exists(#debits, :zero) + :one"
         values.update({":after": debited_to, ":zero": 0})
+    if debited_to is not None or end_debit:
         removed.append("#debit_in_flight")
     condition = None
     if payment.reserved:
@@ -200,6 +209,17 @@ class HoldsStore(PaymentsTable):
     def get_holds(self, user_id: str) -> UserHolds | None:
         return holds_from_item(self._holds_item(user_id))
 
+    def debit_in_flight(self, user_id: str) -> str | None:
+        """The payment whose debit of this user is recorded as started and not finished, if any."""
+        item = self.client.get_item(
+            TableName=self.table,
+            Key=user_key(user_id),
+            ProjectionExpression="#debit",
+            ExpressionAttributeNames={"#debit": "debit_in_flight"},
+            ConsistentRead=True,
+        ).get("Item")
+        return str(from_item(item)["debit_in_flight"]) if item and "debit_in_flight" in item else None
+
     def user_token(self, user_id: str) -> str | None:
         item = self.client.get_item(
             TableName=self.table,
@@ -246,6 +266,11 @@ class HoldsStore(PaymentsTable):
                                 "actual": actual,
                                 "difference": actual - (expected or Decimal(0)),
                                 "recorded_at": iso(now),
+                                "user_id": user_id,
+                                "run_id": run_id,
+                                # The admin console's drift list, newest first (``store.payment_lists``).
+                                "gsi2pk": DRIFT,
+                                "gsi2sk": f"{iso(now)}#{user_id}",
                             }
                         ),
                         "ConditionExpression": "attribute_not_exists(pk)",

@@ -16,6 +16,7 @@ from woo_backend.domain.balance import (
     OrderHasPaymentRecord,
     Payment,
     PaymentStatus,
+    Resolution,
     StatusChanged,
     Step,
     StepName,
@@ -23,9 +24,11 @@ from woo_backend.domain.balance import (
 from woo_backend.dynamo import conditional_update, conditional_write, from_item, to_item, to_values
 from woo_backend.store.holds import release_hold
 from woo_backend.store.payments_table import (
+    LISTED,
     PAYMENT,
     PaymentsTable,
     cancellation_reasons,
+    listed,
     order_key,
     payment_key,
     refused,
@@ -36,10 +39,10 @@ OPEN_STATUSES = (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURE_PENDING, Paymen
 # A capture's writes apply only while it is under way: a payment voided or expired meanwhile is left alone.
 CAPTURING = "#status IN (:pending, :attention)"
 CAPTURING_VALUES = {":pending": PaymentStatus.CAPTURE_PENDING.value, ":attention": PaymentStatus.NEEDS_ATTENTION.value}
-KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
+KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"})
 
 
-def _payment(item: dict[str, Any]) -> Payment:
+def payment_from_item(item: dict[str, Any]) -> Payment:
     return Payment.model_validate({k: v for k, v in from_item(item).items() if k not in KEY_ATTRIBUTES})
 
 
@@ -63,12 +66,12 @@ class PaymentsStore(PaymentsTable):
         )
         if written is None:
             raise StatusChanged(payment_id)
-        return _payment(written)
+        return payment_from_item(written)
 
     # -------------------------------------------------------------- reads
     def get_payment(self, payment_id: str) -> Payment | None:
         item = self.client.get_item(TableName=self.table, Key=payment_key(payment_id), ConsistentRead=True).get("Item")
-        return _payment(item) if item else None
+        return payment_from_item(item) if item else None
 
     def payment_id_for_order(self, order_id: int) -> str | None:
         item = self.client.get_item(TableName=self.table, Key=order_key(order_id), ConsistentRead=True).get("Item")
@@ -85,7 +88,7 @@ class PaymentsStore(PaymentsTable):
         }
         while True:
             response = self.client.query(**args)
-            payments.extend(_payment(item) for item in response.get("Items", []))
+            payments.extend(payment_from_item(item) for item in response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 return payments
             args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -99,6 +102,8 @@ class PaymentsStore(PaymentsTable):
             "sk": PAYMENT,
             "gsi1pk": f"OPEN#{payment.status.value}",
             "gsi1sk": payment.created_at,
+            "gsi2pk": listed(payment.status.value),
+            "gsi2sk": payment.created_at,
             **_payment_values(payment),
         }
         self.client.put_item(TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
@@ -144,8 +149,8 @@ class PaymentsStore(PaymentsTable):
     ) -> Payment:
         """Move a payment to ``status`` if it is in one of ``allowed_from`` (and, given ``token_hash``,
         was authorized with that token); the payment as it is then. ``StatusChanged`` otherwise."""
-        update = "SET #status = :status, #updated_at = :now"
-        values: dict[str, Any] = {":status": status.value, ":now": iso(now)}
+        update = f"SET #status = :status, #updated_at = :now, {LISTED}"
+        values: dict[str, Any] = {":status": status.value, ":now": iso(now), ":listed": listed(status.value)}
         if status in OPEN_STATUSES:
             update += ", #gsi1pk = :open"
             values[":open"] = f"OPEN#{status.value}"
@@ -174,8 +179,8 @@ class PaymentsStore(PaymentsTable):
         update = f"SET #steps.#{name.value} = :step"
         values: dict[str, Any] = {":step": _step(step), **CAPTURING_VALUES}
         if status is not None:
-            update += ", #status = :status, #gsi1pk = :open"
-            values.update({":status": status.value, ":open": f"OPEN#{status.value}"})
+            update += f", #status = :status, #gsi1pk = :open, {LISTED}"
+            values.update({":status": status.value, ":open": f"OPEN#{status.value}", ":listed": listed(status.value)})
         return self._update_payment(payment_id, update, CAPTURING, values)
 
     def stop_capture(self, payment_id: str, reason: str, hold_step: Step | None, now: datetime) -> Payment:
@@ -184,10 +189,11 @@ class PaymentsStore(PaymentsTable):
         Only a capture under way whose debit was never started: once the debit is recorded as started its
         outcome must be settled, not abandoned. ``StatusChanged`` otherwise.
         """
-        update = "SET #status = :attention, #gsi1pk = :open, #reason = :reason, #updated_at = :now"
+        update = f"SET #status = :attention, #gsi1pk = :open, #reason = :reason, #updated_at = :now, {LISTED}"
         values: dict[str, Any] = {
             ":attention": PaymentStatus.NEEDS_ATTENTION.value,
             ":open": f"OPEN#{PaymentStatus.NEEDS_ATTENTION.value}",
+            ":listed": listed(PaymentStatus.NEEDS_ATTENTION.value),
             ":reason": reason,
             ":now": iso(now),
             ":pending": PaymentStatus.CAPTURE_PENDING.value,
@@ -255,8 +261,13 @@ class PaymentsStore(PaymentsTable):
         return payment.model_copy(update={"steps": {**payment.steps, StepName.DEBIT: step}})
 
     def finish_capture(self, payment_id: str, now: datetime) -> Payment:
-        update = "SET #status = :captured, #captured_at = :now, #updated_at = :now REMOVE #gsi1pk, #gsi1sk"
-        values = {":captured": PaymentStatus.CAPTURED.value, ":now": iso(now), **CAPTURING_VALUES}
+        update = f"SET #status = :captured, #captured_at = :now, #updated_at = :now, {LISTED} REMOVE #gsi1pk, #gsi1sk"
+        values = {
+            ":captured": PaymentStatus.CAPTURED.value,
+            ":now": iso(now),
+            ":listed": listed(PaymentStatus.CAPTURED.value),
+            **CAPTURING_VALUES,
+        }
         return self._update_payment(payment_id, update, CAPTURING, values)
 
     def release(
@@ -266,10 +277,11 @@ class PaymentsStore(PaymentsTable):
 
         ``only_before``: expire only if the hold's expiry is before this time (the sync's condition).
         """
-        update = "SET #status = :status, #closed_at = :now, #updated_at = :now REMOVE #gsi1pk, #gsi1sk"
+        update = f"SET #status = :status, #closed_at = :now, #updated_at = :now, {LISTED} REMOVE #gsi1pk, #gsi1sk"
         condition = "#status = :authorized"
         values: dict[str, Any] = {
             ":status": status.value,
+            ":listed": listed(status.value),
             ":now": iso(now),
             ":authorized": PaymentStatus.AUTHORIZED.value,
         }
@@ -292,3 +304,41 @@ class PaymentsStore(PaymentsTable):
             )
             return closed is not None
         return True
+
+    def resolve(
+        self, payment: Payment, resolution: Resolution, now: datetime, *, give_back: bool, end_debit: bool
+    ) -> Payment:
+        """A person settled a ``needs_attention`` payment by hand: ``resolved`` with their note, and (``give_back``)
+        its hold given back in this service's books in the same transaction, with no call to Topomer.
+        ``end_debit``: the user's debit in flight is this payment's (its outcome was settled by the person).
+        ``StatusChanged`` when the payment is no longer ``needs_attention``."""
+        update = (
+            f"SET #status = :resolved, #resolution = :resolution, #closed_at = :now, #updated_at = :now, {LISTED}"
+            " REMOVE #gsi1pk, #gsi1sk"
+        )
+        values: dict[str, Any] = {
+            ":resolved": PaymentStatus.RESOLVED.value,
+            ":resolution": resolution.model_dump(mode="json"),
+            ":now": iso(now),
+            ":listed": listed(PaymentStatus.RESOLVED.value),
+            ":attention": PaymentStatus.NEEDS_ATTENTION.value,
+        }
+        condition = "#status = :attention"
+        if give_back:
+            close = self.update_item(payment_key(payment.payment_id), update, values, condition)
+            hold = release_hold(self.table, payment, now, require=True, end_debit=end_debit)
+            try:
+                self.transact([close, hold])
+            except ClientError as error:
+                reasons = cancellation_reasons(error)
+                if reasons and refused(reasons[0]):
+                    raise StatusChanged(payment.payment_id) from None
+                if not (len(reasons) > 1 and refused(reasons[1])):
+                    raise
+                # No reservation left (given back already, or never made): close the payment alone.
+            else:
+                resolved = self.get_payment(payment.payment_id)
+                if resolved is None:
+                    raise StatusChanged(payment.payment_id)
+                return resolved
+        return self._update_payment(payment.payment_id, update, condition, values)

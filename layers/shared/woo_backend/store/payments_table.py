@@ -3,13 +3,18 @@
 Items:
 - ``PAYMENT#<id>``/``PAYMENT``: the payment, its status and its capture steps. While it is open
   (authorized, capture pending, needs attention) it sits in the sparse index ``gsi1`` under
-  ``OPEN#<status>`` so the sync finds it without a scan (``store.payments``).
+  ``OPEN#<status>`` so the sync finds it without a scan (``store.payments``). Every payment is also in
+  ``gsi2`` under ``PAYMENTS#<status>``, sorted by ``created_at``: the admin console's lists and daily counts
+  (``store.payment_lists``). Each write that changes a status moves it there; payments written before gsi2
+  existed have no gsi2 keys and show up once their status next changes (no migration: the open ones change
+  soon, and old closed ones are history the console need not list).
 - ``ORDER#<order_id>``/``PAYMENT``: the order's one payment (``attribute_not_exists`` makes it one).
 - ``USER#<user_id>``/``HOLDS``: the sum of this service's open holds on the user's balance, a
   ``version`` bumped by every change of it, the balance this service expects Topomer to show, and the
   last activity, indexed under ``ACTIVITY`` for the reconciliation (``store.holds``); the capture lease
   (``store.leases``) and the debit in flight live on it too.
-- ``USER#<user_id>``/``DRIFT#<run>``: a reconciliation that found Topomer's balance off (``store.holds``).
+- ``USER#<user_id>``/``DRIFT#<run>``: a reconciliation that found Topomer's balance off (``store.holds``), in
+  ``gsi2`` under ``DRIFT`` sorted by ``<at>#<user_id>`` (the console's drift list).
 - ``SYNC``/``<name>``: the sync cursors (``store.cursors``).
 
 An authorization reserves its hold with one conditional ``UpdateItem`` on the user's item (``store.holds``
@@ -35,6 +40,15 @@ HOLDS = "HOLDS"
 ACTIVITY = "ACTIVITY"
 # Tries of a write that met a transaction on the same item (TransactionConflict): each waits for one write.
 CONFLICT_ATTEMPTS = 8
+# gsi2: every payment under its status, every drift record under DRIFT (the admin console's lists).
+DRIFT = "DRIFT"
+# Sets a payment's gsi2 keys to its status (``:listed``, from ``listed``) and its creation time.
+LISTED = "#gsi2pk = :listed, #gsi2sk = #created_at"
+
+
+def listed(status: str) -> str:
+    """A payment's gsi2 partition: its status (``PaymentStatus`` value)."""
+    return f"PAYMENTS#{status}"
 
 
 def conflict_backoff(attempt: int) -> None:
