@@ -8,7 +8,7 @@ export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test lint typecheck unit integration e2e pytest validate build bench clean deploy openapi openapi-check schemathesis setup-webhooks
+.PHONY: run test lint typecheck unit integration e2e pytest validate build bench clean deploy openapi openapi-check schemathesis setup-webhooks chromium
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,14 @@ typecheck: $(VENV)/.installed
 	# Every function folder has its own app.py, so each is checked on its own.
 	for fn in functions/*/; do $(BIN)/mypy $$fn*.py || exit 1; done
 
-pytest: $(VENV)/.installed
+# The admin console's browser tests drive Debian's chromium (Playwright's Python package only: its own browser
+# downloads are never used). Installed with apt when missing; CI runs as root, a developer through sudo.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update && \
+		$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+pytest: $(VENV)/.installed chromium
 	$(BIN)/pytest -q tests --ignore=tests/e2e/test_schemathesis.py
 
 unit: $(VENV)/.installed
@@ -51,7 +58,7 @@ integration: $(VENV)/.installed
 handlers: $(VENV)/.installed
 	$(BIN)/pytest -q tests/handlers
 
-e2e: $(VENV)/.installed
+e2e: $(VENV)/.installed chromium
 	$(BIN)/pytest -q tests/e2e
 
 validate: $(SAM_VENV)/.installed
