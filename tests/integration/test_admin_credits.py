@@ -12,7 +12,6 @@ from tests.integration.test_credits_journal import about, resend_once
 from tests.integration.test_credits_store import NOW, granted, moves, state_item
 from woo_backend.clock import iso
 from woo_backend.domain.credits import (
-    AdjustmentKeyReused,
     AdjustmentResult,
     IdempotencyKeyReused,
     InsufficientCredits,
@@ -117,9 +116,9 @@ def test_the_same_key_and_body_replay_the_first_answer_and_record_nothing_new(
     again, replayed = admin.adjust("wc_order_a", 5, "goodwill", "key-1", "alice")
     assert replayed
     assert again == first
-    with pytest.raises(AdjustmentKeyReused):
+    with pytest.raises(IdempotencyKeyReused):
         admin.adjust("wc_order_a", 6, "goodwill", "key-1", "alice")
-    with pytest.raises(AdjustmentKeyReused):
+    with pytest.raises(IdempotencyKeyReused):
         admin.adjust("wc_order_a", 5, "another reason", "key-1", "alice")
     with pytest.raises(IdempotencyKeyReused):  # a consume may not spend an adjustment's key either
         admin.credits.consume("wc_order_a", 5, "key-1")
@@ -134,7 +133,7 @@ def test_a_key_the_account_let_go_still_replays_from_its_record(admin: AdminCred
     store.journal.flush("wc_order_a", state_item(store), NOW + timedelta(minutes=5))  # past the grace: forgotten
     assert "key-1" not in state_item(store)["keys"]
     assert admin.adjust("wc_order_a", 5, "goodwill", "key-1", "alice") == (first, True)
-    with pytest.raises(AdjustmentKeyReused):
+    with pytest.raises(IdempotencyKeyReused):
         admin.adjust("wc_order_a", -5, "goodwill", "key-1", "alice")
 
 

@@ -41,12 +41,6 @@ class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
 
 
-class AdjustmentKeyReused(Conflict):
-    """An admin adjustment's Idempotency-Key spent on another body (409, as the admin API documents it)."""
-
-    code = "idempotency_key_reused"
-
-
 class MissingIdempotencyKey(InvalidRequest):
     code = "missing_idempotency_key"
 

@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 from woo_backend.clock import Clock, utcnow
 from woo_backend.domain.credits import (
-    AdjustmentKeyReused,
     AdjustmentResult,
     ConsumeRefused,
     CreditAccount,
@@ -29,7 +28,7 @@ from woo_backend.domain.credits import (
 )
 from woo_backend.errors import Busy
 from woo_backend.observability import metrics
-from woo_backend.services.credits import CreditsService, new_transaction_id
+from woo_backend.services.credits import CreditsService, checked_replay, new_transaction_id
 from woo_backend.services.credits_ports import CreditsLedger, CreditsReports
 
 ADJUST_ACTION = "credits.adjust"
@@ -121,8 +120,4 @@ class AdminCredits:
 
 
 def _checked(order_key: str, replay: Replayed, fingerprint: str) -> AdjustmentResult:
-    if replay.fingerprint != fingerprint:
-        raise AdjustmentKeyReused("this Idempotency-Key was used with another request body")
-    if replay.result is None:
-        raise AdjustmentKeyReused("this Idempotency-Key was used before; its answer has expired")
-    return AdjustmentResult.of(order_key, replay.result)
+    return AdjustmentResult.of(order_key, checked_replay(replay, fingerprint))

@@ -44,6 +44,15 @@ def new_transaction_id() -> str:
     return f"tx_{secrets.token_hex(12)}"
 
 
+def checked_replay(replay: Replayed, fingerprint: str) -> ConsumeResult:
+    """The first answer to a key, if this request is the same (its fingerprint); else 422 (consume or adjustment)."""
+    if replay.fingerprint != fingerprint:
+        raise IdempotencyKeyReused("this Idempotency-Key was used with another request body")
+    if replay.result is None:
+        raise IdempotencyKeyReused("this Idempotency-Key was used before; its answer has expired")
+    return replay.result
+
+
 class CreditsService:
     def __init__(
         self,
@@ -86,7 +95,7 @@ class CreditsService:
                     order_key, amount, new_transaction_id(), self.clock(), idempotency_key, fingerprint
                 )
             except Replayed as replay:
-                return self._checked_replay(replay, fingerprint)
+                return checked_replay(replay, fingerprint)
             except ConsumeRefused as refused:
                 if refused.current is None:
                     raise UnknownOrder("no order has this key") from None
@@ -102,15 +111,7 @@ class CreditsService:
         if key is None:
             return None
         replay = self.store.idempotency_record(order_key, key)
-        return self._checked_replay(replay, fingerprint) if replay else None
-
-    @staticmethod
-    def _checked_replay(replay: Replayed, fingerprint: str) -> ConsumeResult:
-        if replay.fingerprint != fingerprint:
-            raise IdempotencyKeyReused("this Idempotency-Key was used with another request body")
-        if replay.result is None:
-            raise IdempotencyKeyReused("this Idempotency-Key was used before; its answer has expired")
-        return replay.result
+        return checked_replay(replay, fingerprint) if replay else None
 
     # -------------------------------------------------------------- orders
     def _credits_per_product(self, product_ids: list[int]) -> dict[int, int]:
