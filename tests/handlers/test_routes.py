@@ -77,6 +77,19 @@ def _promo(method: str, path: str, **request: Any) -> Callable[[World], Answer]:
     return lambda world: world.promo()(method, path, headers=ADMIN, **request)
 
 
+def _admin(method: str, path: str, **request: Any) -> Callable[[World], Answer]:
+    return lambda world: world.load("AdminFunction")(method, path, headers=ADMIN, **request)
+
+
+def _admin_credits(method: str, tail: str, **request: Any) -> Callable[[World], Answer]:
+    def run(world: World) -> Answer:
+        _, key = world.credits()
+        headers = {**ADMIN, "Idempotency-Key": "route-adjust-1"}
+        return world.load("AdminFunction")(method, tail.format(key=key), headers=headers, **request)
+
+    return run
+
+
 def _credits_webhook(world: World) -> Answer:
     credits = world.load("CreditsFunction")
     order = world.shop.order(1, status="on-hold", line_items=[])
@@ -122,6 +135,18 @@ SUCCESS: dict[str, tuple[int, Callable[[World], Answer]]] = {
     "GET /promo/v1/codes/{code}": (200, _promo("GET", "/promo/v1/codes/ROUTE-1")),
     "PATCH /promo/v1/codes/{code}": (200, _promo("PATCH", "/promo/v1/codes/ROUTE-1", json_body={"percentage": "20"})),
     "DELETE /promo/v1/codes/{code}": (200, _promo("DELETE", "/promo/v1/codes/ROUTE-1")),
+    "GET /admin": (200, _admin("GET", "/admin")),
+    "GET /admin/{file}": (200, _admin("GET", "/admin/app.js")),
+    "GET /admin/v1/audit": (200, _admin("GET", "/admin/v1/audit")),
+    "GET /admin/v1/credits/orders": (200, _admin_credits("GET", "/admin/v1/credits/orders")),
+    "GET /admin/v1/credits/daily": (200, _admin("GET", "/admin/v1/credits/daily")),
+    "GET /admin/v1/credits/orders/{order_key}": (200, _admin_credits("GET", "/admin/v1/credits/orders/{key}")),
+    "POST /admin/v1/credits/orders/{order_key}/adjustments": (
+        201,
+        _admin_credits(
+            "POST", "/admin/v1/credits/orders/{key}/adjustments", json_body={"amount": 5, "reason": "goodwill"}
+        ),
+    ),
     "POST /account/v1": (
         200,
         lambda world: world.load("AccountFunction")(
@@ -141,5 +166,8 @@ def test_route_answers_its_success_status(load: Load, shop: Shop, topomer: Topom
     status, run = SUCCESS[route_key]
     answer = run(World(load, shop, topomer))
     assert answer.status == status, answer.body
+    if route_key.startswith("GET /admin/{file}") or route_key == "GET /admin":  # the console's page and files
+        assert answer.headers["content-type"].startswith(("text/html", "text/javascript", "application/javascript"))
+        return
     assert answer.headers["content-type"] == "application/json"
     assert isinstance(answer.json(), dict)
