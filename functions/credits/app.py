@@ -54,8 +54,9 @@ app = create_resolver(
         (prefix, functools.partial(dotix_error, error_status=wired.settings.dotix_error_status))
         for prefix in DOTIX_PREFIXES
     ],
+    # The keys are read at each request (``settings.api_keys``): a rotated CREDITS_API_KEYS takes effect.
     guards=[
-        (prefix, functools.partial(require_api_key, allowed=wired.settings.api_keys))
+        (prefix, lambda headers: require_api_key(headers, allowed=wired.settings.api_keys))
         for prefix in ("/credits/v1/", *DOTIX_PREFIXES)
     ],
 )

@@ -1,8 +1,9 @@
 """Configuration, read and validated once per container (at cold start).
 
 Plain values come from environment variables. Secrets come from the environment locally; in AWS the
-template sets ``<NAME>_PARAM`` to an SSM parameter name instead, read once with Powertools parameters
-(decrypted, cached). A missing value fails the cold start with a message naming the variable.
+template sets ``<NAME>_PARAM`` to an SSM parameter name instead, read with Powertools parameters (decrypted,
+cached ``SECRET_CACHE_SECONDS``) at cold start and again at each use once that cache expired, so a rotated
+secret is used without a new container. A missing value fails the cold start with a message naming the variable.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from woo_backend.http import READ_TIMEOUT_SECONDS
-from woo_backend.observability import register_secret
+from woo_backend.observability import logger, register_secret
 
 SECRET_CACHE_SECONDS = 300
 
@@ -33,22 +34,52 @@ def env(name: str, default: str | None = None) -> str:
     raise ConfigurationError(f"environment variable {name} is not set")
 
 
-def secret(name: str, *, required: bool = True) -> SecretStr | None:
-    """The secret ``name`` from the environment, or from the SSM parameter named by ``<name>_PARAM``."""
-    value = os.environ.get(name, "")
-    if not value:
-        parameter_name = os.environ.get(f"{name}_PARAM", "")
-        if parameter_name:
-            # Imported here: only AWS containers pay for the SSM client.
-            from aws_lambda_powertools.utilities import parameters
+def _read_parameter(parameter_name: str) -> str:
+    # Imported here: only AWS containers pay for the SSM client.
+    from aws_lambda_powertools.utilities import parameters
 
-            value = str(parameters.get_parameter(parameter_name, decrypt=True, max_age=SECRET_CACHE_SECONDS))
+    return str(parameters.get_parameter(parameter_name, decrypt=True, max_age=SECRET_CACHE_SECONDS))
+
+
+class ParameterSecret(SecretStr):
+    """A secret kept in an SSM parameter: each ``get_secret_value()`` asks Powertools, whose cache answers for
+    ``SECRET_CACHE_SECONDS`` and then reads SSM again, so a rotated value takes over without a redeploy. If that
+    read fails (SSM throttled or down), the value read before is used: a request never fails on it."""
+
+    def __init__(self, parameter_name: str, value: str) -> None:
+        super().__init__(value)
+        self._parameter_name = parameter_name
+        self._current = value
+
+    def get_secret_value(self) -> str:
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        try:
+            value = _read_parameter(self._parameter_name)
+        except GetParameterError:
+            logger.warning(
+                "secret parameter not read again; using its last value", extra={"parameter": self._parameter_name}
+            )
+            return self._current
+        if value and value != self._current:
+            register_secret(value)  # masked in log lines from its first use
+            self._current = value
+        return self._current
+
+
+def secret(name: str, *, required: bool = True) -> SecretStr | None:
+    """The secret ``name`` from the environment (fixed), or from the SSM parameter named by ``<name>_PARAM``
+    (a ``ParameterSecret``: read again when the cache expires)."""
+    value = os.environ.get(name, "")
+    parameter_name = "" if value else os.environ.get(f"{name}_PARAM", "")
+    if parameter_name:
+        value = _read_parameter(parameter_name)
     if not value:
         if not required:
             return None
         raise ConfigurationError(f"secret {name} is not set (set {name}, or {name}_PARAM to an SSM parameter name)")
     register_secret(value)
-    return SecretStr(value)
+    return ParameterSecret(parameter_name, value) if parameter_name else SecretStr(value)
 
 
 def _positive_decimal(name: str, default: str, *, allow_zero: bool = False) -> Decimal:
@@ -166,18 +197,23 @@ class TopomerSettings(_Settings):
 class CreditsSettings(_Settings):
     table: str
     meta_key: str
-    api_keys: tuple[SecretStr, ...]
+    # CREDITS_API_KEYS, comma-separated; split at each use (``api_keys``), so a rotation takes effect.
+    api_keys_secret: SecretStr | None = None
     # How the Dotix routes answer a refusal ({"_res": "err"}): "200" as WordPress does, or "4xx".
     dotix_error_status: str = "200"
+
+    @property
+    def api_keys(self) -> tuple[SecretStr, ...]:
+        """The keys ``X-Api-Key`` must match, from the secret's current value; none: the API is open."""
+        raw = self.api_keys_secret.get_secret_value() if self.api_keys_secret else ""
+        keys = tuple(SecretStr(k.strip()) for k in raw.split(",") if k.strip())
+        for key in keys:
+            register_secret(key.get_secret_value())
+        return keys
 
     @classmethod
     def from_env(cls) -> CreditsSettings:
         raw_keys = secret("CREDITS_API_KEYS", required=False)
-        keys = tuple(
-            SecretStr(k.strip()) for k in (raw_keys.get_secret_value() if raw_keys else "").split(",") if k.strip()
-        )
-        for key in keys:
-            register_secret(key.get_secret_value())
         dotix_error_status = env("DOTIX_ERROR_STATUS", "200").lower()
         if dotix_error_status not in ("200", "4xx"):
             raise ConfigurationError(
@@ -186,7 +222,7 @@ class CreditsSettings(_Settings):
         return cls(
             table=env("CREDITS_TABLE"),
             meta_key=env("CREDITS_META_KEY", "_credits"),
-            api_keys=keys,
+            api_keys_secret=raw_keys,
             dotix_error_status=dotix_error_status,
         )
 

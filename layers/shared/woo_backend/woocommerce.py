@@ -6,7 +6,7 @@ fields (``extra="allow"``) so callers that pass data through (the account API) l
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, Unpack
 
@@ -108,13 +108,24 @@ _products = TypeAdapter(list[Product])
 _objects = TypeAdapter(list[dict[str, Any]])
 
 
+class _ConsumerKeyAuth(httpx.Auth):
+    """Basic auth with the consumer key and secret as the settings hold them at each request: a key rotated in
+    SSM is used once Powertools' cache expires, without a new container."""
+
+    def __init__(self, settings: WooCommerceSettings) -> None:
+        self._settings = settings
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        key, secret = self._settings.consumer_key.get_secret_value(), self._settings.consumer_secret.get_secret_value()
+        yield from httpx.BasicAuth(key, secret).auth_flow(request)
+
+
 class WooCommerceClient(UpstreamClient):
     name = "woocommerce"
 
     def __init__(self, settings: WooCommerceSettings, **options: Unpack[ClientOptions]) -> None:
-        key, secret = settings.consumer_key.get_secret_value(), settings.consumer_secret.get_secret_value()
         options.setdefault("timeout", upstream_timeout(settings.read_timeout_seconds))
-        super().__init__(settings.url + API_PREFIX, auth=httpx.BasicAuth(key, secret), **options)
+        super().__init__(settings.url + API_PREFIX, auth=_ConsumerKeyAuth(settings), **options)
 
     # -------------------------------------------------------------- generic
     def get_object(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
