@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from woo_backend.api import create_resolver, http_entrypoint
+from woo_backend.api.admin import admin_user
 from woo_backend.api.openapi import ADMIN, BODY, SECURITY_SCHEMES, answered_with, errors, ok, security
 from woo_backend.api.promo import (
     AutoQuoteRequest,
@@ -23,7 +24,9 @@ from woo_backend.api.promo import (
 )
 from woo_backend.auth import require_bearer
 from woo_backend.bootstrap import promo as bootstrap
+from woo_backend.clock import utcnow
 from woo_backend.domain.promo import parse_total
+from woo_backend.observability import logger
 
 promo = bootstrap.api()
 app = create_resolver(guards=[("/promo/v1/codes", lambda headers: require_bearer(headers, promo.admin.api_key))])
@@ -58,12 +61,37 @@ def auto_quote(request: AutoQuoteRequest) -> Response[QuoteAnswer]:
 
 
 # ------------------------------------------------------------------ admin codes
+def acting_admin() -> str:
+    """Who is acting (``X-Admin-User``), checked before the change: a bad header changes nothing (400)."""
+    return admin_user(app.current_event.headers)
+
+
+def audited(who: str, action: str, before: CodeView | None, after: CodeView) -> CodeView:
+    """Record the change in the admin's audit trail; best effort: the change is made, and a failure to record it
+    (logged) must not tell the admin it failed (a retried create would be a 409)."""
+    try:
+        promo.audit.record(
+            who,
+            action,
+            after.code,
+            utcnow(),
+            before=before.model_dump(mode="json") if before else None,
+            after=after.model_dump(mode="json"),
+        )
+    except Exception:  # DynamoDB or a permission: the write stands
+        logger.warning(
+            "could not record the audit entry", extra={"action": action, "target": after.code}, exc_info=True
+        )
+    return after
+
+
 @app.post(
     "/promo/v1/codes",
     security=ADMIN_ONLY,
     responses={**ok("The new code", 201), **errors(*BODY, 401, (409, "duplicate_code"), *UPSTREAM)},
 )
 def create_code(request: CodeCreateRequest) -> Response[CodeView]:
+    who = acting_admin()
     code = promo.codes.create(
         request.code,
         request.percentage,
@@ -72,7 +100,8 @@ def create_code(request: CodeCreateRequest) -> Response[CodeView]:
         expires_at=request.expires_at,
         usage_limit=request.usage_limit,
     )
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=CodeView.of(code))
+    view = audited(who, "promo.create", None, CodeView.of(code))
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view)
 
 
 @app.get(
@@ -98,6 +127,8 @@ def get_code(code: CodePath) -> CodeView:
     responses={**ok(), **errors(*BODY, 401, (404, "unknown_code"), 409, *UPSTREAM)},
 )
 def patch_code(code: CodePath, request: CodePatchRequest) -> CodeView:
+    who = acting_admin()
+    before = CodeView.of(promo.codes.get(code))
     changed = promo.codes.update(
         code,
         percentage=request.percentage,
@@ -105,7 +136,7 @@ def patch_code(code: CodePath, request: CodePatchRequest) -> CodeView:
         expires_at=request.expires_at,
         usage_limit=request.usage_limit,
     )
-    return CodeView.of(changed)
+    return audited(who, "promo.update", before, CodeView.of(changed))
 
 
 @app.delete(
@@ -115,7 +146,9 @@ def patch_code(code: CodePath, request: CodePatchRequest) -> CodeView:
 )
 def delete_code(code: CodePath) -> CodeView:
     """Deactivates: the record stays (and the coupon is drafted and expired in WooCommerce)."""
-    return CodeView.of(promo.codes.deactivate(code))
+    who = acting_admin()
+    before = CodeView.of(promo.codes.get(code))
+    return audited(who, "promo.deactivate", before, CodeView.of(promo.codes.deactivate(code)))
 
 
 lambda_handler = http_entrypoint(app)

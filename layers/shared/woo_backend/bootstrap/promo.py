@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from woo_backend.services.promo_quotes import PromoQuotes
     from woo_backend.services.promo_sync import PromoSync
     from woo_backend.settings import AdminSettings
+    from woo_backend.store.audit import AuditTrail
     from woo_backend.store.promo import PromoStore
 
 
@@ -36,6 +37,7 @@ class PromoApi:
     quotes: PromoQuotes
     codes: PromoCodes
     admin: AdminSettings
+    audit: AuditTrail  # the admin's changes of codes (shown by the admin console)
 
 
 def services(
@@ -78,10 +80,13 @@ def _from_env() -> PromoServices:
 
 
 def api() -> PromoApi:
-    from woo_backend.settings import AdminSettings
+    from woo_backend.aws import dynamodb_client
+    from woo_backend.settings import AdminSettings, env
+    from woo_backend.store.audit import AuditTrail
 
     wired = _from_env()
-    return PromoApi(quotes=wired.quotes, codes=wired.codes, admin=AdminSettings.from_env())
+    audit = AuditTrail(env("ADMIN_TABLE"), dynamodb_client())
+    return PromoApi(quotes=wired.quotes, codes=wired.codes, admin=AdminSettings.from_env(), audit=audit)
 
 
 def sync() -> PromoSync:
