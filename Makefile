@@ -84,6 +84,13 @@ schemathesis: $(VENV)/.installed
 setup-webhooks: $(VENV)/.installed
 	$(BIN)/python -m local.setup_webhooks $(if $(BASE_URL),--base-url $(BASE_URL))
 
+# The stage's SSM SecureString parameters, named from the template's *_PARAM variables: values from .env
+# (gitignored; ENV_FILE=...) or prompts. `make secrets STAGE=prod LIST=1` lists them and whether each is set.
+.PHONY: secrets
+STAGE ?= dev
+secrets: $(VENV)/.installed
+	$(BIN)/python -m local.put_secrets --stage $(STAGE) $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(if $(LIST),--list)
+
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run
 
