@@ -50,6 +50,12 @@ def wired(aws: Any) -> Admin:
     return Admin(parts, admin, audit)
 
 
+def held(w: Admin) -> Decimal:
+    holds = w.parts.store.holds.get_holds("101")
+    assert holds is not None
+    return holds.held
+
+
 def ids(admin: AdminPayments, status: PaymentStatus, limit: int = 100) -> list[str]:
     return [p.payment_id for p in admin.page(status, limit, None)[0]]
 
@@ -181,12 +187,12 @@ def test_a_mismatched_payment_is_not_captured_by_a_retry(wired: Admin) -> None:
 def test_resolve_gives_the_hold_back_without_moving_money(wired: Admin) -> None:
     w = wired
     payment_id = mismatched(w, 83)
-    assert w.parts.store.holds.get_holds("101").held == Decimal("30.00")
+    assert held(w) == Decimal("30.00")
     resolved = w.admin.resolve(payment_id, "refunded by bank transfer", "alice")
     assert resolved.status is PaymentStatus.RESOLVED
     assert resolved.resolution is not None
     assert (resolved.resolution.note, resolved.resolution.by) == ("refunded by bank transfer", "alice")
-    assert w.parts.store.holds.get_holds("101").held == 0
+    assert held(w) == 0
     assert w.parts.topomer.balances[TOKEN] == Decimal("150.00")
     assert ids(w.admin, PaymentStatus.RESOLVED) == [payment_id]
     assert ids(w.admin, PaymentStatus.NEEDS_ATTENTION) == []
@@ -209,9 +215,9 @@ def test_resolve_after_the_debit_does_not_give_the_hold_back_twice(wired: Admin)
     w.parts.sync.run("run-1")
     w.parts.sync.run("run-2")
     assert w.admin.get(auth.payment_id).step(StepName.DEBIT).status.value == "done"
-    assert w.parts.store.holds.get_holds("101").held == Decimal("20.00")  # the debit ended its hold
+    assert held(w) == Decimal("20.00")  # the debit ended its hold
     w.admin.resolve(auth.payment_id, "token expired by hand", "ops")
-    assert w.parts.store.holds.get_holds("101").held == Decimal("20.00")  # the other payment's hold is kept
+    assert held(w) == Decimal("20.00")  # the other payment's hold is kept
     assert w.admin.get(other.payment_id).status is PaymentStatus.AUTHORIZED
 
 
@@ -222,7 +228,7 @@ def test_resolve_only_from_needs_attention_and_void_only_before_capture(wired: A
         w.admin.resolve(auth.payment_id, "x", "ops")
     voided = w.admin.void(auth.payment_id, "ops")
     assert voided.status is PaymentStatus.VOIDED
-    assert w.parts.store.holds.get_holds("101").held == 0
+    assert held(w) == 0
     captured = hold(w.parts, TOKEN, 87, "10.00").payment_id
     w.parts.service.capture(captured, TOKEN)
     with pytest.raises(PaymentNotVoidable):
@@ -230,3 +236,24 @@ def test_resolve_only_from_needs_attention_and_void_only_before_capture(wired: A
     with pytest.raises(UnknownPayment):
         w.admin.void("pay_" + "e" * 24, "ops")
     assert [e.action for e in w.audit.list(10, None)[0]] == ["payment.void"]
+
+
+def test_resolving_a_drifted_debit_ends_it_so_the_next_capture_is_not_blocked(wired: Admin) -> None:
+    w = wired
+    auth = hold(w.parts, TOKEN, 88, "30.00")
+    w.parts.topomer.fail["update_balance"] = 1
+    w.parts.service.capture(auth.payment_id, TOKEN)  # the debit is recorded as started: the user's debit in flight
+    w.parts.topomer.balances[TOKEN] = Decimal("500.00")  # moved outside meanwhile
+    w.parts.sync.run("run-1")
+    assert w.admin.get(auth.payment_id).status is PaymentStatus.NEEDS_ATTENTION
+    retried = w.admin.retry(auth.payment_id, "ops")
+    assert retried.outcome == "needs_attention"
+    assert "moved outside this service" in retried.message
+    assert w.parts.store.holds.debit_in_flight("101") == auth.payment_id
+    w.admin.resolve(auth.payment_id, "checked Topomer: never debited", "ops")
+    assert w.parts.store.holds.debit_in_flight("101") is None
+    assert held(w) == 0
+    w.parts.topomer.balances[TOKEN] = Decimal("150.00")
+    w.parts.topomer.fail.clear()
+    nxt = hold(w.parts, TOKEN, 89, "10.00")
+    assert w.parts.service.capture(nxt.payment_id, TOKEN).status is PaymentStatus.CAPTURED

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from woo_backend.services.admin_credits import AdminCredits
+    from woo_backend.services.admin_payments import AdminPayments
     from woo_backend.settings import AdminSettings
     from woo_backend.store.audit import AuditTrail
 
@@ -45,6 +46,32 @@ def credits() -> AdminCredits:
     table = CreditsSettings.from_env().table
     store = CreditsStore(table, dynamodb_client())
     return AdminCredits(CreditsService(store, None), store, CreditsReports(table, store.client), audit())
+
+
+@functools.cache
+def payments() -> AdminPayments:
+    """The payments area: the balance function's stores and use cases (capture, void) and the console's lists."""
+    from woo_backend.aws import dynamodb_client
+    from woo_backend.bootstrap.balance import parts
+    from woo_backend.bootstrap.common import topomer, woocommerce
+    from woo_backend.clock import utcnow
+    from woo_backend.services.admin_payments import AdminPayments
+    from woo_backend.settings import BalanceSettings
+    from woo_backend.store.payment_lists import PaymentLists
+
+    balance = BalanceSettings.from_env()
+    wired = parts(balance, dynamodb_client(), topomer(), woocommerce())
+    return AdminPayments(
+        wired.stores.payments,
+        PaymentLists(balance.table, wired.stores.payments.client),
+        wired.stores.holds,
+        wired.stores.leases,
+        wired.service,
+        wired.sync.captures,
+        wired.sync.order_hold,
+        audit(),
+        utcnow,
+    )
 
 
 def api() -> None:

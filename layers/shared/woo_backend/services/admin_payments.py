@@ -100,11 +100,17 @@ def parked_report(payment: Payment) -> bool:
 
 
 def mismatch_message(payment: Payment) -> str:
+    hold = payment.steps.get(StepName.HOLD_ORDER)
+    if hold is None:
+        held = ""
+    elif hold.status is StepStatus.DONE:
+        held = " The order was put on hold with a note."
+    else:
+        held = f" Putting the order on hold has not worked yet ({hold.last_error or 'not run yet'}); it is retried."
     return (
         f"The capture was stopped because the order no longer matches the payment ({payment.reason}). Nothing was "
-        "taken from the customer's Topomer balance and the order was put on hold, so a retry cannot capture it. "
-        "Check the order with the customer, settle it by hand, then resolve this payment with a note (its hold is "
-        "given back)."
+        f"taken from the customer's Topomer balance, and a retry cannot capture it.{held} Check the order with the "
+        "customer, settle it by hand, then resolve this payment with a note (its hold is given back)."
     )
 
 
