@@ -90,6 +90,20 @@ def _admin_credits(method: str, tail: str, **request: Any) -> Callable[[World], 
     return run
 
 
+def _admin_payment(action: str, **request: Any) -> Callable[[World], Answer]:
+    """An admin route over a payment: authorized, or (``/resolve``) stopped because its order's total changed."""
+
+    def run(world: World) -> Answer:
+        balance, payment_id = world.payment()
+        if action == "/resolve":
+            world.shop.order(ORDER_ID, total="55.00", payment_method="topomer")
+            balance("POST", f"/balance/v1/payments/{payment_id}/capture", headers=auth())  # needs_attention
+        method = "POST" if action else "GET"
+        return world.load("AdminFunction")(method, f"/admin/v1/payments/{payment_id}{action}", headers=ADMIN, **request)
+
+    return run
+
+
 def _credits_webhook(world: World) -> Answer:
     credits = world.load("CreditsFunction")
     order = world.shop.order(1, status="on-hold", line_items=[])
@@ -147,6 +161,13 @@ SUCCESS: dict[str, tuple[int, Callable[[World], Answer]]] = {
             "POST", "/admin/v1/credits/orders/{key}/adjustments", json_body={"amount": 5, "reason": "goodwill"}
         ),
     ),
+    "GET /admin/v1/payments": (200, _admin("GET", "/admin/v1/payments")),
+    "GET /admin/v1/payments/daily": (200, _admin("GET", "/admin/v1/payments/daily")),
+    "GET /admin/v1/payments/{payment_id}": (200, _admin_payment("")),
+    "POST /admin/v1/payments/{payment_id}/retry": (200, _admin_payment("/retry")),
+    "POST /admin/v1/payments/{payment_id}/void": (200, _admin_payment("/void")),
+    "POST /admin/v1/payments/{payment_id}/resolve": (200, _admin_payment("/resolve", json_body={"note": "settled"})),
+    "GET /admin/v1/drift": (200, _admin("GET", "/admin/v1/drift")),
     "POST /account/v1": (
         200,
         lambda world: world.load("AccountFunction")(
