@@ -112,7 +112,7 @@ def test_topomer_down_shows_unreachable_and_the_rest_answers(stack: LocalStack, 
     assert "secret" not in topomer["error"].lower()
     assert upstream(body, "woocommerce")["reachable"] is True
     assert [s["name"] for s in body["syncs"]] == SYNCS
-    assert next(a for a in body["attention"] if a["kind"] == "upstream_down")["message"].startswith("topomer")
+    assert next(a for a in body["attention"] if a["kind"] == "upstream_down")["message"].startswith("Topomer")
 
 
 @pytest.fixture

@@ -151,7 +151,7 @@ def test_attention_is_most_urgent_first() -> None:
     assert items[0].message.startswith("2 payments need a person")
     assert "credits created: disabled" in items[1].message
     assert "make setup-webhooks" in items[2].message
-    assert items[3].message.startswith("topomer does not answer")
+    assert items[3].message.startswith("Topomer does not answer")
     assert items[-1].message.startswith("1 promo code is not yet")
 
 

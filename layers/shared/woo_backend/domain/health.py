@@ -17,6 +17,7 @@ FAILED: Final = "failed"
 STALE_PERIODS = 3
 DRIFT_WINDOW = timedelta(hours=24)
 ERROR_TEXT_LIMIT = 300
+UPSTREAM_NAMES = {"woocommerce": "WooCommerce", "topomer": "Topomer"}
 
 AttentionKind = Literal[
     "payments_needing_attention",
@@ -176,7 +177,8 @@ def attention(facts: HealthFacts) -> list[Attention]:
         items.append(
             Attention(
                 "upstream_down",
-                f"{name} does not answer ({error}). Work that needs it waits and is retried by the syncs.",
+                f"{UPSTREAM_NAMES.get(name, name)} does not answer ({error}). "
+                "Work that needs it waits and is retried by the syncs.",
                 1,
             )
         )
