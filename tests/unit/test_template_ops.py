@@ -103,6 +103,14 @@ def test_log_retention_parameter_defaults_to_30_days() -> None:
     assert TEMPLATE["Parameters"]["LogRetentionDays"]["Default"] == 30
 
 
+def test_every_log_level_has_its_lambda_spelling() -> None:
+    levels = TEMPLATE["Parameters"]["LogLevel"]["AllowedValues"]
+    assert set(TEMPLATE["Mappings"]["LambdaLogLevel"]) == set(levels)
+    assert GLOBALS_FN["LoggingConfig"]["ApplicationLogLevel"] == {
+        "Fn::FindInMap": ["LambdaLogLevel", {"Ref": "LogLevel"}, "Level"]
+    }
+
+
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])
 def test_every_function_has_errors_and_throttles_alarms(function: str, metric: str) -> None:
