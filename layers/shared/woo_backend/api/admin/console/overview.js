@@ -6,29 +6,21 @@ import { api } from "./api.js";
 import { badge, errorBox, h, loading, replace, table, when, words } from "./dom.js";
 import { creditsChart, paymentsChart } from "./daily.js";
 
-// What the admin does about each kind of attention item (the README's "Operating the service" says more).
+// Where the admin acts on an item (the item's own message says what to do; the README's "Operating the service"
+// says more).
 const ACTIONS = {
-  payments_needing_attention: ["#/payments?status=needs_attention", "Open these payments",
-    "A capture stopped and waits for you: retry it once Topomer is healthy, or resolve it after settling it by hand."],
-  drift: ["#/drift", "See the drift",
-    "Topomer showed a balance the service did not expect: compare it with the customer's payments."],
-  promo_pending: ["#/promo", "See the codes",
-    "A code is not yet written to WooCommerce or Topomer: the promo sync retries; check the side's last error."],
-  webhook_disabled: [null, null,
-    "The shop stopped delivering to this service: run make setup-webhooks (it re-enables them)."],
-  sync_failing: [null, null, "A scheduled sync's last run failed: read its error below and the function's logs."],
-  sync_stale: [null, null, "A scheduled sync has not run lately: check its schedule is enabled."],
-  upstream_down: [null, null, "WooCommerce or Topomer did not answer: check the service and its credentials."],
+  payments_needing_attention: ["#/payments?status=needs_attention", "Open these payments"],
+  drift: ["#/drift", "See the drift"],
+  promo_pending: ["#/promo", "See the codes"],
 };
 
 function attention(items) {
   if (!items.length) return h("p", { class: "all-clear" }, badge("ok"), " Nothing needs your attention.");
   return h("ul", { class: "attention" }, items.map((item) => {
-    const [href, label, todo] = ACTIONS[item.kind] || [null, null, null];
+    const [href, label] = ACTIONS[item.kind] || [null, null];
     return h("li", { class: `attention-item k-${item.kind}` },
-      h("strong", {}, item.message),
-      item.count ? h("span", { class: "count", "aria-label": `count ${item.count}` }, item.count) : null,
-      todo ? h("p", { class: "todo" }, todo) : null,
+      h("p", {}, item.count ? h("span", { class: "count", "aria-label": `count ${item.count}` }, item.count) : null,
+        item.message),
       href ? h("a", { href, class: "button-link" }, label) : null);
   }));
 }
