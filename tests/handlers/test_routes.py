@@ -168,6 +168,7 @@ SUCCESS: dict[str, tuple[int, Callable[[World], Answer]]] = {
     "POST /admin/v1/payments/{payment_id}/void": (200, _admin_payment("/void")),
     "POST /admin/v1/payments/{payment_id}/resolve": (200, _admin_payment("/resolve", json_body={"note": "settled"})),
     "GET /admin/v1/drift": (200, _admin("GET", "/admin/v1/drift")),
+    "GET /admin/v1/health": (200, _admin("GET", "/admin/v1/health")),
     "POST /account/v1": (
         200,
         lambda world: world.load("AccountFunction")(

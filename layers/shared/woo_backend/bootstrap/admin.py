@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from woo_backend.services.admin_credits import AdminCredits
+    from woo_backend.services.admin_health import AdminHealth
     from woo_backend.services.admin_payments import AdminPayments
     from woo_backend.settings import AdminSettings
     from woo_backend.store.audit import AuditTrail
@@ -46,6 +47,47 @@ def credits() -> AdminCredits:
     table = CreditsSettings.from_env().table
     store = CreditsStore(table, dynamodb_client())
     return AdminCredits(CreditsService(store, None), store, CreditsReports(table, store.client), audit())
+
+
+@functools.cache
+def health() -> AdminHealth:
+    """The health page: its own upstream clients, one attempt each within a short timeout (a probe must answer
+    fast, not retry), over the sync runs, the syncs' cursors and the open counts."""
+    from woo_backend.aws import dynamodb_client
+    from woo_backend.http import ClientOptions, RetryPolicy, upstream_timeout
+    from woo_backend.services.admin_health import DEADLINE_SECONDS, SYNC_PERIODS, AdminHealth, SyncSpec
+    from woo_backend.services.balance_reconcile import RECONCILE_CURSOR
+    from woo_backend.services.order_poll import ORDERS_CURSOR
+    from woo_backend.services.webhooks import wanted_webhooks
+    from woo_backend.settings import TopomerSettings, WebhookWatchSettings, WooCommerceSettings, env
+    from woo_backend.store.cursors import SyncCursors
+    from woo_backend.store.health_counts import HealthCounts
+    from woo_backend.store.runs import SyncRuns
+    from woo_backend.topomer import TopomerClient
+    from woo_backend.woocommerce import WooCommerceClient
+
+    client = dynamodb_client()
+    probe: ClientOptions = {"retry": RetryPolicy(attempts=1), "timeout": upstream_timeout(DEADLINE_SECONDS)}
+    payments, credits_table = env("PAYMENTS_TABLE"), env("CREDITS_TABLE")
+    syncs = [
+        SyncSpec("credits-sync", SYNC_PERIODS["credits-sync"], SyncCursors(credits_table, client), (ORDERS_CURSOR,)),
+        SyncSpec(
+            "balance-sync",
+            SYNC_PERIODS["balance-sync"],
+            SyncCursors(payments, client),
+            (ORDERS_CURSOR, RECONCILE_CURSOR),
+        ),
+        SyncSpec("promo-sync", SYNC_PERIODS["promo-sync"]),  # no cursor: its work list is the pending codes
+    ]
+    base_url = WebhookWatchSettings.from_env().base_url
+    return AdminHealth(
+        runs=SyncRuns(env("ADMIN_TABLE"), client),
+        syncs=syncs,
+        counts=HealthCounts(payments, env("PROMO_TABLE"), client),
+        shop=WooCommerceClient(WooCommerceSettings.from_env(), **probe),
+        wanted=wanted_webhooks(base_url) if base_url else [],
+        topomer_probe=TopomerClient(TopomerSettings.from_env(), **probe).price_intervals,
+    )
 
 
 @functools.cache
