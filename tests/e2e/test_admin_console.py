@@ -68,17 +68,21 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext
 @pytest.fixture
 def page(browser: BrowserContext, stack: LocalStack, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A new tab (so a new sessionStorage: logged out) at the console; a screenshot of it when the test ends.
-    A script error or a Content-Security-Policy refusal fails the test."""
+    A script error, a Content-Security-Policy refusal or an action slower than a second fails the test."""
     tab = browser.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     tab.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+    writes: list[tuple[str, float]] = []  # every action's round trip, in ms
+    tab.on("requestfinished", lambda r: writes.append((r.url, r.timing["responseEnd"])) if r.method != "GET" else None)
     tab.goto(f"{stack.api}/admin")
     yield tab
     ARTIFACTS.mkdir(exist_ok=True)
     tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     tab.close()
     assert problems == []
+    # Every action answers within a second on the local runtime (reads may meet a cold start: not counted).
+    assert [(url, ms) for url, ms in writes if ms > 1000] == []
 
 
 def sign_in(page: Page, stack: LocalStack, name: str = "Ada") -> None:
