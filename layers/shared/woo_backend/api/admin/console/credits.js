@@ -64,9 +64,10 @@ function adjustForm(orderKey, reopen) {
   return form;
 }
 
-async function showAccount(box, orderKey, redrawChart) {
+// `changed` redraws what an adjustment changes elsewhere on the page (the chart, the accounts list).
+async function showAccount(box, orderKey, changed) {
   replace(box, loading());
-  const reopen = () => Promise.all([showAccount(box, orderKey, redrawChart), redrawChart()]);
+  const reopen = () => Promise.all([showAccount(box, orderKey, changed), changed()]);
   try {
     const first = await api.get(`/admin/v1/credits/orders/${enc(orderKey)}`, { limit: 20 });
     const ledger = h("div", { class: "list" });
@@ -113,12 +114,13 @@ export async function credits(view, params) {
   const status = h("select", { id: "accounts-status" }, STATUSES.map((s) => h("option", { value: s }, s)));
   status.value = params.get("status") || "completed";
   const accounts = h("div", {}, accountsList(status.value));
-  status.addEventListener("change", () => replace(accounts, accountsList(status.value)));
+  const relist = () => replace(accounts, accountsList(status.value));
+  status.addEventListener("change", relist);
   const chart = h("div", { class: "charts" }, loading());
   view.append(h("h1", {}, "Credits"), lookup, account, chart,
     h("h2", {}, "Accounts"), h("div", { class: "toolbar" }, h("label", { for: "accounts-status" }, "Status "), status), accounts);
   const redrawChart = () => creditsChart().then((figure) => replace(chart, figure));
   const drawn = redrawChart();
-  if (params.get("order")) await showAccount(account, params.get("order"), redrawChart);
+  if (params.get("order")) await showAccount(account, params.get("order"), () => Promise.all([redrawChart(), relist()]));
   await drawn;
 }

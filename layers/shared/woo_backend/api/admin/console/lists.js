@@ -20,20 +20,26 @@ export async function drift(view) {
   ], items, "No drift recorded."));
 }
 
-// A snapshot's value in words: scalars as they are, small objects as "key value" pairs (never raw JSON).
-function shown(value) {
-  if (value === null || value === undefined) return "—";
-  if (typeof value !== "object") return String(value);
-  if (Array.isArray(value)) return value.map(shown).join(", ");
-  return Object.entries(value).map(([k, v]) => `${words(k)} ${shown(v)}`).join(", ");
+// A snapshot as dotted paths to plain values ({"sync": {"topomer": {"attempts": 2}}} -> "sync.topomer.attempts"),
+// so a change shows only the values that moved, in words (never raw JSON).
+function flat(value, prefix = "", out = {}) {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flat(v, prefix ? `${prefix}.${k}` : k, out);
+  } else if (prefix) {
+    out[prefix] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
 }
 
-// What changed: the fields whose value differs between before and after (all of after for a creation).
+function shown(value) { return value === null || value === undefined || value === "" ? "—" : String(value); }
+
+// What changed: the values that differ between before and after (what a creation set, for a creation).
 function change(entry) {
-  const before = entry.before || {};
-  const after = entry.after || {};
+  const before = flat(entry.before);
+  const after = flat(entry.after);
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])]
-    .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+    .filter((k) => before[k] !== after[k])
+    .filter((k) => entry.before || (after[k] !== null && after[k] !== undefined));
   if (!keys.length) return "—";
   return h("ul", { class: "changes" }, keys.map((k) => h("li", {}, h("span", { class: "key" }, words(k)), ": ",
     entry.before ? [h("del", {}, shown(before[k])), " → "] : null, h("ins", {}, shown(after[k])))));
