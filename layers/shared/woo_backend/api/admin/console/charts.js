@@ -7,7 +7,7 @@ import { h } from "./dom.js";
 const SVG = "http://www.w3.org/2000/svg";
 const W = 640;
 const H = 220;
-const PAD = { top: 12, right: 8, bottom: 28, left: 44 };
+const PAD = { top: 12, right: 8, bottom: 34, left: 44 };
 
 function s(tag, attrs, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -62,7 +62,9 @@ export function barChart({ title, days, series, stacked = false, unit = "" }) {
     // A date under the first day, then one a week: readable at phone width too.
     const last = i === days.length - 1;
     if (i % 7 === 0 ? days.length - 1 - i >= 3 || last : last) {
-      svg.append(s("text", { x: x0 + slot / 2, y: H - 8, class: "axis", "text-anchor": "middle" }, day.slice(5)));
+      // The last date ends at the plot's edge, so it is never cut off.
+      const at = last ? { x: x0 + slot, "text-anchor": "end" } : { x: x0 + slot / 2, "text-anchor": "middle" };
+      svg.append(s("text", { ...at, y: H - 8, class: "axis" }, day.slice(5)));
     }
   });
   if (!totals.some(Boolean)) {
