@@ -276,6 +276,23 @@ def test_resolve_asks_for_a_note(page: Page, stack: LocalStack, api: httpx.Clien
     assert payment["resolution"]["by"] == "Grace"
 
 
+def test_void_an_authorized_payment_after_confirming(page: Page, stack: LocalStack, api: httpx.Client) -> None:
+    token, order_id = new_user(stack, "20.00"), new_order(stack, "5.00")
+    payment_id = str(authorize(api, token, order_id, "5.00").json()["payment_id"])
+    sign_in(page, stack)
+    page.get_by_role("link", name="Payments", exact=True).click()
+    page.get_by_label("Status").select_option("authorized")
+    page.get_by_role("link", name=payment_id).click()
+    page.locator(".detail").get_by_role("button", name="Void").click()
+    dialog = page.get_by_role("dialog", name="Void this payment?")
+    dialog.get_by_role("button", name="Cancel").click()  # cancelled: nothing happens
+    expect(page.locator(".detail .facts .badge").first).to_have_text("authorized")
+    page.locator(".detail").get_by_role("button", name="Void").click()
+    dialog.get_by_role("button", name="Void payment").click()
+    expect(page.locator(".detail .facts .badge").first).to_have_text("voided")
+    assert api.get(f"/balance/v1/payments/{payment_id}", headers=auth(token)).json()["status"] == "voided"
+
+
 def test_dialogs_work_from_the_keyboard(page: Page, stack: LocalStack) -> None:
     sign_in(page, stack)
     page.get_by_role("link", name="Promo codes").click()

@@ -79,7 +79,10 @@ $("login-form").addEventListener("submit", async (event) => {
   } finally {
     button.disabled = false;
   }
-  if (!location.hash || location.hash === "#/") location.hash = "#/overview";
+  if (!location.hash || location.hash === "#/") {
+    location.hash = "#/overview"; // hashchange draws it
+    return;
+  }
   await render();
   $("main").focus();
 });
