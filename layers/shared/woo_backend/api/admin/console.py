@@ -1,10 +1,10 @@
 """The admin console's page: ``GET /admin`` (the page) and ``GET /admin/<file>`` (its scripts and styles).
 
 The files live beside this module (``console/``), so the layer that ships the code ships the page. Only the
-names in ``FILES`` are served (a fixed map: no path from the request ever reaches the file system); anything else
-is 404. Every answer carries the security headers: the page runs its own files only (no inline script or style,
-no other origin), is never framed, sends no referrer, and the page itself is never cached (a new deploy is seen
-at once).
+names in ``FILES`` are served (a fixed map: no path from the request ever reaches the file system); anything
+else is 404. Both routes are in the OpenAPI document (HTML, scripts, styles). Every answer carries the security
+headers: the page runs its own files only (no inline script or style, no other origin), is never framed, sends
+no referrer, and the page itself is never cached (a new deploy is seen at once).
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from woo_backend.api.admin import new_router
+from woo_backend.api.openapi import errors
 from woo_backend.api.resolver import compact_json
 
 router = new_router()
@@ -54,11 +56,23 @@ def _file(name: str) -> Response[str]:
     return Response(200, FILES[name], text, {**SECURITY_HEADERS, "Cache-Control": cache})
 
 
-@router.get("/admin", include_in_schema=False)
+def _answers(*media: str) -> dict[int, OpenAPIResponse]:
+    text = {"schema": {"type": "string"}}
+    return {
+        200: {"description": "the file", "content": {m: text for m in media}},  # type: ignore[misc]
+        **errors((404, "unknown_file: not one of the console's files")),
+    }
+
+
+@router.get("/admin", summary="The admin console (an HTML page)", responses=_answers("text/html"))
 def console_page() -> Response[str]:
     return _file(INDEX)
 
 
-@router.get("/admin/<file>", include_in_schema=False)
+@router.get(
+    "/admin/<file>",
+    summary="The console's page, scripts, styles and icon",
+    responses=_answers(*sorted({media.split(";")[0] for media in FILES.values()})),
+)
 def console_file(file: str) -> Response[str]:
     return _file(file)
