@@ -1,7 +1,8 @@
 """Cold start of each function: a fresh interpreter imports the handler module and runs its init.
 
-Baseline: a fresh interpreter that imports boto3 and creates a DynamoDB client (the floor of any of
-our functions). Median of several runs each.
+Baseline: a fresh interpreter that imports boto3 and creates a DynamoDB client (the floor of any of our
+functions). Baseline and function alternate in pairs, each in a fresh interpreter, so a busy machine slows both
+alike; the ratio is the median of the pairs' ratios. ``python -m bench.cold_start [LogicalId ...]`` prints them.
 """
 
 from __future__ import annotations
@@ -18,52 +19,76 @@ from local import template
 from local.run import LOCAL_DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = 7
+RUNS = 7  # pairs
 
-BASELINE = "import boto3; boto3.client('dynamodb')"
+# Both end with os._exit: Lambda never tears an interpreter down, so the teardown is not timed.
+BASELINE = "import boto3; boto3.client('dynamodb'); import os; os._exit(0)"
 HANDLER = (
     "import importlib.util, sys; spec = importlib.util.spec_from_file_location('handler', sys.argv[1]); "
-    "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)"
+    "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); import os; os._exit(0)"
 )
 
 
-def _median_process_seconds(code: str, *args: str, env: dict[str, str]) -> float:
-    samples = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code, *args], env=env, check=True, cwd=ROOT)  # noqa: S603 - our own code
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
-def rows() -> list[Row]:
-    env = {
+def base_env(root: Path = ROOT) -> dict[str, str]:
+    """What every cold start sees: the local defaults, the layer on the path, upstreams that never answer."""
+    return {
         **os.environ,
         **LOCAL_DEFAULTS,
-        "PYTHONPATH": f"{ROOT / 'layers' / 'shared'}{os.pathsep}{ROOT}",
+        "PYTHONPATH": f"{root / 'layers' / 'shared'}{os.pathsep}{root}",
         "WOOCOMMERCE_URL": "http://127.0.0.1:9",
         "TOPOMER_URL": "http://127.0.0.1:9",
     }
-    baseline = _median_process_seconds(BASELINE, env=env)
-    out = [
-        Row(
-            "cold start: baseline (boto3 + DynamoDB client)",
-            f"{baseline * 1000:.0f} ms",
-            "",
-            "1.00x",
-            f"median of {RUNS}",
-        )
-    ]
+
+
+def function_env(fn: template.Function, root: Path = ROOT) -> dict[str, str]:
+    return {**base_env(root), **fn.local_environment}
+
+
+def _seconds(code: str, *args: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, *args], env=env, check=True, cwd=ROOT)  # noqa: S603 - our own code
+    return time.perf_counter() - started
+
+
+def paired(module_path: Path, env: dict[str, str], runs: int = RUNS) -> tuple[float, float, float]:
+    """(median seconds of the function's cold start, of the baseline's, median ratio of the pairs)."""
+    function: list[float] = []
+    baseline: list[float] = []
+    for index in range(runs):
+        # Which goes first alternates, so a machine getting busier or quieter weighs on both.
+        for first in (True, False) if index % 2 == 0 else (False, True):
+            if first:
+                baseline.append(_seconds(BASELINE, env=env))
+            else:
+                function.append(_seconds(HANDLER, str(module_path), env=env))
+    ratios = [f / b for f, b in zip(function, baseline, strict=True)]
+    return statistics.median(function), statistics.median(baseline), statistics.median(ratios)
+
+
+def http_functions() -> list[template.Function]:
+    """The functions behind the HTTP API (the syncs' cold starts are not on a caller's path)."""
+    routed = {route.function for route in template.routes()}
+    return [fn for fn in template.functions().values() if fn.logical_id in routed]
+
+
+def rows(names: list[str] | None = None) -> list[Row]:
+    out = []
     for fn in template.functions().values():
-        fn_env = {**env, **fn.local_environment}
-        seconds = _median_process_seconds(HANDLER, str(fn.module_path), env=fn_env)
+        if names and fn.logical_id not in names:
+            continue
+        seconds, baseline, median_ratio = paired(fn.module_path, function_env(fn))
         out.append(
             Row(
                 f"cold start: {fn.logical_id}",
                 f"{seconds * 1000:.0f} ms",
                 f"{baseline * 1000:.0f} ms",
-                ratio(seconds, baseline),
-                f"median of {RUNS}",
+                f"{median_ratio:.2f}x",
+                f"median of {RUNS} pairs (ratio of the medians {ratio(seconds, baseline)})",
             )
         )
     return out
+
+
+if __name__ == "__main__":
+    for row in rows(sys.argv[1:]):
+        print(" | ".join((row.name, row.value, row.baseline, row.ratio, row.note)))

@@ -31,7 +31,6 @@ from woo_backend.api.balance import (
 )
 from woo_backend.api.openapi import (
     BODY,
-    SECURITY_SCHEMES,
     SHOPPER_TOKEN,
     TOPOMER_TOKEN,
     WEBHOOK_SIGNATURE,
@@ -49,7 +48,7 @@ from woo_backend.observability import logger
 wired = balance_api()
 service = wired.service
 app = create_resolver()
-app.configure_openapi(title="woo-backend balance", version="1.0.0", security_schemes=SECURITY_SCHEMES)
+app.configure_openapi(title="woo-backend balance", version="1.0.0")
 # Reading the token at Topomer: refused (401), expired (410), Topomer down (503) or answering nonsense (502).
 TOKEN_ERRORS = (401, 410, 502, 503)
 

@@ -26,7 +26,6 @@ from woo_backend.api.credits import (
 from woo_backend.api.openapi import (
     API_KEY,
     BODY,
-    SECURITY_SCHEMES,
     WEBHOOK_SIGNATURE,
     ErrorAnswer,
     answered_with,
@@ -60,7 +59,7 @@ app = create_resolver(
         for prefix in ("/credits/v1/", *DOTIX_PREFIXES)
     ],
 )
-app.configure_openapi(title="woo-backend credits", version="1.0.0", security_schemes=SECURITY_SCHEMES)
+app.configure_openapi(title="woo-backend credits", version="1.0.0")
 # By default (DOTIX_ERROR_STATUS=200) a Dotix refusal is a 200 too, as WordPress serves it.
 DOTIX_WHY = DOTIX_RESPONSES[200]["description"]
 # A request Powertools itself refuses (a header that fails validation, a path segment it cannot route) is answered

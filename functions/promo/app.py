@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from woo_backend.api import create_resolver, http_entrypoint
 from woo_backend.api.admin import admin_user
-from woo_backend.api.openapi import ADMIN, BODY, SECURITY_SCHEMES, answered_with, errors, ok, security
+from woo_backend.api.openapi import ADMIN, BODY, answered_with, errors, ok, security
 from woo_backend.api.promo import (
     AutoQuoteRequest,
     CodeCreateRequest,
@@ -30,7 +30,7 @@ from woo_backend.observability import logger
 
 promo = bootstrap.api()
 app = create_resolver(guards=[("/promo/v1/codes", lambda headers: require_bearer(headers, promo.admin.api_key))])
-app.configure_openapi(title="woo-backend promo", version="1.0.0", security_schemes=SECURITY_SCHEMES)
+app.configure_openapi(title="woo-backend promo", version="1.0.0")
 ADMIN_ONLY = security(ADMIN)
 # WooCommerce and Topomer follow the record: either may refuse (502) or be down (503).
 UPSTREAM = (502, 503)

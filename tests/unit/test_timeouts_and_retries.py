@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from local.simulators.base import TIMEOUT_MARGIN_SECONDS, timeout_fault_seconds
-from woo_backend.http import DEFAULT_TIMEOUT, READ_TIMEOUT_SECONDS, RetryPolicy
+from woo_backend.http import READ_TIMEOUT_SECONDS, RetryPolicy, upstream_timeout
 from woo_backend.settings import TopomerSettings, WooCommerceSettings
 from woo_backend.topomer import TopomerClient
 from woo_backend.woocommerce import WooCommerceClient
@@ -22,7 +22,7 @@ def test_the_retry_delay_is_the_shared_full_jitter_backoff(monkeypatch: pytest.M
 
 
 def test_the_clients_read_timeout_comes_from_their_settings() -> None:
-    assert DEFAULT_TIMEOUT.read == READ_TIMEOUT_SECONDS
+    assert upstream_timeout().read == READ_TIMEOUT_SECONDS
     woo = WooCommerceSettings(url=WOO, consumer_key=SecretStr("ck"), consumer_secret=SecretStr("cs"))
     assert WooCommerceClient(woo)._http.timeout.read == READ_TIMEOUT_SECONDS
     assert WooCommerceClient(woo.model_copy(update={"read_timeout_seconds": 2.0}))._http.timeout.read == 2.0

@@ -1,5 +1,8 @@
 """The base of every upstream client: httpx with explicit timeouts, bounded retries, typed parsing.
 
+httpx is imported and its client built at the first request, not at cold start: most requests never call an
+upstream (a credits read), and httpx with httpcore, h11 and anyio is a fair share of a cold start.
+
 Retries are written here rather than taken from a retry library because the decision depends on
 request safety (a connection that never opened is always safe to retry, a POST that may have been
 received is not unless the caller says so) and on the status, which is ten lines of code.
@@ -9,12 +12,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from woo_backend.backoff import backoff_delay
@@ -27,6 +29,9 @@ from woo_backend.errors import (
 )
 from woo_backend.observability import logger, mask_text
 
+if TYPE_CHECKING:
+    import httpx
+
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -36,10 +41,11 @@ READ_TIMEOUT_SECONDS = 5.0
 
 
 def upstream_timeout(read_seconds: float = READ_TIMEOUT_SECONDS) -> httpx.Timeout:
+    import httpx
+
     return httpx.Timeout(connect=2.0, read=read_seconds, write=5.0, pool=2.0)
 
 
-DEFAULT_TIMEOUT = upstream_timeout()
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Gateway answers: a proxy in front of the server says the server did not answer in time or answered
 # nonsense, so the request may have been processed. Other 5xx (500, 503) come from the server itself and
@@ -88,7 +94,7 @@ class RetryPolicy:
 class ClientOptions(TypedDict, total=False):
     """What a concrete client passes through to ``UpstreamClient`` unchanged (tests and scripts set them)."""
 
-    timeout: httpx.Timeout
+    timeout: httpx.Timeout | float  # httpx's own, or seconds to wait for an answer (``upstream_timeout``)
     retry: RetryPolicy | None
     transport: httpx.BaseTransport | None
 
@@ -111,19 +117,38 @@ class UpstreamClient:
         self,
         base_url: str,
         *,
-        auth: httpx.Auth | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        auth: httpx.Auth | Callable[[httpx.Request], httpx.Request] | None = None,
+        timeout: httpx.Timeout | float = READ_TIMEOUT_SECONDS,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.retry = retry or RetryPolicy()
         self.round_trips = 0
         self._count_lock = threading.Lock()
-        self._http = httpx.Client(
-            base_url=base_url,
-            auth=auth,
-            timeout=timeout,
-            transport=transport,
+        self._base_url, self._auth, self._timeout, self._transport = base_url, auth, timeout, transport
+        self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
+
+    @property
+    def _http(self) -> httpx.Client:
+        """The httpx client, built at the first request (and again after ``reset``)."""
+        client = self._client
+        if client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = self._new_client()
+                client = self._client
+        return client
+
+    def _new_client(self) -> httpx.Client:
+        import httpx
+
+        timeout = self._timeout
+        return httpx.Client(
+            base_url=self._base_url,
+            auth=self._auth,
+            timeout=upstream_timeout(timeout) if isinstance(timeout, int | float) else timeout,
+            transport=self._transport,
             headers={"User-Agent": "woo-backend/1.0", "Accept": "application/json"},
             event_hooks={"request": [self._count]},
         )
@@ -132,8 +157,16 @@ class UpstreamClient:
         with self._count_lock:
             self.round_trips += 1
 
+    def reset(self) -> None:
+        """Drop the connection pool; the next request builds a new one. After a SnapStart restore the pooled
+        sockets belong to another machine's past (``woo_backend.snapstart``)."""
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
     def close(self) -> None:
-        self._http.close()
+        self.reset()
 
     def request(
         self,
@@ -151,6 +184,8 @@ class UpstreamClient:
         update that sets an absolute value); by default only GET/HEAD/OPTIONS/PUT/DELETE are repeated.
         A request that is not repeated and may have been taken raises ``UpstreamOutcomeUnknown``.
         """
+        import httpx
+
         safe = method.upper() in SAFE_METHODS if repeatable is None else repeatable
         last_problem = "no attempt"
         last_status: int | None = None

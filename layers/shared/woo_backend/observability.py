@@ -1,7 +1,11 @@
-"""Logger, metrics and tracer shared by every function, with secrets masked in every log line.
+"""Logger and metrics shared by every function, with secrets masked in every log line.
 
 Powertools' data-masking utility works on payloads we choose to mask; log lines need masking of
 whatever ends up in them (exception messages, extra keys), so a formatter does it on the way out.
+
+No tracer: Lambda's active tracing (the template's ``Tracing: Active``) records each invocation's segment
+(initialization, invocation, overhead) without an SDK in the function, and Powertools' Tracer (the X-Ray SDK)
+cost more cold start than its subsegments are worth (README, "Cold start and tracing").
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import threading
 import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 MASK = "***"
@@ -75,4 +79,3 @@ logger = Logger(logger_formatter=MaskingFormatter())
 # The template sets the namespace; the default keeps a missing variable from failing a request after
 # its money has moved (Powertools raises on add_metric without one).
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "WooBackend")
-tracer = Tracer()

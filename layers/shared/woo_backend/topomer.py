@@ -30,14 +30,16 @@ import threading
 import time
 from collections.abc import Collection
 from decimal import Decimal
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from woo_backend.errors import UpstreamNotFound, UpstreamRejected
-from woo_backend.http import ClientOptions, RequestOptions, UpstreamClient, segment, upstream_timeout
+from woo_backend.http import ClientOptions, RequestOptions, UpstreamClient, segment
 from woo_backend.settings import TopomerSettings
+
+if TYPE_CHECKING:
+    import httpx  # imported at the first request (woo_backend.http)
 
 TOKEN_REFRESH_MARGIN_SECONDS = 30
 # get-by-token answers that mean "this customer token is refused" (after one fresh access token).
@@ -130,7 +132,7 @@ class TopomerClient(UpstreamClient):
     name = "topomer"
 
     def __init__(self, settings: TopomerSettings, **options: Unpack[ClientOptions]) -> None:
-        options.setdefault("timeout", upstream_timeout(settings.read_timeout_seconds))
+        options.setdefault("timeout", settings.read_timeout_seconds)
         super().__init__(settings.url, **options)
         self._settings = settings
         self._token: str | None = None

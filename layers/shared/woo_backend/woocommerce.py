@@ -6,15 +6,18 @@ fields (``extra="allow"``) so callers that pass data through (the account API) l
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Mapping
+import base64
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from woo_backend.http import ClientOptions, UpstreamClient, segment, upstream_timeout
+from woo_backend.http import ClientOptions, UpstreamClient, segment
 from woo_backend.settings import WooCommerceSettings
+
+if TYPE_CHECKING:
+    import httpx  # imported at the first request (woo_backend.http)
 
 API_PREFIX = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100
@@ -108,23 +111,26 @@ _products = TypeAdapter(list[Product])
 _objects = TypeAdapter(list[dict[str, Any]])
 
 
-class _ConsumerKeyAuth(httpx.Auth):
+class _ConsumerKeyAuth:
     """Basic auth with the consumer key and secret as the settings hold them at each request: a key rotated in
-    SSM is used once Powertools' cache expires, without a new container."""
+    SSM is used once Powertools' cache expires, without a new container. A callable (httpx's function auth),
+    so this module does not import httpx at cold start."""
 
     def __init__(self, settings: WooCommerceSettings) -> None:
         self._settings = settings
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def __call__(self, request: httpx.Request) -> httpx.Request:
         key, secret = self._settings.consumer_key.get_secret_value(), self._settings.consumer_secret.get_secret_value()
-        yield from httpx.BasicAuth(key, secret).auth_flow(request)
+        credentials = base64.b64encode(f"{key}:{secret}".encode()).decode("ascii")
+        request.headers["Authorization"] = f"Basic {credentials}"
+        return request
 
 
 class WooCommerceClient(UpstreamClient):
     name = "woocommerce"
 
     def __init__(self, settings: WooCommerceSettings, **options: Unpack[ClientOptions]) -> None:
-        options.setdefault("timeout", upstream_timeout(settings.read_timeout_seconds))
+        options.setdefault("timeout", settings.read_timeout_seconds)
         super().__init__(settings.url + API_PREFIX, auth=_ConsumerKeyAuth(settings), **options)
 
     # -------------------------------------------------------------- generic

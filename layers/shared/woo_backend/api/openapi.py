@@ -9,12 +9,15 @@ no 422 of its own.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import content_types
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, SecurityScheme
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import SecurityScheme
 
 
 class ErrorDetail(BaseModel):
@@ -76,25 +79,32 @@ TOPOMER_TOKEN = "topomerToken"  # noqa: S105  (a scheme's name, not a secret)
 SHOPPER_TOKEN = "shopperToken"  # noqa: S105
 WEBHOOK_SIGNATURE = "wcWebhookSignature"
 
-SECURITY_SCHEMES: dict[str, SecurityScheme] = {
-    ADMIN: HTTPBearer(description="Authorization: Bearer <ADMIN_API_KEY>: the promo admin's codes"),
-    API_KEY: APIKey(
-        in_=APIKeyIn.header,
-        name="X-Api-Key",
-        description="one of CREDITS_API_KEYS: the credits and Dotix-compatible APIs (open when none is set)",
-    ),
-    TOPOMER_TOKEN: APIKey(
-        in_=APIKeyIn.header, name="X-Topomer-Token", description="the customer's Topomer token: balance, payments"
-    ),
-    SHOPPER_TOKEN: APIKey(
-        in_=APIKeyIn.header, name="X-Shopper-Token", description="the shopper's Topomer token: the shopper balance"
-    ),
-    WEBHOOK_SIGNATURE: APIKey(
-        in_=APIKeyIn.header,
-        name="X-WC-Webhook-Signature",
-        description="WooCommerce's webhook signature: base64 HMAC-SHA256 of the raw body with the webhook secret",
-    ),
-}
+
+@functools.cache
+def security_schemes() -> dict[str, SecurityScheme]:
+    """The schemes the routes' ``security=`` name, for the OpenAPI document only (``Resolver.get_openapi_schema``):
+    built on demand because Powertools' OpenAPI models are a costly import that no request needs."""
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
+
+    return {
+        ADMIN: HTTPBearer(description="Authorization: Bearer <ADMIN_API_KEY>: the promo admin's codes"),
+        API_KEY: APIKey(
+            in_=APIKeyIn.header,
+            name="X-Api-Key",
+            description="one of CREDITS_API_KEYS: the credits and Dotix-compatible APIs (open when none is set)",
+        ),
+        TOPOMER_TOKEN: APIKey(
+            in_=APIKeyIn.header, name="X-Topomer-Token", description="the customer's Topomer token: balance, payments"
+        ),
+        SHOPPER_TOKEN: APIKey(
+            in_=APIKeyIn.header, name="X-Shopper-Token", description="the shopper's Topomer token: the shopper balance"
+        ),
+        WEBHOOK_SIGNATURE: APIKey(
+            in_=APIKeyIn.header,
+            name="X-WC-Webhook-Signature",
+            description="WooCommerce's webhook signature: base64 HMAC-SHA256 of the raw body with the webhook secret",
+        ),
+    }
 
 
 def security(scheme: str) -> list[dict[str, list[str]]]:

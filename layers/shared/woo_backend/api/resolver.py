@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -34,7 +34,10 @@ from woo_backend.errors import (
     ValidationFailed,
     describe_validation_errors,
 )
-from woo_backend.observability import logger, metrics, tracer
+from woo_backend.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 # The one table from error kinds to HTTP statuses (every API shape uses it; see tests/unit/test_errors.py).
 STATUS_BY_KIND: dict[ErrorKind, int] = {
@@ -156,6 +159,15 @@ class Resolver(APIGatewayHttpResolver):
 
         return note
 
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
+        """Powertools' document, with the security schemes the routes name when none was configured: they are
+        built only here (``openapi.security_schemes``), as no request needs their costly models."""
+        if kwargs.get("security_schemes") is None and self.openapi_config.security_schemes is None:
+            from woo_backend.api.openapi import security_schemes
+
+            kwargs["security_schemes"] = security_schemes()
+        return super().get_openapi_schema(**kwargs)
+
     def _json_body(self, text: str) -> Any:
         return request_body(self).json if "body" in self.context else parse_json(text)
 
@@ -267,10 +279,10 @@ def create_resolver(
 
 
 def http_entrypoint(app: Resolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda handler for ``app``: correlation id, metrics flush, tracing; guards before routing."""
+    """The Lambda handler for ``app``: correlation id, metrics flush; guards before routing. (Tracing: Lambda's
+    own invocation segment, no SDK here.)"""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         refused = app.refusal(event)
@@ -278,4 +290,4 @@ def http_entrypoint(app: Resolver) -> Callable[[dict[str, Any], LambdaContext], 
             return refused
         return app.resolve(event, context)
 
-    return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped
+    return handler

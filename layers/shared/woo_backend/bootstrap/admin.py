@@ -54,7 +54,7 @@ def health() -> AdminHealth:
     """The health page: its own upstream clients, one attempt each within a short timeout (a probe must answer
     fast, not retry), over the sync runs, the syncs' cursors and the open counts."""
     from woo_backend.aws import dynamodb_client
-    from woo_backend.http import ClientOptions, RetryPolicy, upstream_timeout
+    from woo_backend.http import ClientOptions, RetryPolicy
     from woo_backend.services.admin_health import DEADLINE_SECONDS, SYNC_PERIODS, AdminHealth, SyncSpec
     from woo_backend.services.balance_reconcile import RECONCILE_CURSOR
     from woo_backend.services.order_poll import ORDERS_CURSOR
@@ -67,7 +67,7 @@ def health() -> AdminHealth:
     from woo_backend.woocommerce import WooCommerceClient
 
     client = dynamodb_client()
-    probe: ClientOptions = {"retry": RetryPolicy(attempts=1), "timeout": upstream_timeout(DEADLINE_SECONDS)}
+    probe: ClientOptions = {"retry": RetryPolicy(attempts=1), "timeout": DEADLINE_SECONDS}
     payments, credits_table = env("PAYMENTS_TABLE"), env("CREDITS_TABLE")
     syncs = [
         SyncSpec("credits-sync", SYNC_PERIODS["credits-sync"], SyncCursors(credits_table, client), (ORDERS_CURSOR,)),
