@@ -143,7 +143,9 @@ class Resolver(APIGatewayHttpResolver):
         self, error_shapes: Sequence[tuple[str, ErrorShape]] = (), guards: Sequence[tuple[str, Guard]] = ()
     ) -> None:
         # Powertools parses a validated JSON body with this: the body ``refusal()`` already read (decoded once).
-        super().__init__(enable_validation=True, json_body_deserializer=self._json_body)
+        # Never Powertools' debug mode (which POWERTOOLS_DEV, on in `make run` for pretty logs, would turn on):
+        # it prints every event whole, tokens and order keys included, and answers a crash with its traceback.
+        super().__init__(enable_validation=True, json_body_deserializer=self._json_body, debug=False)
         self.error_shapes = list(error_shapes)
         self.guards = list(guards)
         self.body_rules: list[BodyRule] = []
@@ -281,6 +283,10 @@ def create_resolver(
 def http_entrypoint(app: Resolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda handler for ``app``: correlation id, metrics flush; guards before routing. (Tracing: Lambda's
     own invocation segment, no SDK here.)"""
+
+    from woo_backend import snapstart
+
+    snapstart.register_hooks()  # the HTTP functions may run from a SnapStart snapshot
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     @metrics.log_metrics
