@@ -11,7 +11,15 @@ import sys
 import time
 from dataclasses import dataclass
 
-MODULES = ["bench.cold_start", "bench.credits", "bench.balance", "bench.promo", "bench.account"]
+MODULES = [
+    "bench.cold_start",
+    "bench.warm_memory",
+    "bench.layer_size",
+    "bench.credits",
+    "bench.balance",
+    "bench.promo",
+    "bench.account",
+]
 
 
 @dataclass
