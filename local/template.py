@@ -96,9 +96,10 @@ class Function:
 
     @property
     def local_environment(self) -> dict[str, str]:
-        """The environment without the ``*_PARAM`` variables: SSM parameter names, which only AWS has; locally
-        each secret is set itself."""
-        return {k: v for k, v in self.environment.items() if not k.endswith("_PARAM")}
+        """The environment without the ``*_PARAM`` variables (SSM parameter names, which only AWS has; locally
+        each secret is set itself) and without the empty ones (declared for ``sam local``'s env.json: locally the
+        process environment fills them, e.g. the SDK's endpoints)."""
+        return {k: v for k, v in self.environment.items() if not k.endswith("_PARAM") and v != ""}
 
 
 @cache

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import Popen
 from typing import Any
 
 import httpx
@@ -98,6 +99,7 @@ def start_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> Itera
         "LOCAL_SCHEDULES": "off",  # tests run schedules on demand
         "LOCAL_CONFIG_FILE": str(config_file),
         "LOCAL_MAX_CONCURRENCY": "8",
+        "LOCAL_JSON_LOGS": "1",  # tests read the functions' log lines as JSON, one per line
         # The clients give up after 2 s, not 5, and the simulators' timeout fault waits 2.5 s: a timeout case
         # (three attempts for a write that sets an absolute value) costs about 7 s instead of 16.
         "UPSTREAM_READ_TIMEOUT_SECONDS": "2",
@@ -106,24 +108,43 @@ def start_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> Itera
     }
     for key in ("TOPOMER_URL", "WOOCOMMERCE_URL", "DYNAMODB_ENDPOINT_URL"):
         env.pop(key, None)
-    with log_file.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while not config_file.exists():
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"local runtime did not start:\n{log_file.read_text()[-3000:]}")
-                time.sleep(0.1)
-            config = json.loads(config_file.read_text())
-            yield LocalStack(log=log_file, **config)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    process = _run_until_ready(env, config_file, log_file, port_given="PORT" in (extra_env or {}))
+    try:
+        config = json.loads(config_file.read_text())
+        yield LocalStack(log=log_file, **config)
+    finally:
+        _stop(process)
+
+
+def _run_until_ready(env: dict[str, str], config_file: Path, log_file: Path, *, port_given: bool) -> Popen[bytes]:
+    """Start the runtime and wait for its config file. Under pytest-xdist each worker starts its own stacks, so
+    a port ``free_port()`` found may be taken before the runtime binds it: then again on another one (three tries)."""
+    for attempt in range(3):
+        with log_file.open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "local.run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 60
+        while not config_file.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = log_file.read_text()
+                if process.poll() is not None and "in use" in output and not port_given and attempt < 2:
+                    env["PORT"] = str(free_port())
+                    break
+                _stop(process)
+                raise RuntimeError(f"local runtime did not start:\n{output[-3000:]}")
+            time.sleep(0.1)
+        else:
+            return process
+    raise RuntimeError("local runtime did not start: every port tried was taken")
+
+
+def _stop(process: Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 @pytest.fixture(scope="session")
