@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import sys
 import threading
 import time
 import traceback
@@ -20,16 +22,30 @@ from urllib.parse import parse_qsl
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 from werkzeug.wrappers import Request, Response
 
+from local.lambdas import FunctionError
 from local.template import Cors, Route, Schedule
 from woo_backend.clock import utcnow
 
 Invoke = Callable[[str, dict[str, Any]], Any]
+# Each function's running containers (process ids): ``GET /_local/containers``.
+Containers = Callable[[], Mapping[str, list[int]]]
 # The whole API's OpenAPI document (local/openapi.py), built when first asked for.
 OpenApiSource = Callable[[], Mapping[str, Any]]
 # Swagger UI's assets as Powertools ships them: the docs page works without internet.
 SWAGGER_ASSETS = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.css": "text/css"}
 
 TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
+# Path parameters never shown in an access line (order keys, tokens), and order keys wherever they appear.
+SECRET_PARAMETER = re.compile(r"key|token|secret", re.IGNORECASE)
+ORDER_KEY = re.compile(r"(wc_order_)[A-Za-z0-9]+")
+_print_lock = threading.Lock()
+
+
+def access_line(method: str, path: str, status: int, seconds: float, function: str) -> str:
+    """``GET /credits/v1/orders/wc_order_*** 200 12 ms CreditsFunction``: no query string (it may carry
+    credentials) and no order key or token from the path."""
+    shown = ORDER_KEY.sub(r"\1***", path)
+    return f"{method} {shown} {status} {seconds * 1000:.0f} ms {function}"
 
 
 def http_api_event(request: Request, route: Route, path_params: dict[str, str]) -> dict[str, Any]:
@@ -116,6 +132,14 @@ def lambda_response(result: Any) -> Response:
     return response
 
 
+def _report(exc: Exception) -> None:
+    """A function's failure in one line (its container logged the traceback); the runtime's own, in full."""
+    if isinstance(exc, FunctionError):
+        print(exc, file=sys.stderr, flush=True)
+    else:
+        traceback.print_exc()
+
+
 def _json(status: int, body: Any) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
 
@@ -131,8 +155,10 @@ class LocalHttpApi:
         invoke: Invoke,
         cors: Cors | None = None,
         openapi: OpenApiSource | None = None,
+        containers: Containers | None = None,
     ) -> None:
         self.routes = list(routes)
+        self.containers = containers
         self.cors = cors
         self.openapi = openapi
         self.schedules = {s.function: s for s in schedules} | {s.name: s for s in schedules}
@@ -156,8 +182,27 @@ class LocalHttpApi:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        started = time.monotonic()
         response = self.dispatch(request)
+        self.log_access(request, response.status_code, time.monotonic() - started)
         return response(environ, start_response)
+
+    def log_access(self, request: Request, status: int, seconds: float) -> None:
+        """One line per request, as API Gateway's access log keeps one (the function, or ``-``)."""
+        path = request.path
+        function = "-"
+        found = self.match(request.method, path)
+        if found is not None:
+            route, params = found
+            function = route.function
+            for name, value in params.items():
+                if SECRET_PARAMETER.search(name):
+                    path = path.replace(value, "***")
+        elif path.startswith("/_local/schedules/") and (schedule := self.schedules.get(path.split("/")[-1])):
+            function = schedule.function
+        line = access_line(request.method, path, status, seconds, function)
+        with _print_lock:
+            print(line, file=sys.stdout, flush=True)
 
     def dispatch(self, request: Request) -> Response:
         origin = request.headers.get("Origin")
@@ -196,9 +241,11 @@ class LocalHttpApi:
             try:
                 result = self.run_schedule(name)
             except Exception as exc:  # the run failed: say so, as the Lambda console would
-                traceback.print_exc()
+                _report(exc)
                 return _json(500, {"schedule": name, "errorType": type(exc).__name__, "errorMessage": str(exc)})
             return _json(200, {"schedule": name, "result": result, "seconds": round(time.monotonic() - started, 3)})
+        if request.path == "/_local/containers" and request.method == "GET" and self.containers is not None:
+            return _json(200, dict(self.containers()))
         if self.openapi is not None and request.method == "GET" and (docs := self._docs(request, self.openapi)):
             return docs
         found = self.match(request.method, request.path)
@@ -208,8 +255,8 @@ class LocalHttpApi:
         route, params = found
         try:
             result = self.invoke(route.function, http_api_event(request, route, params))
-        except Exception:  # a crashed function: API Gateway answers 500 without details
-            traceback.print_exc()
+        except Exception as exc:  # a crashed function: API Gateway answers 500 without details
+            _report(exc)
             return _json(500, {"message": "Internal Server Error"})
         return lambda_response(result)
 

@@ -2,7 +2,8 @@
 
 Starts (unless pointed elsewhere by the environment) an embedded DynamoDB (moto server) with the
 template's tables, the Topomer and WooCommerce simulators, then the HTTP API on ``127.0.0.1:$PORT``
-serving exactly the template's routes through the real handlers. Ctrl-C stops everything.
+serving exactly the template's routes through the real handlers, runs each scheduled function once (the
+first sync), and prints the banner (``local.banner``). Ctrl-C (or SIGTERM) stops everything.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +27,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from local import setup_webhooks, template
 from local.apigw import LocalHttpApi
-from local.lambdas import FunctionPool
+from local.lambdas import FunctionPool, check_cold_starts
+from local.settings import LocalSettings, SettingError
 from local.simulators import topomer as topomer_sim
 from local.simulators import woocommerce as woo_sim
 
@@ -33,6 +37,7 @@ LOCAL_DEFAULTS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "POWERTOOLS_TRACE_DISABLED": "true",
+    # `make run` turns it on (pretty log lines) unless LOCAL_JSON_LOGS=1; tools loading handlers keep JSON.
     "POWERTOOLS_DEV": "false",
     "WOOCOMMERCE_CONSUMER_KEY": woo_sim.CONSUMER_KEY,
     "WOOCOMMERCE_CONSUMER_SECRET": woo_sim.CONSUMER_SECRET,
@@ -71,6 +76,8 @@ PASSED_THROUGH = (
     "MERCHANT_EMAIL",
     "MAIL_SENDER",
 )
+# A container idle this long ends, but a function's most recently used one (Lambda ends idle containers too).
+IDLE_CONTAINER_SECONDS = 60.0
 
 
 def free_port() -> int:
@@ -82,48 +89,62 @@ def free_port() -> int:
 @dataclass
 class LocalSystem:
     port: int
+    settings: LocalSettings = field(default_factory=LocalSettings)
     servers: list[BaseWSGIServer] = field(default_factory=list)
     config: dict[str, str] = field(default_factory=dict)
     api: LocalHttpApi | None = None
     pools: dict[str, FunctionPool] = field(default_factory=dict)
     stop_event: threading.Event = field(default_factory=threading.Event)
     shop_sim: woo_sim.WooCommerceSimulator | None = None
+    topomer: topomer_sim.TopomerSimulator | None = None
+    first_sync: dict[str, str] = field(default_factory=dict)
     _openapi: dict[str, Any] | None = None
     _openapi_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
+        """Everything up, or ``SettingError`` (one line per problem) with what started stopped again."""
+        os.environ.setdefault("POWERTOOLS_DEV", "false" if self.settings.json_logs else "true")
         for key, value in LOCAL_DEFAULTS.items():
             os.environ.setdefault(key, value)
         self._start_dynamodb()
         self._start_simulators()
         # Where the shop delivers webhooks, and what the syncs check them against.
         os.environ.setdefault("WEBHOOK_BASE_URL", f"http://127.0.0.1:{self.port}")
-        environment = {key: os.environ[key] for key in PASSED_THROUGH if os.environ.get(key)}
-        max_concurrency = int(os.environ.get("LOCAL_MAX_CONCURRENCY", "8"))
-        for fn in template.functions().values():
-            self.pools[fn.logical_id] = FunctionPool(fn, {**fn.local_environment, **environment}, max_concurrency)
         # Locally any page (a React dev server on its own port) may call the API, unless told otherwise.
         os.environ.setdefault("LOCAL_ALLOWED_ORIGINS", "*")
+        passed = {key: os.environ[key] for key in PASSED_THROUGH if os.environ.get(key)}
+        for fn in template.functions().values():
+            # A container's process gets this runtime's environment with the function's own on top.
+            environment = {**os.environ, **fn.local_environment, **passed}
+            self.pools[fn.logical_id] = FunctionPool(fn, environment, self.settings.max_concurrency)
+        # A bad setting fails here, one line each, and no container is kept: each starts when first called.
+        errors = check_cold_starts([(pool.function, pool.environment) for pool in self.pools.values()])
+        if errors:
+            raise SettingError(*_grouped(errors))
         self.api = LocalHttpApi(
-            template.routes(), template.schedules(), self.invoke, template.cors(), openapi=self.openapi_document
+            template.routes(),
+            template.schedules(),
+            self.invoke,
+            template.cors(),
+            openapi=self.openapi_document,
+            containers=self.containers,
         )
-        server = make_server("127.0.0.1", self.port, self.api, threaded=True)
+        try:
+            server = make_server("127.0.0.1", self.port, self.api, threaded=True)
+        except OSError as exc:
+            raise SettingError(f"PORT {self.port} cannot be used: {exc.strerror or exc}") from exc
         self.servers.append(server)
         threading.Thread(target=server.serve_forever, name="http-api", daemon=True).start()
-        for pool in self.pools.values():
-            pool.warm()  # a cold start that fails (missing setting) fails here, loudly
         if self.shop_sim is not None:
             self._register_webhooks()  # the API answers now: WooCommerce pings a webhook it creates
-        if os.environ.get("LOCAL_SCHEDULES", "on") != "off":
+        if self.settings.schedules:
+            self._run_first_sync()
             self._start_schedules()
+        threading.Thread(target=self._reap_idle_containers, name="reaper", daemon=True).start()
         self.api.ready.set()
 
     def openapi_document(self) -> dict[str, Any]:
-        """The whole API's OpenAPI document (built once, when first asked for).
-
-        Built in a process of its own: its cold starts would otherwise purge the layer's modules under the
-        running containers, whose lazy imports would then load a second copy of the error classes.
-        """
+        """The whole API's OpenAPI document (built once, when first asked for, in a process of its own)."""
         with self._openapi_lock:
             if self._openapi is None:
                 built = subprocess.run(
@@ -138,6 +159,10 @@ class LocalSystem:
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.pools[function].invoke(event)
+
+    def containers(self) -> dict[str, list[int]]:
+        """Each function's running containers (their process ids)."""
+        return {name: pool.pids for name, pool in self.pools.items()}
 
     def _start_dynamodb(self) -> None:
         endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
@@ -158,27 +183,23 @@ class LocalSystem:
 
     def _start_simulators(self) -> None:
         if not os.environ.get("TOPOMER_URL"):
-            server = topomer_sim.TopomerSimulator(
+            self.topomer = topomer_sim.TopomerSimulator(
                 os.environ["TOPOMER_CLIENT_ID"], os.environ["TOPOMER_CLIENT_SECRET"]
-            ).serve()
+            )
+            server = self.topomer.serve()
             self.servers.append(server)
             os.environ["TOPOMER_URL"] = f"http://127.0.0.1:{server.server_port}"
-            self.config["Seeded Topomer token"] = topomer_sim.SEED_TOKEN
-            self.config["Seeded shopper"] = f"{topomer_sim.SEED_SHOPPER_ID} / {topomer_sim.SEED_SHOPPER_TOKEN}"
         if not os.environ.get("WOOCOMMERCE_URL"):
             # Local mode: Basic auth over plain HTTP, which a real shop refuses (it wants TLS).
             sim = woo_sim.WooCommerceSimulator(
                 os.environ["WOOCOMMERCE_CONSUMER_KEY"],
                 os.environ["WOOCOMMERCE_CONSUMER_SECRET"],
-                local_mode=os.environ.get("WOO_SIM_LOCAL_MODE", "on") != "off",
+                local_mode=self.settings.woo_local_mode,
             )
             server = sim.serve()
             self.servers.append(server)
             os.environ["WOOCOMMERCE_URL"] = f"http://127.0.0.1:{server.server_port}"
             self.shop_sim = sim
-            self.config["Seeded order keys"] = ", ".join(o["order_key"] for o in sim.orders.values())
-        self.config["Topomer"] = os.environ["TOPOMER_URL"]
-        self.config["WooCommerce"] = os.environ["WOOCOMMERCE_URL"]
 
     def _register_webhooks(self) -> None:
         """The service's webhooks, created in the simulated shop as `make setup-webhooks` does in a real one."""
@@ -190,6 +211,23 @@ class LocalSystem:
         base = os.environ["WEBHOOK_BASE_URL"]
         actions = setup_webhooks.setup(base, os.environ["WOOCOMMERCE_WEBHOOK_SECRET"])
         self.config["Webhooks"] = f"{len(actions)} ({', '.join(sorted({a.topic for a in actions}))}) to {base}"
+
+    def _run_first_sync(self) -> None:
+        """Each scheduled function once, at once (each in its container), so the seeded data is synced."""
+        assert self.api is not None
+        api = self.api
+
+        def run(name: str) -> tuple[str, str]:
+            started = time.monotonic()
+            try:
+                api.run_schedule(name)
+            except Exception as exc:  # the next run retries, as in AWS; the runtime still starts
+                return name, f"failed ({exc})"
+            return name, f"done in {time.monotonic() - started:.1f} s"
+
+        names = [s.function for s in template.schedules()]
+        with ThreadPoolExecutor(max(1, len(names))) as runs:
+            self.first_sync = dict(runs.map(run, names))
 
     def _start_schedules(self) -> None:
         assert self.api is not None
@@ -204,62 +242,94 @@ class LocalSystem:
                         assert self.api is not None
                         self.api.run_schedule(name)
                     except Exception as exc:  # a failed run is retried by the next one, as in AWS
-                        print(f"schedule {name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                        print(f"schedule {name} failed: {exc}", file=sys.stderr, flush=True)
 
             threading.Thread(target=loop, name=f"schedule-{schedule.name}", daemon=True).start()
 
-    def describe(self) -> str:
-        lines = [f"woo-backend local runtime on http://127.0.0.1:{self.port}", "", "Routes:"]
-        for route in template.routes():
-            lines.append(f"  {route.method:6} {route.path:48} -> {route.function}")
-        lines.append("  GET    /health")
-        lines.append("  GET    /openapi.json, /docs (Swagger UI)")
-        for schedule in template.schedules():
-            lines.append(f"  POST   /_local/schedules/{schedule.function:30} ({schedule.expression})")
-        lines += ["", "Configuration:"]
-        lines += [f"  {key}: {value}" for key, value in self.config.items()]
-        return "\n".join(lines)
+    def _reap_idle_containers(self) -> None:
+        while not self.stop_event.wait(IDLE_CONTAINER_SECONDS / 4):
+            for pool in self.pools.values():
+                pool.reap(IDLE_CONTAINER_SECONDS)
 
     def stop(self) -> None:
+        """Everything down at once: the containers asked to end, every server shut down in parallel."""
         self.stop_event.set()
-        for server in reversed(self.servers):
-            server.shutdown()
+        for pool in self.pools.values():
+            pool.close()
+        stopping: list[Callable[[], None]] = [server.shutdown for server in self.servers]
+        stopping += [pool.stop for pool in self.pools.values()]
+        threads = [threading.Thread(target=each, daemon=True) for each in stopping]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=2)
 
 
-def main() -> None:
+def _grouped(errors: list[str]) -> list[str]:
+    """``Function: message`` lines, one per distinct message, naming the functions it failed."""
+    by_message: dict[str, list[str]] = {}
+    for error in errors:
+        function, _, message = error.partition(": ")
+        by_message.setdefault(message, []).append(function)
+    return [f"{message} ({', '.join(functions)})" for message, functions in by_message.items()]
+
+
+def write_config(system: LocalSystem, target: str) -> None:
+    """For tests and tools (``LOCAL_CONFIG_FILE``): where everything listens, as JSON."""
+    with open(target + ".tmp", "w") as fh:
+        json.dump(
+            {
+                "api": f"http://127.0.0.1:{system.port}",
+                "topomer": os.environ["TOPOMER_URL"],
+                "woocommerce": os.environ["WOOCOMMERCE_URL"],
+                "dynamodb": os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
+                "ses": os.environ.get("AWS_ENDPOINT_URL_SES", ""),
+                "pid": os.getpid(),
+            },
+            fh,
+        )
+    os.replace(target + ".tmp", target)  # readers never see half a file
+
+
+def main(argv: list[str] | None = None) -> int:
+    from local.banner import banner
+    from woo_backend.settings import ConfigurationError
+
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    system = LocalSystem(port=int(os.environ.get("PORT", "3000")))
-    started = time.monotonic()
-    system.start()
-    print(system.describe(), flush=True)
-    if os.environ.get("LOCAL_CONFIG_FILE"):
-        # For tests and tools: where everything listens, as JSON.
-        target = os.environ["LOCAL_CONFIG_FILE"]
-        with open(target + ".tmp", "w") as fh:
-            json.dump(
-                {
-                    "api": f"http://127.0.0.1:{system.port}",
-                    "topomer": os.environ["TOPOMER_URL"],
-                    "woocommerce": os.environ["WOOCOMMERCE_URL"],
-                    "dynamodb": os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
-                    "ses": os.environ.get("AWS_ENDPOINT_URL_SES", ""),
-                    "pid": os.getpid(),
-                },
-                fh,
-            )
-        os.replace(target + ".tmp", target)  # readers never see half a file
-    print(f"\nReady in {time.monotonic() - started:.1f}s. Ctrl-C stops everything.", flush=True)
     done = threading.Event()
-    # Handled explicitly: a shell starting us in the background may have set SIGINT to "ignore".
+    # Handled from the start: a shell starting us in the background may have set SIGINT to "ignore".
     signal.signal(signal.SIGINT, lambda *_: done.set())
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    args = sys.argv[1:] if argv is None else argv
+    started = time.monotonic()
+    system: LocalSystem | None = None
     try:
-        while not done.wait(1.0):
+        if args:
+            raise SettingError(
+                f"make run takes no arguments (got {' '.join(args)}): settings come from the environment"
+            )
+        settings = LocalSettings.from_env()
+        system = LocalSystem(port=settings.port, settings=settings)
+        system.start()
+    except (SettingError, ConfigurationError, ValueError) as exc:
+        lines = exc.lines if isinstance(exc, SettingError) else [str(exc)]
+        for line in lines:
+            print(f"make run: {line}", file=sys.stderr, flush=True)
+        if system is not None:
+            system.stop()
+        return 2
+    print(banner(system, time.monotonic() - started), flush=True)
+    if os.environ.get("LOCAL_CONFIG_FILE"):
+        write_config(system, os.environ["LOCAL_CONFIG_FILE"])
+    try:
+        while not done.wait(0.2):
             pass
     finally:
+        stopping = time.monotonic()
         system.stop()
-        print("Stopped.", flush=True)
+        print(f"Stopped. ({time.monotonic() - stopping:.1f} s)", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

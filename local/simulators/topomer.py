@@ -19,6 +19,9 @@ one server: it models the range a reasonable server may fall in, and tests run t
 - ``get-by-token`` shows a user's fields; a user added with ``answer_fields`` shows only those, and
   ``email`` may be null. ``POST /_sim/tokens/refuse {"token", "status"}`` makes ``get-by-token`` refuse a
   token with that status (400/401/403/404), as a server may for a token it will not serve.
+- A token is good for one payment: the capture marks it expired (``update-expired``), then the service answers
+  410 ``token_expired``. ``POST /_sim/tokens {"balance": "100.00", "email"?}`` adds a user with a fresh token
+  (201 ``{"token", "user_id", "email", "balance"}``); ``POST /_sim/users`` adds one with a chosen id and token.
 
 Not from any source, and assumed by the service (README, "What we rely on upstream"), so a real Topomer
 may differ: ``get-by-token`` keeps answering a token after ``update-expired``, with ``expired: true``
@@ -66,6 +69,7 @@ class TopomerSimulator(Simulator):
         self.route("/api/plugin/promos/<promo_id>", ["PUT"], self.update_promo)
         self.route("/api/plugin/orders", ["POST"], self.create_order)
         self.route("/_sim/users", ["POST"], self.add_user)
+        self.route("/_sim/tokens", ["POST"], self.new_token)
         self.route("/_sim/intervals", ["PUT"], self.set_intervals)
         self.route("/_sim/tokens/revoke", ["POST"], self.revoke_access_tokens)
         self.route("/_sim/tokens/refuse", ["POST"], self.refuse_token)
@@ -264,6 +268,21 @@ class TopomerSimulator(Simulator):
         if body.get("answer_fields") is not None:
             self.answer_fields[user["token"]] = list(body["answer_fields"])
         return json_response(user, status=201)
+
+    def new_token(self, request: Request) -> Response:
+        """A new user with a fresh token and ``balance`` (default 100.00): a token for one more payment."""
+        body = request.get_json(silent=True) or {}
+        try:
+            balance = Decimal(str(body.get("balance", "100.00")))
+        except InvalidOperation:
+            balance = Decimal(-1)
+        if not balance.is_finite() or balance < 0:
+            return json_response({"message": 'balance must be a decimal of zero or more, e.g. "100.00"'}, 400)
+        user_id = max((u["id"] for u in self.users.values() if isinstance(u["id"], int)), default=100) + 1
+        token = f"tpm_local_token_{secrets.token_hex(6)}"
+        email = body.get("email", f"user{user_id}@example.com")
+        self.users[token] = {"id": user_id, "token": token, "email": email, "solde": balance, "expired": False}
+        return json_response({"token": token, "user_id": user_id, "email": email, "balance": balance}, status=201)
 
     def refuse_token(self, request: Request) -> Response:
         body = request.get_json(force=True)
