@@ -66,7 +66,7 @@ $(SAM_VENV)/.installed: requirements-sam.txt | $(UV)
 run: $(VENV)/.installed ## the whole system on this machine (embedded DynamoDB, simulators, the API on :3000)
 	LOCAL_CONFIG_FILE=$${LOCAL_CONFIG_FILE:-$(RUN_CONFIG)} $(BIN)/python -m local.run
 
-test: lint typecheck openapi-check pytest schemathesis validate build ## everything CI runs
+test: lint typecheck openapi-check pytest schemathesis validate build ## everything CI runs (.ci/run), in that order
 
 lint: $(VENV)/.installed ## ruff check and ruff format --check
 	$(BIN)/ruff check .
@@ -88,14 +88,19 @@ chromium: ## install Debian's chromium for the browser tests when missing (apt-g
 # every worker starts its own local runtime on free ports. Tests marked `serial` (timing budgets that a loaded
 # machine would break) run after, alone.
 XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+CHECK_WORKERS = [[ "$(PYTEST_WORKERS)" =~ ^(auto|[0-9]+)$$ ]] || { echo "make: PYTEST_WORKERS must be auto or a number" \
+	"of workers (0: one process), got '$(PYTEST_WORKERS)'" >&2; exit 1; }
 pytest: $(VENV)/.installed chromium ## every test but schemathesis: in parallel, then the serial ones
+	@$(CHECK_WORKERS)
 	$(BIN)/pytest -q $(XDIST) -m "not serial" tests --ignore=tests/e2e/test_schemathesis.py
 	$(BIN)/pytest -q -m serial tests --ignore=tests/e2e/test_schemathesis.py || test $$? -eq 5  # 5: none marked
 
 unit: $(VENV)/.installed ## tests/unit
+	@$(CHECK_WORKERS)
 	$(BIN)/pytest -q $(XDIST) tests/unit
 
 integration: $(VENV)/.installed ## tests/integration (stores and services against moto)
+	@$(CHECK_WORKERS)
 	$(BIN)/pytest -q $(XDIST) tests/integration
 
 # Every function's lambda_handler in process (moto, respx): every route's statuses and error shapes.
@@ -103,6 +108,7 @@ handlers: $(VENV)/.installed ## tests/handlers (each lambda_handler in process, 
 	$(BIN)/pytest -q tests/handlers
 
 e2e: $(VENV)/.installed chromium ## tests/e2e over HTTP against the local runtime (schemathesis aside)
+	@$(CHECK_WORKERS)
 	$(BIN)/pytest -q $(XDIST) -m "not serial" tests/e2e --ignore=tests/e2e/test_schemathesis.py
 	$(BIN)/pytest -q -m serial tests/e2e --ignore=tests/e2e/test_schemathesis.py || test $$? -eq 5
 
