@@ -67,6 +67,7 @@ def embedded_dynamodb() -> Iterator[str]:
             "PAYMENTS_TABLE": "PaymentsTable",
             "PROMO_TABLE": "PromoTable",
             "ACCOUNT_TABLE": "AccountTable",
+            "ADMIN_TABLE": "AdminTable",  # the promo and admin functions keep their audit trail there
             "IDEMPOTENCY_TABLE": "IdempotencyTable",
             "WOOCOMMERCE_URL": "http://127.0.0.1:9",
             "TOPOMER_URL": "http://127.0.0.1:9",
