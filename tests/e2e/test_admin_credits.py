@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -174,6 +175,7 @@ def test_an_adjustment_needs_an_idempotency_key(admin: httpx.Client, order_key: 
 
 def test_accounts_are_listed_by_status_newest_first_and_paged(stack: LocalStack, admin: httpx.Client) -> None:
     older = granted_order(stack, [(CREDITS_100, 1)])["order_key"]
+    time.sleep(1.1)  # sorted by the order's modified time, which WooCommerce keeps to the second
     newer = granted_order(stack, [(CREDITS_100, 2)])["order_key"]
     listed = admin.get("/admin/v1/credits/orders", params={"limit": 100}).json()["items"]
     keys = [a["order_key"] for a in listed]
