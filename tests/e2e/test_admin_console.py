@@ -324,4 +324,5 @@ def test_readme_screenshot_of_the_overview(page: Page, stack: LocalStack, api: h
     sign_in(page, stack, "Ada")
     expect(page.get_by_role("link", name="Open these payments")).to_be_visible()
     expect(page.get_by_role("heading", name="Upstreams")).to_be_visible()
+    expect(page.locator(".charts svg")).to_have_count(2)  # both pictures drawn, not "Loading…"
     page.screenshot(path=str(ROOT / "docs" / "admin-overview.png"), full_page=True)
