@@ -149,6 +149,11 @@ class AuthorizationRecord(AuthorizationAnswer):
         return AuthorizationAnswer.model_validate(self.model_dump(exclude={"created"}))
 
 
+def shown_steps(payment: Payment) -> tuple[StepName, ...]:
+    """The steps a payment's views show: the capture steps in order, and hold_order when the order did not match."""
+    return (*CAPTURE_STEPS, *([StepName.HOLD_ORDER] if StepName.HOLD_ORDER in payment.steps else []))
+
+
 class StepAnswer(BaseModel):
     status: StepStatus
     attempts: int
@@ -181,7 +186,6 @@ class PaymentAnswer(BaseModel):
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentAnswer:
-        shown = (*CAPTURE_STEPS, *([StepName.HOLD_ORDER] if StepName.HOLD_ORDER in payment.steps else []))
         return cls(
             payment_id=payment.payment_id,
             order_id=payment.order_id,
@@ -193,5 +197,5 @@ class PaymentAnswer(BaseModel):
             created_at=payment.created_at,
             hold_expires_at=payment.hold_expires_at,
             captured_at=payment.captured_at,
-            steps={name: StepAnswer.model_validate(payment.step(name).model_dump()) for name in shown},
+            steps={name: StepAnswer.model_validate(payment.step(name).model_dump()) for name in shown_steps(payment)},
         )

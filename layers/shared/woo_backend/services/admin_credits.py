@@ -10,8 +10,7 @@ with its reason).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import timedelta
 
 from woo_backend.clock import Clock, utcnow
 from woo_backend.domain.credits import (
@@ -28,26 +27,11 @@ from woo_backend.domain.credits import (
 )
 from woo_backend.errors import Busy
 from woo_backend.observability import metrics
+from woo_backend.services.audit_ports import AuditLog
 from woo_backend.services.credits import CreditsService, checked_replay, new_transaction_id
 from woo_backend.services.credits_ports import CreditsLedger, CreditsReports
 
 ADJUST_ACTION = "credits.adjust"
-
-
-class AuditLog(Protocol):
-    """Where admin writes are recorded (``store.audit.AuditTrail``)."""
-
-    def record(
-        self,
-        who: str,
-        action: str,
-        target: str,
-        now: datetime,
-        *,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-        note: str | None = None,
-    ) -> object: ...
 
 
 class AdminCredits:

@@ -35,6 +35,7 @@ from woo_backend.domain.balance import (
 )
 from woo_backend.domain.balance_rules import next_step
 from woo_backend.errors import Busy
+from woo_backend.services.audit_ports import AuditLog
 from woo_backend.services.balance import BalanceService
 from woo_backend.services.balance_ports import LEASE_TTL, Leases, PaymentRecords
 from woo_backend.services.capture import LEASE_WAIT_SECONDS, ORDER_REPORT_UNKNOWN, CaptureRunner
@@ -63,20 +64,6 @@ class Resolutions(PaymentRecords, Protocol):
 
 class DebitsInFlight(Protocol):
     def debit_in_flight(self, user_id: str) -> str | None: ...
-
-
-class Audit(Protocol):
-    def record(
-        self,
-        who: str,
-        action: str,
-        target: str,
-        now: datetime,
-        *,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-        note: str | None = None,
-    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -182,7 +169,7 @@ class AdminPayments:
         service: BalanceService,
         captures: CaptureRunner,
         order_hold: OrderHold,
-        audit: Audit,
+        audit: AuditLog,
         clock: Clock,
     ) -> None:
         self.payments = payments

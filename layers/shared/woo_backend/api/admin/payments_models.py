@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from woo_backend.api.balance import Money
-from woo_backend.domain.balance import CAPTURE_STEPS, DriftRecord, Payment, PaymentStatus, StepName
+from woo_backend.api.balance import Money, shown_steps
+from woo_backend.domain.balance import DriftRecord, Payment, PaymentStatus, StepName
 from woo_backend.domain.money import money
 from woo_backend.services.admin_payments import DayCounts, RetryResult
 
@@ -50,7 +50,6 @@ class PaymentAdmin(BaseModel):
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentAdmin:
-        shown = (*CAPTURE_STEPS, *([StepName.HOLD_ORDER] if StepName.HOLD_ORDER in payment.steps else []))
         return cls(
             payment_id=payment.payment_id,
             order_id=payment.order_id,
@@ -63,7 +62,10 @@ class PaymentAdmin(BaseModel):
             captured_at=payment.captured_at,
             closed_at=payment.closed_at,
             reason=payment.reason,
-            steps={name: StepAdmin.model_validate(payment.step(name).model_dump(mode="json")) for name in shown},
+            steps={
+                name: StepAdmin.model_validate(payment.step(name).model_dump(mode="json"))
+                for name in shown_steps(payment)
+            },
             resolution=ResolutionAdmin.model_validate(payment.resolution.model_dump()) if payment.resolution else None,
         )
 
