@@ -19,6 +19,7 @@ MODULES = [
     "bench.balance",
     "bench.promo",
     "bench.account",
+    "bench.local_runtime",
 ]
 
 

@@ -30,5 +30,6 @@ class SerializedApp:
 def serve_embedded_aws(host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
     app = SerializedApp(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-    threading.Thread(target=server.serve_forever, name="embedded-aws", daemon=True).start()
+    # Polled every 0.1 s for a shutdown (0.5 s by default): the local runtime stops within a second.
+    threading.Thread(target=server.serve_forever, args=(0.1,), name="embedded-aws", daemon=True).start()
     return server

@@ -118,6 +118,7 @@ PRELOAD = [
     "aws_lambda_powertools",
     "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.utilities.idempotency",
+    "local.preload",
 ]
 # Past the template's timeout, a container is stopped (Lambda ends the invocation there).
 TIMEOUT_MARGIN_SECONDS = 1.0
@@ -244,7 +245,7 @@ class ProcessContainer:
 
     def stop(self, wait: float = 1.0) -> None:
         self.connection.close()
-        self.process.join(wait)
+        self.process.join(max(0.0, wait))
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
@@ -305,11 +306,13 @@ class FunctionPool:
         with self._cond:
             return [c.pid for c in self._containers if c.pid is not None]
 
-    def reap(self, idle_seconds: float) -> None:
-        """End the containers idle for ``idle_seconds`` but the most recently used one (Lambda ends idle ones)."""
+    def reap(self, idle_seconds: float, last_idle_seconds: float) -> None:
+        """End the containers idle for ``idle_seconds``, and the most recently used one once idle for
+        ``last_idle_seconds`` (Lambda ends idle containers too; the next call is a cold start)."""
         now = time.monotonic()
         with self._cond:
-            ended = [c for c in self._idle[:-1] if now - c.last_used > idle_seconds]
+            limits = [idle_seconds] * (len(self._idle) - 1) + [last_idle_seconds]
+            ended = [c for c, limit in zip(self._idle, limits, strict=False) if now - c.last_used > limit]
             for container in ended:
                 self._idle.remove(container)
                 self._containers.remove(container)
@@ -325,9 +328,10 @@ class FunctionPool:
         for container in containers:
             container.close()
 
-    def stop(self) -> None:
+    def stop(self, deadline: float) -> None:
+        """Every container ended: by ``deadline`` (``time.monotonic()``), else killed."""
         self.close()
         with self._cond:
             containers = list(self._containers)
         for container in containers:
-            container.stop(wait=0.5)
+            container.stop(wait=deadline - time.monotonic())

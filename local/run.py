@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,8 +75,10 @@ PASSED_THROUGH = (
     "MERCHANT_EMAIL",
     "MAIL_SENDER",
 )
-# A container idle this long ends, but a function's most recently used one (Lambda ends idle containers too).
+# A container idle this long ends (Lambda ends idle containers too); a function's most recently used one stays
+# longer, so a developer's next call is rarely a cold start. The syncs' run every 5 minutes: theirs stay.
 IDLE_CONTAINER_SECONDS = 60.0
+LAST_CONTAINER_IDLE_SECONDS = 600.0
 
 
 def free_port() -> int:
@@ -134,7 +135,7 @@ class LocalSystem:
         except OSError as exc:
             raise SettingError(f"PORT {self.port} cannot be used: {exc.strerror or exc}") from exc
         self.servers.append(server)
-        threading.Thread(target=server.serve_forever, name="http-api", daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.1,), name="http-api", daemon=True).start()
         if self.shop_sim is not None:
             self._register_webhooks()  # the API answers now: WooCommerce pings a webhook it creates
         if self.settings.schedules:
@@ -249,20 +250,22 @@ class LocalSystem:
     def _reap_idle_containers(self) -> None:
         while not self.stop_event.wait(IDLE_CONTAINER_SECONDS / 4):
             for pool in self.pools.values():
-                pool.reap(IDLE_CONTAINER_SECONDS)
+                pool.reap(IDLE_CONTAINER_SECONDS, LAST_CONTAINER_IDLE_SECONDS)
 
     def stop(self) -> None:
-        """Everything down at once: the containers asked to end, every server shut down in parallel."""
+        """Everything down at once: every container asked to end, the servers shut down in parallel, then the
+        containers still running after a second killed."""
         self.stop_event.set()
         for pool in self.pools.values():
-            pool.close()
-        stopping: list[Callable[[], None]] = [server.shutdown for server in self.servers]
-        stopping += [pool.stop for pool in self.pools.values()]
-        threads = [threading.Thread(target=each, daemon=True) for each in stopping]
+            pool.close()  # each container's process sees its pipe close and ends
+        threads = [threading.Thread(target=server.shutdown, daemon=True) for server in self.servers]
         for thread in threads:
             thread.start()
+        deadline = time.monotonic() + 1.0
         for thread in threads:
-            thread.join(timeout=2)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        for pool in self.pools.values():
+            pool.stop(deadline)
 
 
 def _grouped(errors: list[str]) -> list[str]:
@@ -332,4 +335,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything this runtime started has stopped (containers included); the interpreter's own teardown of a
+    # process holding moto, boto3 and the layer would take seconds more on a busy machine.
+    os._exit(code)

@@ -178,5 +178,6 @@ class Simulator:
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
         server = make_server(host, port, self, threaded=True)
-        threading.Thread(target=server.serve_forever, name=f"{self.name}-sim", daemon=True).start()
+        # Polled every 0.1 s for a shutdown: the local runtime stops within a second.
+        threading.Thread(target=server.serve_forever, args=(0.1,), name=f"{self.name}-sim", daemon=True).start()
         return server
