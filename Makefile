@@ -160,7 +160,7 @@ credentials: $(VENV)/.installed ## the account API's credentials for a user: mak
 # `make run` as Docker containers reach the host (SIM_HOST, default host.docker.internal).
 env-json: $(VENV)/.installed ## env.json for sam local start-api, from a running make run [SIM_HOST=127.0.0.1]
 	@$(BIN)/python -m local.env_json --config $${LOCAL_CONFIG_FILE:-$(RUN_CONFIG)} \
-		$(if $(SIM_HOST),--host $(SIM_HOST)) --output env.json
+		$(if $(SIM_HOST),--host '$(SIM_HOST)') --output env.json
 
 bench: $(VENV)/.installed ## the measurements table (cold starts, round trips, warm latencies)
 	$(BIN)/python -m bench.run
