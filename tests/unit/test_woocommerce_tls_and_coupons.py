@@ -29,6 +29,7 @@ WOO = "https://shop.test"
         "http://localhost:3000",
         "http://LOCALHOST",
         "http://[::1]:8080",
+        "http://host.docker.internal:3001",  # sam local start-api on Docker Desktop (make env-json)
     ],
 )
 def test_https_or_loopback_urls_are_accepted(url: str) -> None:
@@ -43,6 +44,7 @@ def test_https_or_loopback_urls_are_accepted(url: str) -> None:
         "http://10.0.0.5",
         "http://[::2]",
         "http://localhost.evil.example",
+        "http://host.docker.internal.evil.example",
         "ftp://shop.example.com",
         "shop.example.com",
         "https://",

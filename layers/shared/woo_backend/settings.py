@@ -121,9 +121,15 @@ class WooCommerceSettings(_Settings):
         )
 
 
+# Docker Desktop's name for the machine running the container (``sam local start-api``): traffic to it stays on
+# that machine. Lambda's DNS never resolves it, so it cannot open plain HTTP to a real shop.
+DOCKER_HOST_NAMES = frozenset({"localhost", "host.docker.internal"})
+
+
 def is_loopback_host(host: str) -> bool:
-    """``localhost``, 127.0.0.0/8 or ::1: this machine, where nothing on the wire can read a secret."""
-    if host.lower().rstrip(".") == "localhost":
+    """``localhost``, 127.0.0.0/8, ::1 or Docker's host name: this machine, where nothing on the wire can read a
+    secret."""
+    if host.lower().rstrip(".") in DOCKER_HOST_NAMES:
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
