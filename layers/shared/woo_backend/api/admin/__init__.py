@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, Field
 
 from woo_backend.errors import ValidationFailed
-
-T = TypeVar("T")
 
 ADMIN_USER_HEADER = "X-Admin-User"
 DEFAULT_ADMIN_USER = "admin"
@@ -28,7 +26,7 @@ def new_router() -> APIGatewayHttpRouter:
     return APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # Powertools' __init__ is not annotated
 
 
-class Page(BaseModel, Generic[T]):
+class Page[T](BaseModel):
     """One page of a list, newest first; ``next_cursor`` is null on the last page."""
 
     items: list[T]

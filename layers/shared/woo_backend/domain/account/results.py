@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from woo_backend.domain.account.shipping import DeliveryOption
 
-T = TypeVar("T")
 Json = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
+class Page[T]:
     """One page of the customer's objects; ``total`` counts them all (WooCommerce's ``X-WP-Total``)."""
 
     items: tuple[T, ...]
