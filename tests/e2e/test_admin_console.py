@@ -246,7 +246,7 @@ def test_retry_a_payment_needing_attention_after_topomer_heals(
     sign_in(page, stack)
     # The overview says so first, and leads to the payments that need a person.
     page.get_by_role("link", name="Open these payments").click()
-    expect(page.get_by_label("Status")).to_have_value("needs_attention")
+    expect(page.locator("#payment-status")).to_have_value("needs_attention")  # the filter (not a "Status" cell)
     page.get_by_role("link", name=payment_id).click()
     detail = page.locator(".detail")
     expect(detail.get_by_role("heading", name=f"Payment {payment_id}")).to_be_visible()
@@ -281,7 +281,7 @@ def test_void_an_authorized_payment_after_confirming(page: Page, stack: LocalSta
     payment_id = str(authorize(api, token, order_id, "5.00").json()["payment_id"])
     sign_in(page, stack)
     page.get_by_role("link", name="Payments", exact=True).click()
-    page.get_by_label("Status").select_option("authorized")
+    page.locator("#payment-status").select_option("authorized")
     page.get_by_role("link", name=payment_id).click()
     page.locator(".detail").get_by_role("button", name="Void").click()
     dialog = page.get_by_role("dialog", name="Void this payment?")
