@@ -11,8 +11,9 @@ from typing import Any
 import boto3
 import httpx
 
+from bench.events import http_event
 from bench.run import Row, ratio
-from bench.support import AllRoundTrips, embedded_dynamodb, http_event, load_handler, median_ms
+from bench.support import AllRoundTrips, embedded_dynamodb, load_handler, median_ms
 from local.simulators.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, PREFIX, WooCommerceSimulator
 
 LATENCY_RUNS = 100

@@ -17,8 +17,9 @@ from typing import Any
 
 import httpx
 
+from bench.events import http_event
 from bench.run import Row, ratio
-from bench.support import AllRoundTrips, http_event, load_handler, median_ms, simulated_upstreams
+from bench.support import AllRoundTrips, load_handler, median_ms, simulated_upstreams
 from local.simulators.topomer import TopomerSimulator
 from local.simulators.woocommerce import WooCommerceSimulator
 

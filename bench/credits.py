@@ -13,8 +13,9 @@ from typing import Any
 
 import boto3
 
+from bench.events import http_event
 from bench.run import Row, ratio
-from bench.support import RUNS, RoundTrips, embedded_dynamodb, http_event, load_handler, median_ms
+from bench.support import RUNS, RoundTrips, embedded_dynamodb, load_handler, median_ms
 
 HOT_CONSUMES = 240  # per measurement: enough for a p99
 HOT_CALLERS = (8, 30)

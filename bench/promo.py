@@ -8,8 +8,9 @@ import itertools
 import os
 from typing import Any
 
+from bench.events import http_event
 from bench.run import Row, ratio
-from bench.support import AllRoundTrips, http_event, load_handler, median_ms, simulated_upstreams
+from bench.support import AllRoundTrips, load_handler, median_ms, simulated_upstreams
 
 LATENCY_RUNS = 100
 

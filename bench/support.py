@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import statistics
 import sys
@@ -95,28 +94,6 @@ def median_ms(action: Callable[[], object], runs: int = RUNS) -> float:
         action()
         samples.append(time.perf_counter() - started)
     return statistics.median(samples) * 1000
-
-
-def http_event(
-    method: str,
-    path: str,
-    route: str,
-    path_parameters: dict[str, str],
-    body: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event."""
-    return {
-        "version": "2.0",
-        "routeKey": f"{method} {route}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}},
-        "pathParameters": path_parameters,
-        "requestContext": {"http": {"method": method, "path": path}, "requestId": "bench", "stage": "$default"},
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
 
 
 def load_handler(logical_id: str) -> tuple[ModuleType, LambdaContext]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bench.events import http_event
 from bench.run import Row
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,23 +36,6 @@ class Context:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:bench"
     aws_request_id: str = "bench"
-
-
-def http_event(
-    method: str, path: str, route: str, params: dict[str, str], body: Any = None, headers: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event."""
-    return {
-        "version": "2.0",
-        "routeKey": f"{method} {route}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}},
-        "pathParameters": params,
-        "requestContext": {"http": {"method": method, "path": path}, "requestId": "bench", "stage": "$default"},
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
 
 
 def _request(logical_id: str) -> dict[str, Any]:
