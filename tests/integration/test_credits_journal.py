@@ -5,6 +5,7 @@ an idempotency record written late still answers its key for the whole TTL."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -83,8 +84,10 @@ def test_a_resent_consume_is_recognised_after_another_writer_flushed_its_move(st
 
     def others_flush() -> None:  # between the lost answer and the re-send, another container flushes
         other.journal.flush("wc_order_a", state_item(other), NOW)
-        assert "tx_lost" in state_item(other)[DONE]
-        assert "tx_lost" not in state_item(other)["moves"]
+        item = state_item(other)
+        assert "tx_lost" not in item["moves"]
+        assert "tx_lost" not in item[DONE]  # no key: only its writer's last move remembers it
+        assert [last["tx"] for last in item["writers"].values()] == ["tx_lost"]
 
     resent = resend_once(store, about("tx_lost"), others_flush)
     result = store.consume("wc_order_a", 7, "tx_lost", NOW)
@@ -106,11 +109,11 @@ def test_a_resent_grant_and_revoke_are_their_own_success(store: CreditsStore) ->
 def test_the_worst_flush_expression_fits_dynamodbs_limit() -> None:
     entry = LedgerEntry(transaction_id="tx", type="consume", amount=-1, balance_after=0, created_at="x")
     many = [Move(seq, entry.model_copy(update={"idempotency_key": f"k{seq}"}), "fp") for seq in range(200)]
-    forget = Stale([f"tx_{i}" for i in range(200)], [f"key-{i}" for i in range(200)])
+    forget = Stale([f"tx_{i}" for i in range(200)], [f"key-{i}" for i in range(200)], [f"w_{i}" for i in range(200)])
     expression, values, attribute_names = flush_expression(many, forget, NOW)
     assert len(expression) < EXPRESSION_LIMIT
     assert len(values) == FLUSH_MOVES
-    assert len(attribute_names) == FLUSH_MOVES + 2 * FLUSH_FORGET + 5
+    assert len(attribute_names) == FLUSH_MOVES + 3 * FLUSH_FORGET + 7
 
 
 def test_a_journal_that_piled_up_shrinks_in_flushes_under_the_expression_limit(store: CreditsStore) -> None:
@@ -168,3 +171,25 @@ def test_an_idempotency_record_written_late_still_answers_for_the_whole_ttl(stor
     assert "key-slow" not in state_item(store)["keys"]
     service = CreditsService(store, None, clock=lambda: repaired + timedelta(days=6))
     assert service.consume("wc_order_a", 7, "key-slow").transaction_id == "tx_slow"  # not spent again
+
+
+def test_a_hot_order_keeps_a_small_item_one_guard_per_writer_not_per_move(store: CreditsStore) -> None:
+    """Keyless moves leave nothing behind once flushed but their writer's last move: the item does not grow
+    with the order's traffic (each move's write costs write units by the item's size)."""
+    granted(store, 1000)
+    for i in range(200):
+        store.consume("wc_order_a", 1, f"tx_{i}", NOW)
+    item = state_item(store)
+    assert len(item["moves"]) <= 2 * FLUSH_AT
+    assert item[DONE] == {}
+    assert [last["tx"] for last in item["writers"].values()] == ["tx_199"]
+    later = NOW + KEY_GRACE + timedelta(seconds=1)
+    other = other_store(store)
+
+    def another_writer() -> None:  # another thread is another writer
+        for i in range(FLUSH_AT):
+            other.consume("wc_order_a", 1, f"tx_later_{i}", later)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a minute later: the idle writer's entry leaves
+        pool.submit(another_writer).result()
+    assert [last["tx"] for last in state_item(store)["writers"].values()] == [f"tx_later_{FLUSH_AT - 1}"]

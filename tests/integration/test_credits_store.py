@@ -313,6 +313,8 @@ def account_item(balance: int, version: int, **extra: Any) -> dict[str, Any]:
         "move_before": {},
         "keys": {},
         "done": {},
+        "writers": {},
+        "writer_seq": {},
     }
     return to_item(values | extra)
 

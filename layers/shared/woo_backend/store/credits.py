@@ -53,11 +53,14 @@ from woo_backend.store.credits_moves import (
     LEDGER_PREFIX,
     NOT_APPLIED,
     RECORD,
+    WRITER_SEQ,
+    WRITERS,
     Move,
     idem_pk,
     known_part,
     order_pk,
     recorded,
+    writer_id,
 )
 from woo_backend.store.cursors import SyncCursors
 from woo_backend.store.paging import InvalidCursor, decode_cursor, encode_cursor
@@ -69,14 +72,14 @@ if TYPE_CHECKING:
 CONFLICT_ATTEMPTS = 5
 
 CONSUME_N = "SET #balance = #balance - :n, #consumed = #consumed + :n, #version = #version + :one, " + RECORD
-CONSUME_N_CONDITION = f"#status = :completed AND #balance >= :n AND attribute_exists(#{DONE}) AND {NOT_APPLIED}"
+CONSUME_N_CONDITION = f"#status = :completed AND #balance >= :n AND attribute_exists(#{WRITERS}) AND {NOT_APPLIED}"
 # "max": the whole balance as it is when DynamoDB applies the write (operands read before the update).
 CONSUME_MAX = "SET #consumed = #consumed + #balance, #balance = :zero, #version = #version + :one, " + RECORD
-CONSUME_MAX_CONDITION = f"#status = :completed AND #balance > :zero AND attribute_exists(#{DONE}) AND {NOT_APPLIED}"
+CONSUME_MAX_CONDITION = f"#status = :completed AND #balance > :zero AND attribute_exists(#{WRITERS}) AND {NOT_APPLIED}"
 # An admin adjustment: signed ``:n``; only a completed, open account, and (taking) never below zero.
 ADJUST = "SET #balance = #balance + :n, #adjusted = if_not_exists(#adjusted, :zero) + :n, #version = #version + :one, "
 ADJUST_CONDITION = (
-    f"#status = :completed AND attribute_not_exists(#closed_at) AND attribute_exists(#{DONE}) AND {NOT_APPLIED}"
+    f"#status = :completed AND attribute_not_exists(#closed_at) AND attribute_exists(#{WRITERS}) AND {NOT_APPLIED}"
 )
 TAKE_CONDITION = " AND #balance >= :n_abs"
 WITH_KEY = ", #keys.#key = :keyrec"
@@ -86,7 +89,8 @@ GRANT_UPDATE = (
     "#consumed = :zero, #revoked = :zero, #version = :one, #granted_at = :now, #modified = :m, "
     "#gsi1pk = :gpk, #gsi1sk = :m, #moves = :moves, #move_seq = :seqs, #move_before = :befores, "
     "#keys = if_not_exists(#keys, :empty), "
-    f"#{DONE} = if_not_exists(#{DONE}, :empty)"
+    f"#{DONE} = if_not_exists(#{DONE}, :empty), #{WRITERS} = if_not_exists(#{WRITERS}, :empty), "
+    f"#{WRITER_SEQ} = if_not_exists(#{WRITER_SEQ}, :empty)"
 )
 GRANT_CONDITION = "attribute_not_exists(#granted_at) AND attribute_not_exists(#closed_at)"  # once per order
 REVOKE_UPDATE = (
@@ -94,7 +98,7 @@ REVOKE_UPDATE = (
     "#gsi1pk = :gpk, #gsi1sk = :m, #version = #version + :one, " + RECORD
 )
 REVOKE_CONDITION = (
-    f"attribute_exists(#granted_at) AND attribute_not_exists(#closed_at) AND attribute_exists(#{DONE}) AND "
+    f"attribute_exists(#granted_at) AND attribute_not_exists(#closed_at) AND attribute_exists(#{WRITERS}) AND "
     + NOT_APPLIED
 )
 TRACK_CONDITION = "attribute_not_exists(#modified) OR #modified <= :m"  # never back to an older status
@@ -204,6 +208,9 @@ class CreditsStore:
         # The record's map keys are the transaction id and the idempotency key: names, never parsed.
         key = values.pop(":keyname", None)
         attribute_names.update({"#txid": tx} if "#txid" in update + condition else {})
+        if "#wid" in update + condition:  # this writer's last move (``credits_moves.NOT_APPLIED``)
+            attribute_names.update({"#wid": writer_id(), "#wtx": "tx"})
+            values.update({":txid": tx, ":writer": {"tx": tx, "at": iso(now)}})
         attribute_names.update({"#key": str(key)} if key is not None else {})
         request: dict[str, Any] = {
             "TableName": self.table,
@@ -302,7 +309,7 @@ class CreditsStore:
                     raise ConsumeRefused(None) from None
                 if key is not None and key in (current.get(KEYS) or {}):
                     raise self._replayed(order_key, current, key) from None
-                if DONE not in current:
+                if WRITERS not in current:
                     self.journal.init(order_key)
                     continue
                 raise ConsumeRefused(account_from_item(current)) from None
@@ -362,7 +369,7 @@ class CreditsStore:
                 _, move = self._move(order_key, transaction_id, REVOKE_UPDATE, REVOKE_CONDITION, dict(values), now)
             except _Refused as refused:
                 current = refused.values
-                if current and DONE not in current and "granted_at" in current and "closed_at" not in current:
+                if current and WRITERS not in current and "granted_at" in current and "closed_at" not in current:
                     self.journal.init(order_key)
                     continue
                 return None

@@ -10,14 +10,21 @@ exactly the move's sequence number and the balance it started from, whatever ran
 The entry is then written under ``LEDGER#<seq>``: the same key and content whoever writes it, so rewriting
 it is harmless. Recorded moves are removed once their entries are written (``flush_expression``).
 
-A move removed from ``moves`` leaves its sequence number in ``done`` for ``KEY_GRACE``. Every move's write is
-conditioned on its transaction id being in neither map, so a write DynamoDB applied but whose answer was lost,
-re-sent by the SDK's retry (or by us), is refused and recognised as our own instead of being applied twice.
+A write DynamoDB applied but whose answer was lost is re-sent by the SDK's retry (or ours), byte for byte; it
+must be refused and recognised as our own, never applied twice. Each move's write also records, in ``writers``,
+its writer's last transaction id (a writer: one container's thread, which sends one move at a time and re-sends
+only its last one) and, in ``writer_seq``, that move's sequence number; the write is conditioned on its
+transaction id being neither recorded in ``moves`` nor its writer's last one (``NOT_APPLIED``). So the guard
+costs one entry per recent writer, not one per recent move: a hot order's item stays small. A writer's entry
+leaves the item ``KEY_GRACE`` after its last move (a dead container's, or an idle one's). A flushed move with an
+idempotency key leaves its sequence number in ``done`` for ``KEY_GRACE``, and its key goes with it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+import threading
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +32,8 @@ from woo_backend.clock import iso
 from woo_backend.domain.credits import ConsumeResult, LedgerEntry, MoveType, ledger_sort_key, move_effect
 
 MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS, DONE = "moves", "move_seq", "move_before", "keys", "done"
-JOURNAL = (MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS, DONE)
+WRITERS, WRITER_SEQ = "writers", "writer_seq"
+JOURNAL = (MOVES, MOVE_SEQ, MOVE_BEFORE, KEYS, DONE, WRITERS, WRITER_SEQ)
 LEDGER_PREFIX = "LEDGER#"
 FLUSH_AT = 8  # recorded moves an item keeps before a writer removes those already in the ledger
 IDEMPOTENCY_TTL = timedelta(days=7)
@@ -39,7 +47,10 @@ KEY_GRACE = timedelta(seconds=60)
 FLUSH_MOVES = 20
 FLUSH_FORGET = 20
 # Condition of every move: its transaction id is not in the item yet (see the module docstring).
-NOT_APPLIED = f"attribute_not_exists(#{MOVES}.#txid) AND attribute_not_exists(#{DONE}.#txid)"
+NOT_APPLIED = (
+    f"attribute_not_exists(#{MOVES}.#txid) AND attribute_not_exists(#{DONE}.#txid) AND "
+    f"(attribute_not_exists(#{WRITERS}.#wid) OR #{WRITERS}.#wid.#wtx <> :txid)"
+)
 
 
 def order_pk(order_key: str) -> str:
@@ -71,8 +82,22 @@ class Move:
         )
 
 
-# The SET clauses recording move ``#txid`` (its transaction id; ``:move`` its known part) in the account item.
-RECORD = f"#{MOVES}.#txid = :move, #{MOVE_SEQ}.#txid = #version + :one, #{MOVE_BEFORE}.#txid = #balance"
+# The SET clauses recording move ``#txid`` (its transaction id; ``:move`` its known part) in the account item, and
+# its writer ``#wid``'s last move (``:writer``: the transaction id and the time).
+RECORD = (
+    f"#{MOVES}.#txid = :move, #{MOVE_SEQ}.#txid = #version + :one, #{MOVE_BEFORE}.#txid = #balance, "
+    f"#{WRITERS}.#wid = :writer, #{WRITER_SEQ}.#wid = #version + :one"
+)
+_writer = threading.local()
+
+
+def writer_id() -> str:
+    """This thread's writer id, made at its first move (so never captured in a SnapStart snapshot: init moves
+    nothing) and unique per container and thread."""
+    wid: str | None = getattr(_writer, "id", None)
+    if wid is None:
+        wid = _writer.id = f"w_{secrets.token_hex(8)}"
+    return wid
 
 
 def known_part(
@@ -154,9 +179,15 @@ def ledger_items(order_key: str, order_id: int, moves: list[Move], now: datetime
 
 
 def done_seq(values: dict[str, Any], tx: str) -> int | None:
-    """The sequence number of move ``tx`` if the item says it was applied and flushed."""
+    """The sequence number of move ``tx`` if the item says it was applied (and flushed): from ``done``, or from
+    its writer's last move."""
     done: dict[str, Any] = values.get(DONE) or {}
-    return int(done[tx]["seq"]) if tx in done else None
+    if tx in done:
+        return int(done[tx]["seq"])
+    writers: dict[str, Any] = values.get(WRITERS) or {}
+    seqs: dict[str, Any] = values.get(WRITER_SEQ) or {}
+    wid = next((w for w, last in writers.items() if str(last.get("tx")) == tx and w in seqs), None)
+    return int(seqs[wid]) if wid is not None else None
 
 
 @dataclass(frozen=True)
@@ -165,6 +196,7 @@ class Stale:
 
     txs: list[str]
     keys: list[str]
+    writers: list[str] = field(default_factory=list)
 
 
 def stale(values: dict[str, Any], now: datetime) -> Stale:
@@ -173,7 +205,9 @@ def stale(values: dict[str, Any], now: datetime) -> Stale:
     txs = sorted(tx for tx, mark in done.items() if str(mark["at"]) < cutoff)[:FLUSH_FORGET]
     gone = set(txs)
     keys: dict[str, Any] = values.get(KEYS) or {}
-    return Stale(txs, sorted(k for k, first in keys.items() if str(first["tx"]) in gone))
+    writers: dict[str, Any] = values.get(WRITERS) or {}
+    idle = sorted(w for w, last in writers.items() if str(last.get("at", "")) < cutoff)[:FLUSH_FORGET]
+    return Stale(txs, sorted(k for k, first in keys.items() if str(first["tx"]) in gone), idle)
 
 
 def flush_expression(moves: list[Move], forget: Stale, now: datetime) -> tuple[str, dict[str, Any], dict[str, str]]:
@@ -184,14 +218,18 @@ def flush_expression(moves: list[Move], forget: Stale, now: datetime) -> tuple[s
     for i, move in enumerate(moves[:FLUSH_MOVES]):
         attribute_names[f"#t{i}"] = move.entry.transaction_id
         removes += [f"#{name}.#t{i}" for name in (MOVES, MOVE_SEQ, MOVE_BEFORE)]
-        sets.append(f"#{DONE}.#t{i} = :d{i}")
-        values[f":d{i}"] = {"seq": move.seq, "at": iso(now)}
+        if move.entry.idempotency_key is not None:  # its key stays guarded for KEY_GRACE, then leaves with it
+            sets.append(f"#{DONE}.#t{i} = :d{i}")
+            values[f":d{i}"] = {"seq": move.seq, "at": iso(now)}
     for i, tx in enumerate(forget.txs[:FLUSH_FORGET]):
         attribute_names[f"#x{i}"] = tx
         removes.append(f"#{DONE}.#x{i}")
     for i, key in enumerate(forget.keys[:FLUSH_FORGET]):  # at most one key per forgotten id
         attribute_names[f"#k{i}"] = key
         removes.append(f"#{KEYS}.#k{i}")
+    for i, wid in enumerate(forget.writers[:FLUSH_FORGET]):
+        attribute_names[f"#w{i}"] = wid
+        removes += [f"#{WRITERS}.#w{i}", f"#{WRITER_SEQ}.#w{i}"]
     for name in JOURNAL:
         if f"#{name}." in " ".join(sets + removes):
             attribute_names[f"#{name}"] = name
