@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from woo_backend.api.admin import Cursor, Limit, admin_user, new_router
-from woo_backend.api.credits import IdempotencyKey, OrderKey
+from woo_backend.api.credits import AccountAnswer, IdempotencyKey, OrderKey
 from woo_backend.api.openapi import ADMIN, BODY, answered_with, errors, ok, security
 from woo_backend.bootstrap import admin as bootstrap
 from woo_backend.domain.credits import (
@@ -34,19 +34,12 @@ Status = Annotated[str, Query(pattern=r"^[a-z0-9_-]{1,40}$", description="the or
 Days = Annotated[int, Query(ge=1, le=90, description="how many UTC days, today included")]
 
 
-class AccountAdmin(BaseModel):
-    """One order's credits. ``granted - consumed - revoked + adjusted == balance``."""
+class AccountAdmin(AccountAnswer):
+    """One order's credits as the admin sees them (the app backends' view and more).
+    ``granted - consumed - revoked + adjusted == balance``."""
 
-    model_config = ConfigDict(from_attributes=True)
-
-    order_key: str
-    order_id: int
-    status: str = Field(description="the WooCommerce order status last seen")
-    granted: int
-    consumed: int
     revoked: int
     adjusted: int = Field(description="the signed sum of the admin's adjustments")
-    balance: int
     granted_at: str | None
     closed_at: str | None = Field(description="when a refund or cancellation closed the account")
 
