@@ -83,8 +83,9 @@ $("login-form").addEventListener("submit", async (event) => {
     location.hash = "#/overview"; // hashchange draws it
     return;
   }
-  await render();
+  const drawing = render();
   $("main").focus();
+  await drawing;
 });
 
 $("sign-out").addEventListener("click", () => {
@@ -94,7 +95,10 @@ $("sign-out").addEventListener("click", () => {
 });
 
 window.addEventListener("hashchange", async () => {
-  await render();
+  // Focus moves to the new view at once, not once its data has loaded: by then the user may have moved on
+  // (opened a dialog, say), and taking the focus back would lose their place.
+  const drawing = render();
   $("main").focus({ preventScroll: true });
+  await drawing;
 });
 render();
