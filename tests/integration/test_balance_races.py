@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from tests.fakes import sample_payment
 from tests.integration.balance_fakes import TOKEN, Parts, hold, make_parts
 from woo_backend.api import STATUS_BY_KIND
 from woo_backend.domain.balance import (
@@ -147,18 +148,8 @@ def test_only_a_debit_counts_void_and_expiry_do_not() -> None:
 
 # ------------------------------------------------------------------ the refusal, as the real engine answers it
 def _payment() -> Payment:
-    return Payment(
-        payment_id="pay_" + "b" * 24,
-        order_id=8,
-        user_id="101",
-        amount=Decimal("7.00"),
-        status=PaymentStatus.AUTHORIZED,
-        token=TOKEN,
-        token_hash="h",
-        created_at="2026-11-23T10:00:00+00:00",
-        hold_expires_at="2026-11-23T11:00:00+00:00",
-        steps={},
-        reserved=True,
+    return sample_payment(
+        payment_id="pay_" + "b" * 24, order_id=8, amount=Decimal("7.00"), token=TOKEN, steps={}, reserved=True
     )
 
 

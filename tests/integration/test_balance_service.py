@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from tests.fakes import sample_payment
 from tests.integration.balance_fakes import TOKEN, Parts, hold, make_parts
 from woo_backend.api import STATUS_BY_KIND
 from woo_backend.domain.balance import (
@@ -233,18 +234,8 @@ def _stubbed() -> tuple[HoldsStore, PaymentsStore, Stubber]:
 
 
 def _payment(order_id: int = 7) -> Payment:
-    return Payment(
-        payment_id="pay_" + "a" * 24,
-        order_id=order_id,
-        user_id="101",
-        amount=Decimal("7.00"),
-        status=PaymentStatus.AUTHORIZED,
-        token=TOKEN,
-        token_hash="h",
-        created_at="2026-11-23T10:00:00+00:00",
-        hold_expires_at="2026-11-23T11:00:00+00:00",
-        steps={},
-        reserved=True,
+    return sample_payment(
+        payment_id="pay_" + "a" * 24, order_id=order_id, amount=Decimal("7.00"), token=TOKEN, steps={}, reserved=True
     )
 
 
