@@ -209,26 +209,23 @@ class HoldsStore(PaymentsTable):
     def get_holds(self, user_id: str) -> UserHolds | None:
         return holds_from_item(self._holds_item(user_id))
 
+    def _holds_attribute(self, user_id: str, name: str) -> str | None:
+        """One attribute of the user's holds item (a projected, consistent read), if it is there."""
+        item = self.client.get_item(
+            TableName=self.table,
+            Key=user_key(user_id),
+            ProjectionExpression="#name",
+            ExpressionAttributeNames={"#name": name},
+            ConsistentRead=True,
+        ).get("Item")
+        return str(from_item(item)[name]) if item and name in item else None
+
     def debit_in_flight(self, user_id: str) -> str | None:
         """The payment whose debit of this user is recorded as started and not finished, if any."""
-        item = self.client.get_item(
-            TableName=self.table,
-            Key=user_key(user_id),
-            ProjectionExpression="#debit",
-            ExpressionAttributeNames={"#debit": "debit_in_flight"},
-            ConsistentRead=True,
-        ).get("Item")
-        return str(from_item(item)["debit_in_flight"]) if item and "debit_in_flight" in item else None
+        return self._holds_attribute(user_id, "debit_in_flight")
 
     def user_token(self, user_id: str) -> str | None:
-        item = self.client.get_item(
-            TableName=self.table,
-            Key=user_key(user_id),
-            ProjectionExpression="#token",
-            ExpressionAttributeNames={"#token": "token"},
-            ConsistentRead=True,
-        ).get("Item")
-        return str(from_item(item)["token"]) if item and "token" in item else None
+        return self._holds_attribute(user_id, "token")
 
     # -------------------------------------------------------------- reconciliation
     def users_active_since(self, since: str) -> list[tuple[str, str]]:
