@@ -35,7 +35,7 @@ PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 # Where `make run` writes its addresses (read by `make env-json`).
 RUN_CONFIG ?= .local-run.json
 
-.PHONY: help run test lint typecheck unit integration handlers e2e pytest validate build bench clean deploy openapi \
+.PHONY: help run test test-beside pytest-parallel pytest-serial lint typecheck unit integration handlers e2e pytest validate build bench clean deploy openapi \
 	openapi-check schemathesis setup-webhooks chromium lock secrets credentials env-json
 
 help: ## every target, one line each
@@ -73,7 +73,22 @@ $(SAM_VENV)/.installed: requirements-sam.txt | $(UV)
 run: $(VENV)/.installed ## the whole system on this machine (embedded DynamoDB, simulators, the API on :3000)
 	LOCAL_CONFIG_FILE=$${LOCAL_CONFIG_FILE:-$(RUN_CONFIG)} $(BIN)/python -m local.run
 
-test: lint typecheck openapi-check pytest schemathesis validate build ## everything CI runs (.ci/run), in that order
+# The checks that need no running stack (lint, mypy, the OpenAPI drift check, sam validate and build: about
+# 30 s) run beside the parallel pass, which leaves part of a core idle while its tests wait on timeouts; their
+# output is held in a file and printed after the pass. The serial pass starts once both are done; a failure of
+# either fails the run.
+BESIDE_LOG := .test-beside.log
+test: ## everything CI runs (.ci/run): the checks beside the parallel tests, then the serial tests
+	@$(MAKE) --no-print-directory $(VENV)/.installed $(SAM_VENV)/.installed chromium
+	@echo "make test: lint, typecheck, openapi-check, validate and build run beside the tests (output below)"
+	@$(MAKE) --no-print-directory test-beside > $(BESIDE_LOG) 2>&1 & beside=$$!; \
+	  $(MAKE) --no-print-directory pytest-parallel; tests=$$?; \
+	  wait $$beside; checks=$$?; echo "---- lint, typecheck, openapi-check, validate, build"; cat $(BESIDE_LOG); \
+	  test $$checks -eq 0 || echo "make test: a check failed (above)" >&2; \
+	  test $$tests -eq 0 -a $$checks -eq 0
+	@$(MAKE) --no-print-directory pytest-serial
+
+test-beside: lint typecheck openapi-check validate build ## the checks make test runs beside the parallel tests
 
 lint: $(VENV)/.installed ## ruff check and ruff format --check
 	$(BIN)/ruff check .
@@ -98,10 +113,16 @@ chromium: ## install Debian's chromium for the browser tests when missing (apt-g
 XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
 CHECK_WORKERS = [[ "$(PYTEST_WORKERS)" =~ ^(auto|[0-9]+)$$ ]] || { echo "make: PYTEST_WORKERS must be auto or a number" \
 	"of workers (0: one process), got '$(PYTEST_WORKERS)'" >&2; exit 1; }
-pytest: $(VENV)/.installed chromium ## every test but schemathesis: in parallel, then the serial ones
+pytest: pytest-parallel pytest-serial ## every test (schemathesis too): in parallel, then the serial ones
+
+# Schemathesis runs in the parallel pass, first (tests/conftest.py), and its counts are printed in the pass's
+# summary.
+pytest-parallel: $(VENV)/.installed ## the tests run in parallel (pytest-xdist), schemathesis first
 	@$(CHECK_WORKERS)
-	$(BIN)/pytest -q $(XDIST) -m "not serial" tests --ignore=tests/e2e/test_schemathesis.py
-	$(BIN)/pytest -q -m serial tests --ignore=tests/e2e/test_schemathesis.py || test $$? -eq 5  # 5: none marked
+	$(BIN)/pytest -q $(XDIST) -m "not serial" tests
+
+pytest-serial: $(VENV)/.installed chromium ## the tests marked serial (the browser journeys), alone
+	$(BIN)/pytest -q -m serial tests || test $$? -eq 5  # 5: none marked
 
 unit: $(VENV)/.installed ## tests/unit
 	@$(CHECK_WORKERS)

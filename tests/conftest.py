@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ TESTS = Path(__file__).resolve().parent
 # Files whose tests run after the parallel pass, alone (`make pytest`): the browser tests' focus and timing
 # expectations failed with the other worker's stacks busy on both cores.
 SERIAL_FILES = frozenset({"e2e/test_admin_console.py"})
+_STARTED = pytest.StashKey[float]()
 
 
 # Module-scoped fixtures whose parameters start a run of the whole module (or of its tests that use them) on
@@ -37,6 +39,45 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.path.is_relative_to(TESTS) and item.path.relative_to(TESTS).as_posix() in SERIAL_FILES:
             item.add_marker(pytest.mark.serial)
         item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+
+
+# Started first in the parallel pass: the longest group (about 50 s), which would end the pass late if a worker
+# took it last.
+FIRST_FILES = ("e2e/test_schemathesis.py",)
+SCHEMATHESIS_REPORT = TESTS / "e2e" / "artifacts" / "schemathesis.txt"
+
+
+class FirstFilesFirst:
+    """A plugin (a module has one hook of a name): its hook runs after pytest's, which orders the items by their
+    fixtures' parameters."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=lambda item: not any(xdist_group(item).startswith(first) for first in FIRST_FILES))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(FirstFilesFirst(), "first-files-first")
+    config.stash[_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Schemathesis' own summary (operations, cases generated and passed, failures) when its test ran in this
+    session, also under pytest-xdist, whose workers' output is not shown."""
+    ran = any(
+        "test_schemathesis.py" in report.nodeid
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if hasattr(report, "nodeid")
+    )
+    if not ran or not SCHEMATHESIS_REPORT.exists():
+        return
+    if SCHEMATHESIS_REPORT.stat().st_mtime < config.stash.get(_STARTED, 0.0):
+        return
+    report = SCHEMATHESIS_REPORT.read_text()
+    summary = report[report.rfind("SUMMARY") :] if "SUMMARY" in report else report[-2000:]
+    terminalreporter.write_sep("=", "schemathesis")
+    terminalreporter.write_line(summary.strip().removeprefix("SUMMARY").strip("= \n"))
 
 
 def layer_modules() -> dict[str, object]:

@@ -17,6 +17,7 @@ from local.simulators import topomer as topomer_sim
 from tests.e2e.conftest import ROOT, start_stack
 
 SEED = 13
+REPORT = ROOT / "tests" / "e2e" / "artifacts" / "schemathesis.txt"
 MAX_EXAMPLES = 100  # per operation: about 2,200 cases, half a minute
 # Credits keys are open locally unless set: set, the document's X-Api-Key scheme is really enforced.
 CREDITS_KEY = "schemathesis-credits-key"
@@ -93,5 +94,8 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
         )
     report = run.stdout + run.stderr
     print(report)  # the counts (operations, cases, failures) are in `make schemathesis`'s output
+    # ... and in the parallel pass's summary (`make pytest`), which tests/conftest.py prints from this file.
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(report)
     assert run.returncode == 0, report[-20000:]
     assert re.search(r"\b(\d+) generated, \1 passed\b", report), report[-5000:]
