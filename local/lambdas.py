@@ -134,7 +134,10 @@ def _container_process() -> None:
     """What every container's process does first."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the runtime stops us
     if isinstance(sys.stdout, io.TextIOWrapper):
-        sys.stdout.reconfigure(line_buffering=True)  # log lines appear as they are written
+        # Log lines appear as they are written, each in one write: with write_through (PYTHONUNBUFFERED, or -u)
+        # print() writes a line and its newline apart, and two containers sharing the runtime's stdout could
+        # interleave them ('{...}{...}' then an empty line; Powertools' metrics are printed so).
+        sys.stdout.reconfigure(line_buffering=True, write_through=False)
 
 
 class FunctionError(Exception):

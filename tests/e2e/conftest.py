@@ -20,6 +20,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from local.run import LOCAL_DEFAULTS, free_port
+from tests.e2e import web
 from tests.e2e.shop_webhooks import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,50 +38,50 @@ class LocalStack:
 
     @property
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.api, timeout=30)
+        return web.Client(base_url=self.api, timeout=30)
 
     @property
     def admin(self) -> httpx.Client:
         """A client of the API sending the admin bearer."""
         headers = {"Authorization": f"Bearer {self.secret('ADMIN_API_KEY')}"}
-        return httpx.Client(base_url=self.api, timeout=30, headers=headers)
+        return web.Client(base_url=self.api, timeout=30, headers=headers)
 
     @property
     def shop(self) -> httpx.Client:
         """A client of the simulated shop's REST API (``wc/v3``) with the local consumer key."""
         auth = (LOCAL_DEFAULTS["WOOCOMMERCE_CONSUMER_KEY"], LOCAL_DEFAULTS["WOOCOMMERCE_CONSUMER_SECRET"])
-        return httpx.Client(base_url=f"{self.woocommerce}/wp-json/wc/v3", auth=auth, timeout=30)
+        return web.Client(base_url=f"{self.woocommerce}/wp-json/wc/v3", auth=auth, timeout=30)
 
     @contextmanager
     def answer_style(self, style: str, *, name_created_id: bool = True) -> Iterator[None]:
         """Topomer answers writes in ``style`` inside the block; the style before is put back after."""
         before = self.topomer_state()["answer_style"]
         body = {"style": style, "name_created_id": name_created_id}
-        httpx.post(f"{self.topomer}/_sim/answer_style", json=body, timeout=10).raise_for_status()
+        web.post(f"{self.topomer}/_sim/answer_style", json=body, timeout=10).raise_for_status()
         try:
             yield
         finally:
-            httpx.post(f"{self.topomer}/_sim/answer_style", json={"style": before}, timeout=10).raise_for_status()
+            web.post(f"{self.topomer}/_sim/answer_style", json={"style": before}, timeout=10).raise_for_status()
 
     def sim(self, name: str) -> httpx.Client:
-        return httpx.Client(base_url=getattr(self, name), timeout=30)
+        return web.Client(base_url=getattr(self, name), timeout=30)
 
     def woo_state(self) -> dict[str, Any]:
-        return httpx.get(f"{self.woocommerce}/_sim/state", timeout=10).json()
+        return web.get(f"{self.woocommerce}/_sim/state", timeout=10).json()
 
     def topomer_state(self) -> dict[str, Any]:
-        return httpx.get(f"{self.topomer}/_sim/state", timeout=10).json()
+        return web.get(f"{self.topomer}/_sim/state", timeout=10).json()
 
     def set_faults(self, upstream: str, **faults: Any) -> None:
         """Make ``upstream`` (``topomer`` or ``woocommerce``) fail: ``rules=[...]``, ``error_rate``, ``latency_ms``."""
-        httpx.post(f"{getattr(self, upstream)}/_sim/faults", json=faults, timeout=10).raise_for_status()
+        web.post(f"{getattr(self, upstream)}/_sim/faults", json=faults, timeout=10).raise_for_status()
 
     def clear_faults(self, *upstreams: str) -> None:
         for upstream in upstreams or ("topomer", "woocommerce"):
-            httpx.delete(f"{getattr(self, upstream)}/_sim/faults", timeout=10).raise_for_status()
+            web.delete(f"{getattr(self, upstream)}/_sim/faults", timeout=10).raise_for_status()
 
     def run_schedule(self, logical_id: str) -> dict[str, Any]:
-        response = httpx.post(f"{self.api}/_local/schedules/{logical_id}", timeout=120)
+        response = web.post(f"{self.api}/_local/schedules/{logical_id}", timeout=120)
         response.raise_for_status()
         return response.json()
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack
 
 _ids = itertools.count(9000)  # Topomer user ids, clear of the seeded ones
@@ -19,7 +20,7 @@ def new_user(stack: LocalStack, balance: str, **fields: Any) -> str:
     """A Topomer user holding ``balance``; ``fields`` override the user's other fields (email, expired...)."""
     token = f"tpm_e2e_{secrets.token_hex(8)}"
     user = {"id": next(_ids), "token": token, "email": "e2e@example.com", "solde": balance, "expired": False}
-    httpx.post(f"{stack.topomer}/_sim/users", json={**user, **fields}, timeout=10).raise_for_status()
+    web.post(f"{stack.topomer}/_sim/users", json={**user, **fields}, timeout=10).raise_for_status()
     return token
 
 
@@ -32,7 +33,7 @@ def new_order(stack: LocalStack, total: str, *, currency: str = "EUR", status: s
         "currency": currency,
         "line_items": [{"product_id": 12, "quantity": 1, "total": total, "subtotal": total}],
     }
-    response = httpx.post(f"{stack.woocommerce}/_sim/orders", json=order, timeout=10)
+    response = web.post(f"{stack.woocommerce}/_sim/orders", json=order, timeout=10)
     response.raise_for_status()
     return int(response.json()["id"])
 

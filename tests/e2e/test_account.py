@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack, start_stack
 from woo_backend.auth import account_signature, mint_account_credentials
 
@@ -31,12 +32,12 @@ def account_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSta
 
 @pytest.fixture(autouse=True)
 def fresh_shop(account_stack: LocalStack) -> None:
-    httpx.post(f"{account_stack.woocommerce}/_sim/reset", timeout=10).raise_for_status()
+    web.post(f"{account_stack.woocommerce}/_sim/reset", timeout=10).raise_for_status()
 
 
 def call(stack: LocalStack, action: str, uid: int = 1, **params: Any) -> httpx.Response:
     body = {**mint_account_credentials(uid, 1, SECRET), "action": action, **params}
-    return httpx.post(f"{stack.api}/account/v1", json=body, timeout=30)
+    return web.post(f"{stack.api}/account/v1", json=body, timeout=30)
 
 
 def ok(stack: LocalStack, action: str, uid: int = 1, **params: Any) -> Any:
@@ -73,7 +74,7 @@ def meta(obj: dict[str, Any]) -> dict[str, Any]:
 def test_a_missing_auth_field_is_401(account_stack: LocalStack, field: str) -> None:
     body = {**mint_account_credentials(1, 1, SECRET), "action": "get_user_info"}
     del body[field]
-    response = httpx.post(f"{account_stack.api}/account/v1", json=body, timeout=30)
+    response = web.post(f"{account_stack.api}/account/v1", json=body, timeout=30)
     refused(response, 401, "missing_credentials")
 
 
@@ -97,7 +98,7 @@ def test_a_bad_signature_is_401(account_stack: LocalStack, tamper: str) -> None:
         creds["nonce"] = ""
     elif tamper == "uid-not-a-number":
         creds["UID"] = "1 OR 1=1"
-    response = httpx.post(f"{account_stack.api}/account/v1", json={**creds, "action": "get_user_info"}, timeout=30)
+    response = web.post(f"{account_stack.api}/account/v1", json={**creds, "action": "get_user_info"}, timeout=30)
     body = refused(response, 401)
     assert "alice" not in response.text
     assert body["code"] in ("bad_signature", "missing_credentials")
@@ -105,14 +106,14 @@ def test_a_bad_signature_is_401(account_stack: LocalStack, tamper: str) -> None:
 
 def test_an_expired_nonce_is_401(account_stack: LocalStack) -> None:
     creds = mint_account_credentials(1, 1, SECRET, ttl_seconds=-5)
-    response = httpx.post(f"{account_stack.api}/account/v1", json={**creds, "action": "get_user_info"}, timeout=30)
+    response = web.post(f"{account_stack.api}/account/v1", json={**creds, "action": "get_user_info"}, timeout=30)
     refused(response, 401, "expired_nonce")
 
 
 def test_a_signed_but_malformed_nonce_is_401(account_stack: LocalStack) -> None:
     nonce = "tomorrow.abc"
     creds = {"UID": "1", "blog": "1", "nonce": nonce, "signature": account_signature("1", "1", nonce, SECRET)}
-    response = httpx.post(f"{account_stack.api}/account/v1", json={**creds, "action": "get_user_info"}, timeout=30)
+    response = web.post(f"{account_stack.api}/account/v1", json={**creds, "action": "get_user_info"}, timeout=30)
     refused(response, 401, "bad_nonce")
 
 
@@ -132,14 +133,14 @@ def test_a_signed_but_malformed_nonce_is_401(account_stack: LocalStack) -> None:
 def test_bodies_that_are_not_requests(
     account_stack: LocalStack, content: bytes, content_type: str, status: int
 ) -> None:
-    response = httpx.post(
+    response = web.post(
         f"{account_stack.api}/account/v1", content=content, headers={"Content-Type": content_type}, timeout=30
     )
     refused(response, status)
 
 
 def test_only_post_is_served(account_stack: LocalStack) -> None:
-    assert httpx.get(f"{account_stack.api}/account/v1", timeout=30).status_code in (404, 405)
+    assert web.get(f"{account_stack.api}/account/v1", timeout=30).status_code in (404, 405)
 
 
 def test_form_bodies_work_like_jquery_post(account_stack: LocalStack) -> None:
@@ -150,7 +151,7 @@ def test_form_bodies_work_like_jquery_post(account_stack: LocalStack) -> None:
         "info[door_code]": "4321",
         "info[floor]": "3",
     }
-    response = httpx.post(f"{account_stack.api}/account/v1", data=form, timeout=30)
+    response = web.post(f"{account_stack.api}/account/v1", data=form, timeout=30)
     assert response.status_code == 200, response.text
     assert response.json()["meta_data"] == {"door_code": "4321", "floor": "3"}
     assert meta(subscription(account_stack, 501)) == {"door_code": "4321", "floor": "3"}
@@ -192,7 +193,7 @@ def test_a_renewal_order_shows_the_subscription_it_renewed(account_stack: LocalS
         "line_items": [{"product_id": 13}],
         "meta_data": [{"key": "_subscription_renewal", "value": "501"}],
     }
-    created = httpx.post(f"{account_stack.woocommerce}/_sim/orders", json=renewal, timeout=10).json()
+    created = web.post(f"{account_stack.woocommerce}/_sim/orders", json=renewal, timeout=10).json()
     order = ok(account_stack, "get_orders", single=created["id"])
     assert [s["id"] for s in order["subscriptions"]] == [501]
     assert order["meta_data"] == {}  # the link itself is protected meta
@@ -345,7 +346,7 @@ def test_set_subscription_status_round_trip(account_stack: LocalStack) -> None:
 
 
 def new_subscription(stack: LocalStack, **fields: Any) -> dict[str, Any]:
-    response = httpx.post(f"{stack.woocommerce}/_sim/subscriptions", json=fields, timeout=10)
+    response = web.post(f"{stack.woocommerce}/_sim/subscriptions", json=fields, timeout=10)
     assert response.status_code == 201, response.text
     return dict(response.json())
 
@@ -355,7 +356,7 @@ def gmt_in(delta: timedelta) -> str:
 
 
 def requests_to(stack: LocalStack, method: str, path: str) -> int:
-    log = httpx.get(f"{stack.woocommerce}/_sim/requests", timeout=10).json()
+    log = web.get(f"{stack.woocommerce}/_sim/requests", timeout=10).json()
     return sum(1 for r in log if r["method"] == method and r["path"] == f"/wp-json/wc/v3{path}")
 
 
@@ -387,7 +388,7 @@ def test_cancel_of_an_on_hold_subscription_follows_cancel_order(account_stack: L
         "line_items": [{"product_id": 13}],
         "meta_data": [{"key": "_subscription_renewal", "value": str(unpaid["id"])}],
     }
-    httpx.post(f"{account_stack.woocommerce}/_sim/orders", json=renewal, timeout=10).raise_for_status()
+    web.post(f"{account_stack.woocommerce}/_sim/orders", json=renewal, timeout=10).raise_for_status()
     answer = ok(account_stack, "set_subscription_status", subscription_id=unpaid["id"], new_status="cancel")
     assert answer["status"] == "cancelled"
     assert subscription(account_stack, unpaid["id"])["status"] == "cancelled"
@@ -410,7 +411,7 @@ def test_a_refused_transition_is_409_with_woocommerce_words_and_no_retry(account
         next_payment_date_gmt="",
         end_date_gmt=gmt_in(timedelta(days=10)),
     )
-    httpx.delete(f"{account_stack.woocommerce}/_sim/requests", timeout=10).raise_for_status()
+    web.delete(f"{account_stack.woocommerce}/_sim/requests", timeout=10).raise_for_status()
     body = refused(
         call(account_stack, "set_subscription_status", subscription_id=sub["id"], new_status="active"),
         409,
@@ -423,7 +424,7 @@ def test_a_refused_transition_is_409_with_woocommerce_words_and_no_retry(account
 
 def test_a_transition_known_to_be_invalid_is_409_without_a_write(account_stack: LocalStack) -> None:
     ended = new_subscription(account_stack, customer_id=1, status="on-hold", end_date_gmt=gmt_in(timedelta(days=-1)))
-    httpx.delete(f"{account_stack.woocommerce}/_sim/requests", timeout=10).raise_for_status()
+    web.delete(f"{account_stack.woocommerce}/_sim/requests", timeout=10).raise_for_status()
     refused(
         call(account_stack, "set_subscription_status", subscription_id=ended["id"], new_status="active"),
         409,
@@ -445,7 +446,7 @@ def test_set_next_delivery_date(account_stack: LocalStack) -> None:
     assert datetime.fromtimestamp(sub["next_payment_date"], UTC).date() == day
     stored = subscription(account_stack, 501)["next_payment_date_gmt"]
     assert stored == f"{day.isoformat()}T{before[11:]}"  # moved in the shop, time of day kept
-    log = httpx.get(f"{account_stack.woocommerce}/_sim/requests", timeout=10).json()
+    log = web.get(f"{account_stack.woocommerce}/_sim/requests", timeout=10).json()
     calls = [r["method"] for r in log if r["path"] == "/wp-json/wc/v3/subscriptions/501"]
     assert calls == ["GET", "PUT", "GET"]  # ownership, the write, and the read back that confirms it
 
@@ -583,7 +584,7 @@ def test_another_customers_objects_are_403_and_unchanged(
 
 # ------------------------------------------------------------------ mail and describe
 def sent_mails(stack: LocalStack) -> list[dict[str, Any]]:
-    data = httpx.get(f"{stack.ses}/moto-api/data.json", timeout=10).json()
+    data = web.get(f"{stack.ses}/moto-api/data.json", timeout=10).json()
     return list(data.get("ses", {}).get("Message", []))
 
 
@@ -661,7 +662,7 @@ def test_describe_lists_every_action_with_its_params(account_stack: LocalStack) 
 
 
 def test_describe_needs_a_signature_too(account_stack: LocalStack) -> None:
-    response = httpx.post(f"{account_stack.api}/account/v1", json={"action": "describe"}, timeout=30)
+    response = web.post(f"{account_stack.api}/account/v1", json={"action": "describe"}, timeout=30)
     refused(response, 401)
 
 
@@ -687,7 +688,7 @@ def test_the_browser_app_may_call_from_another_origin(account_stack: LocalStack)
     )
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] in ("*", origin)
-    answer = httpx.post(
+    answer = web.post(
         f"{account_stack.api}/account/v1",
         json={**mint_account_credentials(1, 1, SECRET), "action": "describe"},
         headers={"Origin": origin},
@@ -700,9 +701,9 @@ def test_the_browser_app_may_call_from_another_origin(account_stack: LocalStack)
 def test_logs_hold_no_signature_nonce_or_password(account_stack: LocalStack) -> None:
     creds = mint_account_credentials(1, 1, SECRET)
     body = {**creds, "action": "set_user_info", "data": {"user_password": "a-very-secret-pass"}}
-    assert httpx.post(f"{account_stack.api}/account/v1", json=body, timeout=30).status_code == 200
+    assert web.post(f"{account_stack.api}/account/v1", json=body, timeout=30).status_code == 200
     bad = {**creds, "signature": "f" * 64, "action": "get_user_info"}
-    assert httpx.post(f"{account_stack.api}/account/v1", json=bad, timeout=30).status_code == 401
+    assert web.post(f"{account_stack.api}/account/v1", json=bad, timeout=30).status_code == 401
     log = account_stack.log.read_text()
     assert creds["signature"] not in log
     assert creds["nonce"] not in log

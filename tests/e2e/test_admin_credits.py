@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack
 from tests.e2e.test_credits import CREDITS_100, granted_order, set_status
 
@@ -92,10 +93,10 @@ def test_an_adjustment_moves_credits_once_shows_in_the_ledger_and_is_audited(
     assert view["next_cursor"] is None
 
     # The native API shows the move in its documented shapes (no reason, no adjusted).
-    native = httpx.get(f"{stack.api}/credits/v1/orders/{order_key}/transactions").json()["items"][0]
+    native = web.get(f"{stack.api}/credits/v1/orders/{order_key}/transactions").json()["items"][0]
     assert native["type"] == "adjustment"
     assert "reason" not in native
-    account = httpx.get(f"{stack.api}/credits/v1/orders/{order_key}").json()
+    account = web.get(f"{stack.api}/credits/v1/orders/{order_key}").json()
     assert set(account) == {"order_key", "order_id", "status", "granted", "consumed", "balance"}
     assert account["balance"] == 125
 
@@ -227,7 +228,7 @@ def test_daily_totals_count_grants_adjustments_and_consumes_per_utc_day(stack: L
     order_key = granted_order(stack, [(CREDITS_100, 1)])["order_key"]
     assert adjust(admin, order_key, {"amount": 10, "reason": "plus"}).status_code == 201
     assert adjust(admin, order_key, {"amount": -4, "reason": "minus"}).status_code == 201
-    consumed = httpx.post(f"{stack.api}/credits/v1/orders/{order_key}/consume", json={"amount": 6})
+    consumed = web.post(f"{stack.api}/credits/v1/orders/{order_key}/consume", json={"amount": 6})
     assert consumed.status_code == 200
     after = todays()
     assert after["granted"] - before["granted"] == 110

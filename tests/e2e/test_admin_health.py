@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack
 
 HEALTH = "/admin/v1/health"
@@ -85,7 +86,7 @@ def test_a_sync_run_shows_as_its_last_run_with_its_cursor(stack: LocalStack, adm
 def test_a_failed_sync_run_shows_failed_with_its_error(stack: LocalStack, admin: httpx.Client) -> None:
     rules = [{"method": "GET", "path": "/wp-json/wc/v3/orders", "mode": "500", "times": 10}]
     stack.set_faults("woocommerce", rules=rules)
-    answer = httpx.post(f"{stack.api}/_local/schedules/CreditsSyncFunction", timeout=120)
+    answer = web.post(f"{stack.api}/_local/schedules/CreditsSyncFunction", timeout=120)
     assert answer.status_code == 500  # the run itself failed, as in Lambda
     stack.clear_faults("woocommerce")
     body = health(admin)

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack
 from tests.e2e.payments import auth, authorize, new_order, new_user, topomer_balance
 
@@ -234,7 +235,7 @@ def test_drift_found_by_the_reconciliation_is_listed_newest_first(
     token = new_user(stack, "50.00")
     authorize(api, token, new_order(stack, "10.00"), "10.00")  # the user is active: reconciled by the next run
     user = stack.topomer_state()["users"][token]
-    httpx.post(f"{stack.topomer}/_sim/users", json={**user, "solde": "47.00"}, timeout=10).raise_for_status()
+    web.post(f"{stack.topomer}/_sim/users", json={**user, "solde": "47.00"}, timeout=10).raise_for_status()
     stack.run_schedule("BalanceSyncFunction")
     page = admin.get("/admin/v1/drift", params={"limit": 100})
     assert page.status_code == 200

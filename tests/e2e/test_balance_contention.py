@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack, start_stack
 from tests.e2e.payments import auth, authorize, new_order, new_user
 
@@ -39,7 +40,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 
 def recorded(stack: LocalStack) -> list[tuple[str, dict[str, Any]]]:
-    text = httpx.get(f"{stack.dynamodb}/moto-api/recorder/download-recording", timeout=10).text
+    text = web.get(f"{stack.dynamodb}/moto-api/recorder/download-recording", timeout=10).text
     requests = []
     for line in text.splitlines():
         entry = json.loads(line)
@@ -68,13 +69,13 @@ def test_twenty_parallel_holds_on_one_balance_are_never_busy(stack: LocalStack, 
     token = new_user(stack, "100.00")
     orders = [new_order(stack, "7.00") for _ in range(CALLERS)]
     recorder = f"{stack.dynamodb}/moto-api/recorder"
-    httpx.post(f"{recorder}/reset-recording", timeout=10).raise_for_status()
-    httpx.post(f"{recorder}/start-recording", timeout=10).raise_for_status()
+    web.post(f"{recorder}/reset-recording", timeout=10).raise_for_status()
+    web.post(f"{recorder}/start-recording", timeout=10).raise_for_status()
     try:
         with ThreadPoolExecutor(max_workers=CALLERS) as pool:
             answers = list(pool.map(lambda order_id: authorize(api, token, order_id, "7.00"), orders))
     finally:
-        httpx.post(f"{recorder}/stop-recording", timeout=10).raise_for_status()
+        web.post(f"{recorder}/stop-recording", timeout=10).raise_for_status()
     requests = recorded(stack)
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [201] * 14 + [402] * 6, statuses

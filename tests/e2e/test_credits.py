@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack, start_stack
 from woo_backend.webhook_signature import webhook_signature
 
@@ -32,13 +33,13 @@ def new_order(
         "payment_method": payment_method,
         "line_items": [{"product_id": pid, "quantity": qty} for pid, qty in items],
     }
-    response = httpx.post(f"{stack.woocommerce}/_sim/orders", json=body)
+    response = web.post(f"{stack.woocommerce}/_sim/orders", json=body)
     assert response.status_code == 201
     return response.json()
 
 
 def set_status(stack: LocalStack, order_id: int, status: str, deliver: bool = True) -> dict[str, Any]:
-    response = httpx.post(
+    response = web.post(
         f"{stack.woocommerce}/_sim/orders/{order_id}/status", json={"status": status, "deliver": deliver}, timeout=30
     )
     assert response.status_code == 200
@@ -54,7 +55,7 @@ def signed_post(
 ) -> httpx.Response:
     signature = webhook_signature(body, secret or stack.secret("WOOCOMMERCE_WEBHOOK_SECRET"))
     headers = {"Content-Type": "application/json", "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Signature": signature}
-    return httpx.post(f"{stack.api}/credits/webhooks/order", content=body, headers=headers)
+    return web.post(f"{stack.api}/credits/webhooks/order", content=body, headers=headers)
 
 
 def granted_order(stack: LocalStack, items: list[tuple[int, int]]) -> dict[str, Any]:
@@ -64,15 +65,15 @@ def granted_order(stack: LocalStack, items: list[tuple[int, int]]) -> dict[str, 
 
 
 def account(stack: LocalStack, order_key: str) -> httpx.Response:
-    return httpx.get(f"{stack.api}/credits/v1/orders/{order_key}")
+    return web.get(f"{stack.api}/credits/v1/orders/{order_key}")
 
 
 def consume(stack: LocalStack, order_key: str, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.post(f"{stack.api}/credits/v1/orders/{order_key}/consume", json=body, headers=headers, timeout=60)
+    return web.post(f"{stack.api}/credits/v1/orders/{order_key}/consume", json=body, headers=headers, timeout=60)
 
 
 def ledger(stack: LocalStack, order_key: str) -> list[dict[str, Any]]:
-    return httpx.get(f"{stack.api}/credits/v1/orders/{order_key}/transactions", params={"limit": 100}).json()["items"]
+    return web.get(f"{stack.api}/credits/v1/orders/{order_key}/transactions", params={"limit": 100}).json()["items"]
 
 
 # ------------------------------------------------------------------ granting
@@ -108,7 +109,7 @@ def test_bad_signature_stores_nothing(stack: LocalStack) -> None:
     completed = set_status(stack, order["id"], "completed", deliver=False)["order"]
     body = json.dumps(completed).encode()
     for headers in ({"X-WC-Webhook-Signature": "bm9wZQ=="}, {}):
-        response = httpx.post(
+        response = web.post(
             f"{stack.api}/credits/webhooks/order",
             content=body,
             headers={"Content-Type": "application/json", "X-WC-Webhook-Topic": "order.updated", **headers},
@@ -120,7 +121,7 @@ def test_bad_signature_stores_nothing(stack: LocalStack) -> None:
 
 
 def test_creation_ping_is_answered_200(stack: LocalStack) -> None:
-    response = httpx.post(
+    response = web.post(
         f"{stack.api}/credits/webhooks/order",
         content=b"webhook_id=12",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -268,7 +269,7 @@ def test_bad_amounts_are_400_and_change_nothing(stack: LocalStack, full_order: d
 def test_malformed_requests_are_4xx_and_change_nothing(
     stack: LocalStack, full_order: dict[str, Any], content: bytes, content_type: str, status: int, code: str
 ) -> None:
-    response = httpx.post(
+    response = web.post(
         f"{stack.api}/credits/v1/orders/{full_order['order_key']}/consume",
         content=content,
         headers={"Content-Type": content_type},
@@ -278,8 +279,8 @@ def test_malformed_requests_are_4xx_and_change_nothing(
 
 
 def test_unknown_routes_and_methods_are_404(stack: LocalStack, full_order: dict[str, Any]) -> None:
-    assert httpx.delete(f"{stack.api}/credits/v1/orders/{full_order['order_key']}").status_code == 404
-    assert httpx.get(f"{stack.api}/credits/v2/orders/x").status_code == 404
+    assert web.delete(f"{stack.api}/credits/v1/orders/{full_order['order_key']}").status_code == 404
+    assert web.get(f"{stack.api}/credits/v2/orders/x").status_code == 404
     assert account(stack, full_order["order_key"]).json()["balance"] == 100
 
 
@@ -338,19 +339,19 @@ def test_transactions_paginate_newest_first(stack: LocalStack) -> None:
     cursor = None
     while True:
         params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = httpx.get(f"{stack.api}/credits/v1/orders/{order['order_key']}/transactions", params=params).json()
+        page = web.get(f"{stack.api}/credits/v1/orders/{order['order_key']}/transactions", params=params).json()
         seen += [e["amount"] for e in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
             break
     assert seen == [-4, -3, -2, -1, 100]
-    bad = httpx.get(f"{stack.api}/credits/v1/orders/{order['order_key']}/transactions", params={"cursor": "nope"})
+    bad = web.get(f"{stack.api}/credits/v1/orders/{order['order_key']}/transactions", params={"cursor": "nope"})
     assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_cursor")
     assert (
-        httpx.get(f"{stack.api}/credits/v1/orders/{order['order_key']}/transactions", params={"limit": 0}).status_code
+        web.get(f"{stack.api}/credits/v1/orders/{order['order_key']}/transactions", params={"limit": 0}).status_code
         == 400
     )
-    assert httpx.get(f"{stack.api}/credits/v1/orders/wc_order_none/transactions").status_code == 404
+    assert web.get(f"{stack.api}/credits/v1/orders/wc_order_none/transactions").status_code == 404
 
 
 # ------------------------------------------------------------------ Dotix compatibility
@@ -358,46 +359,45 @@ def test_dotix_routes_answer_byte_for_byte(stack: LocalStack) -> None:
     order = granted_order(stack, [(CREDITS_100, 1), (CREDITS_500, 1)])
     url = f"{stack.api}/dotix/v1/order/{order['order_key']}"
     oid = order["id"]
-    assert httpx.get(url).content == f'{{"_res":"ok","order_id":{oid},"status":"completed","balance":"600"}}'.encode()
+    assert web.get(url).content == f'{{"_res":"ok","order_id":{oid},"status":"completed","balance":"600"}}'.encode()
     assert (
-        httpx.post(url, data={"num": "100"}).content
+        web.post(url, data={"num": "100"}).content
         == f'{{"_res":"ok","order_id":{oid},"consumed":"100","balance":"500"}}'.encode()
     )
     assert (
-        httpx.post(url, json={"num": 58}).content
+        web.post(url, json={"num": 58}).content
         == f'{{"_res":"ok","order_id":{oid},"consumed":"58","balance":"442"}}'.encode()
     )
     assert (
-        httpx.post(url, data={"num": "max"}).content
+        web.post(url, data={"num": "max"}).content
         == f'{{"_res":"ok","order_id":{oid},"consumed":"442","balance":"0"}}'.encode()
     )
-    assert httpx.post(url, data={"num": "1"}).content == b'{"_res":"err","_msg":"lack_of_bal"}'
-    assert httpx.post(url, data={}).content == b'{"_res":"err","_msg":"lack_of_param"}'
-    assert httpx.post(url, data={"num": "-5"}).content == b'{"_res":"err","_msg":"lack_of_param"}'
-    assert httpx.post(url, data={"num": "abc"}).content == b'{"_res":"err","_msg":"lack_of_param"}'
-    assert httpx.get(f"{stack.api}/dotix/v1/order/wc_order_nope").content == b'{"_res":"err","_msg":"wrong_hash"}'
+    assert web.post(url, data={"num": "1"}).content == b'{"_res":"err","_msg":"lack_of_bal"}'
+    assert web.post(url, data={}).content == b'{"_res":"err","_msg":"lack_of_param"}'
+    assert web.post(url, data={"num": "-5"}).content == b'{"_res":"err","_msg":"lack_of_param"}'
+    assert web.post(url, data={"num": "abc"}).content == b'{"_res":"err","_msg":"lack_of_param"}'
+    assert web.get(f"{stack.api}/dotix/v1/order/wc_order_nope").content == b'{"_res":"err","_msg":"wrong_hash"}'
     assert (
-        httpx.post(f"{stack.api}/dotix/v1/order/wc_order_nope", data={"num": "1"}).content
+        web.post(f"{stack.api}/dotix/v1/order/wc_order_nope", data={"num": "1"}).content
         == b'{"_res":"err","_msg":"wrong_hash"}'
     )
     pending = new_order(stack, [(CREDITS_100, 1)], payment_method="bacs")
     set_status(stack, pending["id"], "on-hold")
     assert (
-        httpx.get(f"{stack.api}/dotix/v1/order/{pending['order_key']}").content
-        == b'{"_res":"err","_msg":"wrong_status"}'
+        web.get(f"{stack.api}/dotix/v1/order/{pending['order_key']}").content == b'{"_res":"err","_msg":"wrong_status"}'
     )
     assert (
-        httpx.post(f"{stack.api}/dotix/v1/order/{pending['order_key']}", data={"num": "1"}).content
+        web.post(f"{stack.api}/dotix/v1/order/{pending['order_key']}", data={"num": "1"}).content
         == b'{"_res":"err","_msg":"wrong_status"}'
     )
 
 
 def test_dotix_and_native_share_one_ledger(stack: LocalStack) -> None:
     order = granted_order(stack, [(CREDITS_100, 1)])
-    httpx.post(f"{stack.api}/dotix/v1/order/{order['order_key']}", data={"num": "25"})
+    web.post(f"{stack.api}/dotix/v1/order/{order['order_key']}", data={"num": "25"})
     consume(stack, order["order_key"], {"amount": 25})
     assert account(stack, order["order_key"]).json()["balance"] == 50
-    assert httpx.get(f"{stack.api}/dotix/v1/order/{order['order_key']}").json()["balance"] == "50"
+    assert web.get(f"{stack.api}/dotix/v1/order/{order['order_key']}").json()["balance"] == "50"
 
 
 # ------------------------------------------------------------------ logs and API keys
@@ -435,12 +435,12 @@ def test_api_keys_when_configured_guard_every_read_and_consume(keyed_stack: Loca
     ]
     for method, path, body in calls:
         for headers in ({}, {"X-Api-Key": "wrong-key-000000"}):
-            response = httpx.request(method, f"{keyed_stack.api}{path}", json=body, headers=headers)
+            response = web.request(method, f"{keyed_stack.api}{path}", json=body, headers=headers)
             assert response.status_code == 401, (method, path, headers)
     assert account(keyed_stack, key).status_code == 401
-    good = httpx.get(f"{keyed_stack.api}/credits/v1/orders/{key}", headers={"X-Api-Key": "app-key-two-654321"})
+    good = web.get(f"{keyed_stack.api}/credits/v1/orders/{key}", headers={"X-Api-Key": "app-key-two-654321"})
     assert good.json()["balance"] == 100
-    spent = httpx.post(
+    spent = web.post(
         f"{keyed_stack.api}/credits/v1/orders/{key}/consume",
         json={"amount": 10},
         headers={"X-Api-Key": "app-key-one-123456"},

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack
 from tests.e2e.test_credits import CREDITS_100, account, granted_order
 
@@ -28,7 +29,7 @@ def full_ledger(stack: LocalStack, order_key: str) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = httpx.get(url, params={"limit": 100, **({"cursor": cursor} if cursor else {})}, timeout=30).json()
+        page = web.get(url, params={"limit": 100, **({"cursor": cursor} if cursor else {})}, timeout=30).json()
         entries += page["items"]
         cursor = page["next_cursor"]
         if not cursor:
@@ -37,7 +38,7 @@ def full_ledger(stack: LocalStack, order_key: str) -> list[dict[str, Any]]:
 
 def spend_at_once(send: Any) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=CALLERS)
-    with httpx.Client(timeout=120, limits=limits) as client, ThreadPoolExecutor(max_workers=CALLERS) as pool:
+    with web.Client(timeout=120, limits=limits) as client, ThreadPoolExecutor(max_workers=CALLERS) as pool:
         return list(pool.map(lambda _: send(client), range(CONSUMES)))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack, start_stack
 
 pytestmark = pytest.mark.e2e
@@ -25,8 +26,8 @@ PREFIXES = ("/dotix/v1", "/wp-json/dotix/v1")
 def paid_order(stack: LocalStack, status: str = "completed") -> dict[str, Any]:
     """A new order for 100 credits, moved to ``status`` with its webhook delivered."""
     body = {"customer_id": 1, "status": "pending", "line_items": [{"product_id": CREDITS_100, "quantity": 1}]}
-    order = httpx.post(f"{stack.woocommerce}/_sim/orders", json=body, timeout=30).json()
-    moved = httpx.post(
+    order = web.post(f"{stack.woocommerce}/_sim/orders", json=body, timeout=30).json()
+    moved = web.post(
         f"{stack.woocommerce}/_sim/orders/{order['id']}/status", json={"status": status, "deliver": True}, timeout=30
     )
     assert moved.status_code == 200
@@ -37,13 +38,13 @@ def refusals(stack: LocalStack, prefix: str) -> dict[str, httpx.Response]:
     """One answer per Dotix error tag, through ``prefix``."""
     spent = paid_order(stack)
     url = f"{stack.api}{prefix}/order/{spent['order_key']}"
-    assert httpx.post(url, data={"num": "max"}).json()["_res"] == "ok"
+    assert web.post(url, data={"num": "max"}).json()["_res"] == "ok"
     on_hold = paid_order(stack, status="on-hold")
     return {
-        "wrong_hash": httpx.get(f"{stack.api}{prefix}/order/wc_order_noSuchKey"),
-        "wrong_status": httpx.get(f"{stack.api}{prefix}/order/{on_hold['order_key']}"),
-        "lack_of_param": httpx.post(url, data={}),
-        "lack_of_bal": httpx.post(url, data={"num": "1"}),
+        "wrong_hash": web.get(f"{stack.api}{prefix}/order/wc_order_noSuchKey"),
+        "wrong_status": web.get(f"{stack.api}{prefix}/order/{on_hold['order_key']}"),
+        "lack_of_param": web.post(url, data={}),
+        "lack_of_bal": web.post(url, data={"num": "1"}),
     }
 
 
@@ -52,19 +53,19 @@ def test_the_wp_json_path_answers_exactly_as_the_short_one(stack: LocalStack, pr
     order = paid_order(stack)
     url = f"{stack.api}{prefix}/order/{order['order_key']}"
     oid = order["id"]
-    read = httpx.get(url)
+    read = web.get(url)
     assert (read.status_code, read.content) == (
         200,
         f'{{"_res":"ok","order_id":{oid},"status":"completed","balance":"100"}}'.encode(),
     )
-    spent = httpx.post(url, data={"num": "30"})
+    spent = web.post(url, data={"num": "30"})
     assert (spent.status_code, spent.content) == (
         200,
         f'{{"_res":"ok","order_id":{oid},"consumed":"30","balance":"70"}}'.encode(),
     )
     # Both paths spend from the one ledger.
     other = PREFIXES[1] if prefix == PREFIXES[0] else PREFIXES[0]
-    rest = httpx.post(f"{stack.api}{other}/order/{order['order_key']}", data={"num": "max"})
+    rest = web.post(f"{stack.api}{other}/order/{order['order_key']}", data={"num": "max"})
     assert rest.json() == {"_res": "ok", "order_id": oid, "consumed": "70", "balance": "0"}
 
 

@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from local.run import free_port
+from tests.e2e import web
 from tests.e2e.conftest import ROOT, LocalStack, start_stack
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +48,7 @@ def banner(stack: LocalStack) -> str:
 # ------------------------------------------------------------------ banner and first sync
 def test_the_seeded_order_answers_at_once(newcomer: LocalStack) -> None:
     """The first sync ran before the runtime said it was ready: the README's first example works at once."""
-    response = httpx.get(f"{newcomer.api}/credits/v1/orders/wc_order_seedCompleted")
+    response = web.get(f"{newcomer.api}/credits/v1/orders/wc_order_seedCompleted")
     assert response.status_code == 200, response.text
     assert response.json()["balance"] > 0
 
@@ -78,21 +78,21 @@ def test_banner_shows_what_a_newcomer_needs(newcomer: LocalStack) -> None:
 
 def test_a_fresh_topomer_token_pays_once_more(newcomer: LocalStack) -> None:
     """What the banner says to do once a seeded token is spent: a new token with a balance from the simulator."""
-    made = httpx.post(f"{newcomer.topomer}/_sim/tokens", json={"balance": "42.50"})
+    made = web.post(f"{newcomer.topomer}/_sim/tokens", json={"balance": "42.50"})
     assert made.status_code == 201
     token = made.json()["token"]
-    balance = httpx.get(f"{newcomer.api}/balance/v1/balance", headers={"X-Topomer-Token": token})
+    balance = web.get(f"{newcomer.api}/balance/v1/balance", headers={"X-Topomer-Token": token})
     assert balance.status_code == 200
     assert balance.json()["balance"] == "42.50"
-    assert httpx.post(f"{newcomer.topomer}/_sim/tokens", json={"balance": "-1"}).status_code == 400
+    assert web.post(f"{newcomer.topomer}/_sim/tokens", json={"balance": "-1"}).status_code == 400
 
 
 # ------------------------------------------------------------------ logs
 def test_one_access_line_per_request_without_keys_or_query(newcomer: LocalStack) -> None:
     start = len(newcomer.log.read_text())
-    response = httpx.get(f"{newcomer.api}/credits/v1/orders/wc_order_seedMixed", params={"api_key": "sekrit-123"})
+    response = web.get(f"{newcomer.api}/credits/v1/orders/wc_order_seedMixed", params={"api_key": "sekrit-123"})
     assert response.status_code == 200
-    httpx.get(f"{newcomer.api}/no/such/route")
+    web.get(f"{newcomer.api}/no/such/route")
     time.sleep(0.2)
     text = newcomer.log.read_text()[start:]
     assert re.search(r"^GET /credits/v1/orders/\*\*\* 200 \d+ ms CreditsFunction$", text, re.MULTILINE), text
@@ -118,12 +118,12 @@ def test_json_logs_on_request(stack: LocalStack) -> None:
 
 # ------------------------------------------------------------------ containers
 def test_containers_start_on_demand(newcomer: LocalStack) -> None:
-    before = httpx.get(f"{newcomer.api}/_local/containers").json()
+    before = web.get(f"{newcomer.api}/_local/containers").json()
     assert before["AccountFunction"] == []  # never called: no container, no memory
     assert before["AdminFunction"] == []
     assert len(before["CreditsSyncFunction"]) == 1  # the first sync's
-    assert httpx.get(f"{newcomer.api}/promo/v1/intervals").status_code == 200
-    assert len(httpx.get(f"{newcomer.api}/_local/containers").json()["PromoFunction"]) == 1
+    assert web.get(f"{newcomer.api}/promo/v1/intervals").status_code == 200
+    assert len(web.get(f"{newcomer.api}/_local/containers").json()["PromoFunction"]) == 1
 
 
 def test_concurrent_requests_each_get_their_own_answer(newcomer: LocalStack) -> None:
@@ -132,13 +132,13 @@ def test_concurrent_requests_each_get_their_own_answer(newcomer: LocalStack) -> 
 
     def read(index: int) -> tuple[str, str]:
         key = SEEDED_ORDERS[index % len(SEEDED_ORDERS)]
-        with httpx.Client(base_url=newcomer.api, timeout=30) as client:
+        with web.Client(base_url=newcomer.api, timeout=30) as client:
             return key, client.get(f"/credits/v1/orders/{key}").json().get("order_key", "")
 
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(read, range(160)))
     assert all(asked == answered for asked, answered in answers)
-    running = httpx.get(f"{newcomer.api}/_local/containers").json()["CreditsFunction"]
+    running = web.get(f"{newcomer.api}/_local/containers").json()["CreditsFunction"]
     assert 1 < len(running) <= 8
     assert os.getpid() not in running
 
@@ -214,7 +214,7 @@ def running(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
             assert time.monotonic() < deadline
             time.sleep(0.1)
         api = json.loads(config.read_text())["api"]
-        assert httpx.get(f"{api}/credits/v1/orders/wc_order_seedCompleted").status_code == 200  # containers up
+        assert web.get(f"{api}/credits/v1/orders/wc_order_seedCompleted").status_code == 200  # containers up
         yield process
     finally:
         if process.poll() is None:

@@ -11,19 +11,20 @@ import httpx
 import pytest
 
 from local import template
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack, start_stack
 
 pytestmark = pytest.mark.e2e
 
 
 def test_health_answers_once_up(stack: LocalStack) -> None:
-    response = httpx.get(f"{stack.api}/health")
+    response = web.get(f"{stack.api}/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 
 
 def test_unknown_route_is_api_gateway_404(stack: LocalStack) -> None:
-    response = httpx.get(f"{stack.api}/no/such/route")
+    response = web.get(f"{stack.api}/no/such/route")
     assert response.status_code == 404
     assert response.json() == {"message": "Not Found"}
 
@@ -33,7 +34,7 @@ def test_every_template_route_reaches_its_function(stack: LocalStack) -> None:
     # API Gateway's 404.
     for route in template.routes():
         path = route.path.replace("{", "x").replace("}", "")
-        response = httpx.request(
+        response = web.request(
             route.method, f"{stack.api}{path}", content=b"{}", headers={"Content-Type": "application/json"}
         )
         if not response.headers["content-type"].startswith("application/json"):
@@ -50,18 +51,18 @@ def test_every_schedule_runs_on_demand(stack: LocalStack) -> None:
 
 
 def test_unknown_schedule_is_404(stack: LocalStack) -> None:
-    assert httpx.post(f"{stack.api}/_local/schedules/Nope").status_code == 404
+    assert web.post(f"{stack.api}/_local/schedules/Nope").status_code == 404
 
 
 def test_simulators_require_credentials(stack: LocalStack) -> None:
-    assert httpx.get(f"{stack.woocommerce}/wp-json/wc/v3/orders").status_code == 401
-    assert httpx.get(f"{stack.topomer}/api/interval-prix").status_code == 401
+    assert web.get(f"{stack.woocommerce}/wp-json/wc/v3/orders").status_code == 401
+    assert web.get(f"{stack.topomer}/api/interval-prix").status_code == 401
 
 
 def test_interrupt_stops_everything_it_started(tmp_path: Path) -> None:
     with start_stack(tmp_path) as own:
         urls = [f"{own.api}/health", f"{own.woocommerce}/_sim/state", f"{own.topomer}/_sim/state"]
-        assert all(httpx.get(url).status_code == 200 for url in urls)
+        assert all(web.get(url).status_code == 200 for url in urls)
         os.kill(own.pid, signal.SIGINT)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and "Stopped." not in own.log.read_text():
@@ -69,4 +70,4 @@ def test_interrupt_stops_everything_it_started(tmp_path: Path) -> None:
         assert "Stopped." in own.log.read_text()
         for url in urls:
             with pytest.raises(httpx.ConnectError):
-                httpx.get(url, timeout=2)
+                web.get(url, timeout=2)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack, start_stack
 
 INTERVALS = [
@@ -46,7 +47,7 @@ def topomer_answer_style(request: pytest.FixtureRequest, stack: LocalStack) -> I
 def clean_upstreams(stack: LocalStack) -> Iterator[None]:
     yield
     stack.clear_faults()
-    httpx.put(f"{stack.topomer}/_sim/intervals", json=INTERVALS, timeout=10).raise_for_status()
+    web.put(f"{stack.topomer}/_sim/intervals", json=INTERVALS, timeout=10).raise_for_status()
 
 
 def quote(api: httpx.Client, total: str, cart_id: str | None = None, **extra: Any) -> httpx.Response:
@@ -78,7 +79,7 @@ def new_code() -> str:
 # ------------------------------------------------------------------ intervals
 def test_intervals_are_normalized_and_sorted(stack: LocalStack, api: httpx.Client) -> None:
     shuffled = [INTERVALS[2], INTERVALS[0], {"min": "100", "max": "250.0", "pourcentage": "10.00"}]
-    httpx.put(f"{stack.topomer}/_sim/intervals", json=shuffled, timeout=10).raise_for_status()
+    web.put(f"{stack.topomer}/_sim/intervals", json=shuffled, timeout=10).raise_for_status()
     body = api.get("/promo/v1/intervals").json()
     assert body == {
         "intervals": [
@@ -118,7 +119,7 @@ def test_invalid_intervals_keep_the_last_good_copy(
     good = api.get("/promo/v1/intervals").json()
     assert good["stale"] is False
     logged = stack.log.read_text().count("price intervals unusable")
-    httpx.put(f"{stack.topomer}/_sim/intervals", json=bad, timeout=10).raise_for_status()
+    web.put(f"{stack.topomer}/_sim/intervals", json=bad, timeout=10).raise_for_status()
     body = api.get("/promo/v1/intervals").json()
     assert body == {"intervals": good["intervals"], "stale": True}
     assert stack.log.read_text().count("price intervals unusable") > logged

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack, start_stack
 
 pytestmark = pytest.mark.e2e
@@ -76,7 +77,7 @@ def test_coupon_expiry_is_the_intended_instant_in_a_non_utc_shop(
 
 def test_an_automatic_code_expires_when_its_answer_says(shop_stack: LocalStack) -> None:
     body = {"cart_id": f"cart-{secrets.token_hex(6)}", "cart_total": "120.00", "currency": "EUR"}
-    quoted = httpx.post(f"{shop_stack.api}/promo/v1/auto", json=body, timeout=30).json()
+    quoted = web.post(f"{shop_stack.api}/promo/v1/auto", json=body, timeout=30).json()
     assert quoted["eligible"] is True
     [made] = coupons(shop_stack, quoted["code"])
     expires = datetime.fromisoformat(quoted["expires_at"])

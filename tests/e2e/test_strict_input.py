@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack
 from tests.e2e.payments import auth, authorize, new_order, new_user
 
@@ -104,8 +105,8 @@ def test_percentages_must_be_plain_and_a_refusal_stores_nothing(admin: httpx.Cli
 def granted_order(stack: LocalStack) -> dict[str, Any]:
     """A new order of 100 credits, completed in the shop with its webhook delivered."""
     body = {"customer_id": 1, "status": "pending", "line_items": [{"product_id": CREDITS_100, "quantity": 1}]}
-    order = httpx.post(f"{stack.woocommerce}/_sim/orders", json=body, timeout=30).json()
-    moved = httpx.post(
+    order = web.post(f"{stack.woocommerce}/_sim/orders", json=body, timeout=30).json()
+    moved = web.post(
         f"{stack.woocommerce}/_sim/orders/{order['id']}/status",
         json={"status": "completed", "deliver": True},
         timeout=30,
@@ -136,15 +137,15 @@ def test_dotix_num_takes_digits_or_exactly_max_else_lack_of_param(stack: LocalSt
     order = granted_order(stack)
     url = f"{stack.api}/dotix/v1/order/{order['order_key']}"
     refused = {"_res": "err", "_msg": "lack_of_param"}
-    by_form = {form: httpx.post(url, data={"num": form}) for form in CREDIT_FORMS}
+    by_form = {form: web.post(url, data={"num": form}) for form in CREDIT_FORMS}
     assert {form: (a.status_code, a.json()) for form, a in by_form.items()} == dict.fromkeys(
         CREDIT_FORMS, (200, refused)
     )
-    as_json = {form: httpx.post(url, json={"num": form}).json() for form in CREDIT_FORMS}
+    as_json = {form: web.post(url, json={"num": form}).json() for form in CREDIT_FORMS}
     assert as_json == dict.fromkeys(CREDIT_FORMS, refused)
-    assert httpx.get(url).json()["balance"] == "100"
+    assert web.get(url).json()["balance"] == "100"
 
-    assert httpx.post(url, data={"num": "max"}).json() == {
+    assert web.post(url, data={"num": "max"}).json() == {
         "_res": "ok",
         "order_id": order["id"],
         "consumed": "100",

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import web
 from tests.e2e.conftest import LocalStack
 from tests.e2e.payments import ORDERS, auth, authorize, new_order, new_user, order_reports
 
@@ -62,7 +63,7 @@ def test_a_user_answer_without_token_and_with_a_null_email_works(stack: LocalSta
 @pytest.mark.parametrize("status", [404, 403, 401, 400])
 def test_a_token_topomer_refuses_is_401_invalid_token(stack: LocalStack, api: httpx.Client, status: int) -> None:
     token = new_user(stack, "50.00")
-    httpx.post(f"{stack.topomer}/_sim/tokens/refuse", json={"token": token, "status": status}, timeout=10)
+    web.post(f"{stack.topomer}/_sim/tokens/refuse", json={"token": token, "status": status}, timeout=10)
     for response in (
         api.get("/balance/v1/balance", headers=auth(token)),
         authorize(api, token, new_order(stack, "5.00"), "5.00"),
@@ -74,10 +75,10 @@ def test_a_token_topomer_refuses_is_401_invalid_token(stack: LocalStack, api: ht
 
 def test_a_refusal_is_asked_again_with_a_fresh_access_token(stack: LocalStack, api: httpx.Client) -> None:
     token = new_user(stack, "50.00")
-    httpx.post(f"{stack.topomer}/_sim/tokens/refuse", json={"token": token, "status": 403}, timeout=10)
-    httpx.delete(f"{stack.topomer}/_sim/requests", timeout=10).raise_for_status()
+    web.post(f"{stack.topomer}/_sim/tokens/refuse", json={"token": token, "status": 403}, timeout=10)
+    web.delete(f"{stack.topomer}/_sim/requests", timeout=10).raise_for_status()
     assert api.get("/balance/v1/balance", headers=auth(token)).status_code == 401
-    paths = [r["path"] for r in httpx.get(f"{stack.topomer}/_sim/requests", timeout=10).json()]
+    paths = [r["path"] for r in web.get(f"{stack.topomer}/_sim/requests", timeout=10).json()]
     asked = [p for p in paths if p in ("/api/auth/token", "/api/plugin/users/get-by-token")]
     assert asked[-3:] == ["/api/plugin/users/get-by-token", "/api/auth/token", "/api/plugin/users/get-by-token"]
 
@@ -173,7 +174,7 @@ def test_a_promo_created_before_its_update_failed_is_not_created_again(stack: Lo
 # ------------------------------------------------------------------ the simulator's switches themselves
 def test_the_simulator_keeps_every_post_unless_told_to_honour_idempotency_keys(stack: LocalStack) -> None:
     creds = {"client_id": stack.secret("TOPOMER_CLIENT_ID"), "client_secret": stack.secret("TOPOMER_CLIENT_SECRET")}
-    with httpx.Client(base_url=stack.topomer, timeout=10) as sim:
+    with web.Client(base_url=stack.topomer, timeout=10) as sim:
         access = sim.post("/api/auth/token", json=creds).json()["access_token"]
         sim.headers["Authorization"] = f"Bearer {access}"
         order_id = 990000 + next(_ids)

@@ -14,10 +14,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from local.run import LOCAL_DEFAULTS, free_port
+from tests.e2e import web
 from tests.e2e.conftest import ROOT, LocalStack, start_stack
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +47,7 @@ def test_a_plain_http_shop_url_fails_the_start_naming_woocommerce_url(tmp_path: 
 
 
 def test_the_local_mode_simulator_takes_basic_auth_over_plain_http(stack: LocalStack) -> None:
-    assert httpx.get(f"{stack.woocommerce}{ORDER}", auth=(KEY, SECRET), timeout=10).status_code == 200
+    assert web.get(f"{stack.woocommerce}{ORDER}", auth=(KEY, SECRET), timeout=10).status_code == 200
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +60,14 @@ def strict_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStac
 def test_outside_local_mode_basic_auth_over_plain_http_is_refused_as_woocommerce_does(
     strict_stack: LocalStack,
 ) -> None:
-    by_header = httpx.get(f"{strict_stack.woocommerce}{ORDER}", auth=(KEY, SECRET), timeout=10)
+    by_header = web.get(f"{strict_stack.woocommerce}{ORDER}", auth=(KEY, SECRET), timeout=10)
     assert by_header.status_code == 401
     assert by_header.json()["code"] == "woocommerce_rest_cannot_view"
-    by_query = httpx.get(
+    by_query = web.get(
         f"{strict_stack.woocommerce}{ORDER}", params={"consumer_key": KEY, "consumer_secret": SECRET}, timeout=10
     )
     assert (by_query.status_code, by_query.json()["code"]) == (401, "woocommerce_rest_cannot_view")
-    created = httpx.post(f"{strict_stack.woocommerce}/wp-json/wc/v3/coupons", json={"code": "x"}, auth=(KEY, SECRET))
+    created = web.post(f"{strict_stack.woocommerce}/wp-json/wc/v3/coupons", json={"code": "x"}, auth=(KEY, SECRET))
     assert (created.status_code, created.json()["code"]) == (401, "woocommerce_rest_cannot_create")
     # Every call the service makes is refused the same way: what an http:// shop URL would do in production.
     with strict_stack.admin as admin:
