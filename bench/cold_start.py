@@ -28,6 +28,21 @@ HANDLER = (
     "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); import os; os._exit(0)"
 )
 
+# The libraries every HTTP function stands on, with none of our code: Powertools' resolver with OpenAPI validation,
+# its Logger and Metrics, and one pydantic model as a route's body. What an HTTP function costs above this row
+# is ours; the row itself is the floor of any function written with them.
+LIBRARIES = (
+    "import boto3; boto3.client('dynamodb')\n"
+    "from aws_lambda_powertools import Logger, Metrics\n"
+    "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\n"
+    "from aws_lambda_powertools.event_handler.openapi.params import Query\n"
+    "from pydantic import BaseModel\n"
+    "logger, metrics, app = Logger(), Metrics(namespace='bench'), APIGatewayHttpResolver(enable_validation=True)\n"
+    "class Body(BaseModel):\n    amount: int\n"
+    "@app.post('/x')\ndef x(body: Body) -> dict[str, int]:\n    return {'amount': body.amount}\n"
+    "import os; os._exit(0)"
+)
+
 
 def base_env(root: Path = ROOT) -> dict[str, str]:
     """What every cold start sees: the local defaults, the layer on the path, upstreams that never answer, and
@@ -56,20 +71,22 @@ def _seconds(code: str, *args: str, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def paired(module_path: Path, env: dict[str, str], runs: int = RUNS) -> tuple[float, float, float]:
-    """(median seconds of the function's cold start, of the baseline's, median ratio of the pairs)."""
+def paired(module_path: Path | None, env: dict[str, str], runs: int = RUNS) -> tuple[float, float, float]:
+    """(median seconds of the function's cold start, of the baseline's, median ratio of the pairs). Without a
+    module: the libraries alone (``LIBRARIES``)."""
+    start = (HANDLER, str(module_path)) if module_path else (LIBRARIES,)
     function: list[float] = []
     baseline: list[float] = []
     # Once each, not timed: the modules' bytecode is written if it was not yet.
     _seconds(BASELINE, env=env)
-    _seconds(HANDLER, str(module_path), env=env)
+    _seconds(*start, env=env)
     for index in range(runs):
         # Which goes first alternates, so a machine getting busier or quieter weighs on both.
         for first in (True, False) if index % 2 == 0 else (False, True):
             if first:
                 baseline.append(_seconds(BASELINE, env=env))
             else:
-                function.append(_seconds(HANDLER, str(module_path), env=env))
+                function.append(_seconds(*start, env=env))
     ratios = [f / b for f, b in zip(function, baseline, strict=True)]
     return statistics.median(function), statistics.median(baseline), statistics.median(ratios)
 
@@ -80,21 +97,27 @@ def http_functions() -> list[template.Function]:
     return [fn for fn in template.functions().values() if fn.logical_id in routed]
 
 
+def _row(name: str, module_path: Path | None, env: dict[str, str]) -> Row:
+    seconds, baseline, median_ratio = paired(module_path, env)
+    return Row(
+        f"cold start: {name}",
+        f"{seconds * 1000:.0f} ms",
+        f"{baseline * 1000:.0f} ms",
+        f"{median_ratio:.2f}x",
+        f"median of {RUNS} pairs (ratio of the medians {ratio(seconds, baseline)})",
+    )
+
+
 def rows(names: list[str] | None = None) -> list[Row]:
     out = []
+    if not names or "libraries" in names:
+        out.append(
+            _row("libraries alone (Powertools resolver with validation, Logger, Metrics, pydantic)", None, base_env())
+        )
     for fn in template.functions().values():
         if names and fn.logical_id not in names:
             continue
-        seconds, baseline, median_ratio = paired(fn.module_path, function_env(fn))
-        out.append(
-            Row(
-                f"cold start: {fn.logical_id}",
-                f"{seconds * 1000:.0f} ms",
-                f"{baseline * 1000:.0f} ms",
-                f"{median_ratio:.2f}x",
-                f"median of {RUNS} pairs (ratio of the medians {ratio(seconds, baseline)})",
-            )
-        )
+        out.append(_row(fn.logical_id, fn.module_path, function_env(fn)))
     return out
 
 
