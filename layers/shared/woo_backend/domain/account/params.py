@@ -87,8 +87,10 @@ def _check_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     return dict(meta)
 
 
+# The models with an email field are built at their first use (defer_build): building one imports pydantic's
+# email validator (email-validator, with dnspython and idna), which only set_user_info and send_mail need.
 class UserData(Params):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, defer_build=True)
 
     user_email: EmailStr | None = None
     account_email: EmailStr | None = None
@@ -99,6 +101,8 @@ class UserData(Params):
 
 
 class SetUserInfoParams(Params):
+    model_config = ConfigDict(defer_build=True)
+
     meta: dict[str, MetaValue] | None = None
     data: UserData | None = None
 
@@ -151,6 +155,8 @@ class SetSubscriptionDeliveryParams(SubscriptionParams):
 
 
 class SendMailParams(Params):
+    model_config = ConfigDict(defer_build=True)
+
     sender: EmailStr = Field(validation_alias=AliasChoices("from", "sender"))
     topic: StrictStr = Field(min_length=1, max_length=200)
     content: StrictStr = Field(min_length=1, max_length=20_000)
