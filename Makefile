@@ -198,4 +198,5 @@ deploy: build ## sam deploy --guided
 	$(SAM) deploy --guided
 
 clean: ## remove the venvs and every cache and build
-	rm -rf $(VENV) $(SAM_VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache $(BESIDE_LOG)
+	find . -name __pycache__ -type d -not -path "./.git/*" -prune -exec rm -rf {} +
