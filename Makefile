@@ -74,17 +74,19 @@ run: $(VENV)/.installed ## the whole system on this machine (embedded DynamoDB, 
 	LOCAL_CONFIG_FILE=$${LOCAL_CONFIG_FILE:-$(RUN_CONFIG)} $(BIN)/python -m local.run
 
 # The checks that need no running stack (lint, mypy, the OpenAPI drift check, sam validate and build: about
-# 30 s) run beside the parallel pass, which leaves part of a core idle while its tests wait on timeouts; their
-# output is held in a file and printed after the pass. The serial pass starts once both are done; a failure of
-# either fails the run.
+# 30 s) run beside the parallel pass, which leaves part of a core idle while its tests wait on timeouts. Their
+# output is held in a file: printed as soon as one fails (amid the tests' progress), else after the pass. The
+# serial pass starts once both are done; a failure of either fails the run.
 BESIDE_LOG := .test-beside.log
 test: ## everything CI runs (.ci/run): the checks beside the parallel tests, then the serial tests
 	@$(MAKE) --no-print-directory $(VENV)/.installed $(SAM_VENV)/.installed chromium
-	@echo "make test: lint, typecheck, openapi-check, validate and build run beside the tests (output below)"
-	@$(MAKE) --no-print-directory test-beside > $(BESIDE_LOG) 2>&1 & beside=$$!; \
+	@echo "make test: lint, typecheck, openapi-check, validate and build run beside the tests (output after them)"
+	@{ $(MAKE) --no-print-directory test-beside > $(BESIDE_LOG) 2>&1 || \
+	    { echo; echo "make test: a check failed:"; cat $(BESIDE_LOG); exit 1; }; } & beside=$$!; \
 	  $(MAKE) --no-print-directory pytest-parallel; tests=$$?; \
-	  wait $$beside; checks=$$?; echo "---- lint, typecheck, openapi-check, validate, build"; cat $(BESIDE_LOG); \
-	  test $$checks -eq 0 || echo "make test: a check failed (above)" >&2; \
+	  wait $$beside; checks=$$?; \
+	  if [ $$checks -eq 0 ]; then echo "---- lint, typecheck, openapi-check, validate, build"; cat $(BESIDE_LOG); \
+	  else echo "make test: a check failed (its output is above)" >&2; fi; \
 	  test $$tests -eq 0 -a $$checks -eq 0
 	@$(MAKE) --no-print-directory pytest-serial
 
