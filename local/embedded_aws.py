@@ -8,8 +8,14 @@ time; each takes well under a millisecond in memory.
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -33,3 +39,48 @@ def serve_embedded_aws(host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer
     # Polled every 0.1 s for a shutdown (0.5 s by default): the local runtime stops within a second.
     threading.Thread(target=server.serve_forever, args=(0.1,), name="embedded-aws", daemon=True).start()
     return server
+
+
+class EmbeddedAwsProcess:
+    """The embedded endpoint in a process of its own (``python -m local.embedded_aws``), for the local runtime.
+
+    In the runtime's process it shared one interpreter lock with the API gateway and the simulators: with 8
+    clients reading at once that process was the bottleneck (about 4 ms of CPU per read, moto a third of it) and
+    8 clients read no faster than one. It prints its port, then serves until it is terminated or its stdin
+    closes (the runtime gone, even killed)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local.embedded_aws"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line.strip().isdigit():
+            self.shutdown()
+            raise RuntimeError("the embedded AWS endpoint (moto) did not start")
+        self.server_port = int(line)
+
+    def shutdown(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the runtime stops us
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request (the runtime logs its own)
+    server = serve_embedded_aws()
+    print(server.server_port, flush=True)
+    sys.stdin.read()  # until the runtime closes it, or ends
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -19,10 +19,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import make_server
 
 from local import setup_webhooks, template
 from local.apigw import LocalHttpApi
@@ -87,11 +87,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Server(Protocol):
+    """What the runtime starts and stops: a werkzeug server here, or a process serving one (moto's)."""
+
+    server_port: int
+
+    def shutdown(self) -> None: ...
+
+
 @dataclass
 class LocalSystem:
     port: int
     settings: LocalSettings = field(default_factory=LocalSettings)
-    servers: list[BaseWSGIServer] = field(default_factory=list)
+    servers: list[Server] = field(default_factory=list)
     config: dict[str, str] = field(default_factory=dict)
     api: LocalHttpApi | None = None
     pools: dict[str, FunctionPool] = field(default_factory=dict)
@@ -168,9 +176,9 @@ class LocalSystem:
     def _start_dynamodb(self) -> None:
         endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
         if not endpoint:
-            from local.embedded_aws import serve_embedded_aws
+            from local.embedded_aws import EmbeddedAwsProcess
 
-            moto = serve_embedded_aws()
+            moto = EmbeddedAwsProcess()
             self.servers.append(moto)
             endpoint = f"http://127.0.0.1:{moto.server_port}"
             # The embedded server also stands in for SES (send_mail).

@@ -68,6 +68,23 @@ def test_interrupt_stops_everything_it_started(tmp_path: Path) -> None:
         while time.monotonic() < deadline and "Stopped." not in own.log.read_text():
             time.sleep(0.1)
         assert "Stopped." in own.log.read_text()
-        for url in urls:
+        for url in [*urls, own.dynamodb]:  # the embedded DynamoDB runs in a process of its own
             with pytest.raises(httpx.ConnectError):
                 web.get(url, timeout=2)
+
+
+def test_the_embedded_dynamodb_ends_with_a_killed_runtime(tmp_path: Path) -> None:
+    """moto serves from a process of its own (so the runtime's process does not carry it): it ends when the
+    runtime does, even killed with no chance to stop it (its stdin closes)."""
+    with start_stack(tmp_path) as own:
+        assert web.post(own.dynamodb, headers={"X-Amz-Target": "DynamoDB_20120810.ListTables"}, json={}).is_success
+        os.kill(own.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                web.get(own.dynamodb, timeout=1)
+            except httpx.ConnectError:
+                break
+            time.sleep(0.1)
+        with pytest.raises(httpx.ConnectError):
+            web.get(own.dynamodb, timeout=1)
