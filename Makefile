@@ -115,7 +115,9 @@ chromium: ## install Debian's chromium for the browser tests when missing (apt-g
 XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
 CHECK_WORKERS = [[ "$(PYTEST_WORKERS)" =~ ^(auto|[0-9]+)$$ ]] || { echo "make: PYTEST_WORKERS must be auto or a number" \
 	"of workers (0: one process), got '$(PYTEST_WORKERS)'" >&2; exit 1; }
-pytest: pytest-parallel pytest-serial ## every test (schemathesis too): in parallel, then the serial ones
+pytest: ## every test (schemathesis too): in parallel, then the serial ones
+	@$(MAKE) --no-print-directory pytest-parallel
+	@$(MAKE) --no-print-directory pytest-serial
 
 # Schemathesis runs in the parallel pass, first (tests/conftest.py), and its counts are printed in the pass's
 # summary.
