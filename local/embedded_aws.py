@@ -78,6 +78,8 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request (the runtime logs its own)
     server = serve_embedded_aws()
     print(server.server_port, flush=True)
+    # The runtime reads no more of the pipe: anything printed later goes where the runtime's own output goes.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdin.read()  # until the runtime closes it, or ends
     os._exit(0)
 
