@@ -8,37 +8,16 @@ was over half of the pytest workers' CPU (py-spy). The context here is made once
 
 from __future__ import annotations
 
+import functools
 import ssl
-from typing import Any
 
 import httpx
 
 TLS = ssl.create_default_context()
 
-
-def Client(**options: Any) -> httpx.Client:
-    return httpx.Client(verify=TLS, **options)
-
-
-def request(method: str, url: str, **options: Any) -> httpx.Response:
-    return httpx.request(method, url, verify=TLS, **options)
-
-
-def get(url: str, **options: Any) -> httpx.Response:
-    return httpx.get(url, verify=TLS, **options)
-
-
-def post(url: str, **options: Any) -> httpx.Response:
-    return httpx.post(url, verify=TLS, **options)
-
-
-def put(url: str, **options: Any) -> httpx.Response:
-    return httpx.put(url, verify=TLS, **options)
-
-
-def patch(url: str, **options: Any) -> httpx.Response:
-    return httpx.patch(url, verify=TLS, **options)
-
-
-def delete(url: str, **options: Any) -> httpx.Response:
-    return httpx.delete(url, verify=TLS, **options)
+Client = functools.partial(httpx.Client, verify=TLS)
+request = functools.partial(httpx.request, verify=TLS)
+get = functools.partial(httpx.get, verify=TLS)
+post = functools.partial(httpx.post, verify=TLS)
+put = functools.partial(httpx.put, verify=TLS)
+delete = functools.partial(httpx.delete, verify=TLS)
